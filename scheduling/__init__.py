@@ -1,0 +1,30 @@
+"""The meeting domain of bridgeconf: conferences, sites, agenda, attendance, floor,
+minutes and action items. Pure Python: no I/O, no asyncio, no clock of its own.
+
+Commands come in (``parse_command``), ``decide`` turns one into events or refuses it with
+a :class:`DomainError`, ``evolve`` folds events into state. See docs/architecture.md.
+"""
+
+from .actions import *  # noqa: F403
+from .actors import Actor, ActorKind, Role, roles_in
+from .agenda import *  # noqa: F403
+from .attendance import *  # noqa: F403
+from .base import (
+    COMMANDS,
+    EVENTS,
+    Command,
+    Decision,
+    Event,
+    command_to_dict,
+    event_from_dict,
+    event_to_dict,
+    parse_command,
+)
+from .conference import decide, evolve, replay
+from .directory import *  # noqa: F403
+from .errors import DomainError, ErrorCode, ValidationError
+from .floor import *  # noqa: F403
+from .lifecycle import *  # noqa: F403
+from .minutes import *  # noqa: F403
+from .reports import chain_hash, minutes_content, overrun_seconds, speaking_seconds, totals
+from .state import *  # noqa: F403

@@ -1,0 +1,147 @@
+"""Base classes of commands and events, their registries, and field checks.
+
+A command is what someone asks for (``type`` on the wire, an idempotency ``key``); an event
+is what happened (``type``, and the ``at``/``actor``/``key`` of the command that caused it).
+Every concrete class names its wire ``TYPE`` and registers itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar, TypeVar
+
+from .codec import from_plain, to_plain
+from .errors import DomainError, ErrorCode, ValidationError
+
+KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+COMMANDS: dict[str, type[Command]] = {}
+EVENTS: dict[str, type[Event]] = {}
+
+C = TypeVar("C", bound="type[Command]")
+E = TypeVar("E", bound="type[Event]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    TYPE: ClassVar[str]
+    key: str
+
+    def __post_init__(self) -> None:
+        if not KEY_RE.match(self.key):
+            raise ValidationError("key: 1-64 characters of A-Z a-z 0-9 _ . : -")
+        self.check()
+
+    def check(self) -> None:
+        """Field checks of a concrete command; raise ValidationError."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    TYPE: ClassVar[str]
+    at: datetime
+    actor: str
+    key: str
+
+
+def command(cls: C) -> C:
+    COMMANDS[cls.TYPE] = cls
+    return cls
+
+
+def event(cls: E) -> E:
+    EVENTS[cls.TYPE] = cls
+    return cls
+
+
+def parse_command(data: Any) -> Command:
+    """Build a command from untrusted plain data ``{"type": ..., "key": ..., ...}``."""
+    if not isinstance(data, dict):
+        raise ValidationError("command: expected an object")
+    kind = data.get("type")
+    if not isinstance(kind, str):
+        raise ValidationError("type: missing or not a string")
+    cls = COMMANDS.get(kind)
+    if cls is None:
+        raise DomainError(ErrorCode.UNKNOWN_COMMAND, f"unknown command type {kind[:40]!r}")
+    return from_plain(cls, data, ignore=frozenset({"type"}))
+
+
+def command_to_dict(cmd: Command) -> dict[str, Any]:
+    return {"type": cmd.TYPE, **to_plain(cmd)}
+
+
+def event_to_dict(ev: Event) -> dict[str, Any]:
+    return {"type": ev.TYPE, **to_plain(ev)}
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    cls = EVENTS.get(data.get("type", ""))
+    if cls is None:
+        raise ValidationError(f"unknown event type {data.get('type')!r}")
+    return from_plain(cls, data, ignore=frozenset({"type", "seq"}))
+
+
+# -- field checks used by commands' check() -------------------------------------------------
+
+def check_text(name: str, value: str, *, max_len: int, required: bool = True) -> None:
+    if required and not value.strip():
+        raise ValidationError(f"{name}: must not be empty")
+    if len(value) > max_len:
+        raise ValidationError(f"{name}: at most {max_len} characters, got {len(value)}")
+    if any(ord(ch) < 32 and ch not in "\n\t\r" for ch in value):
+        raise ValidationError(f"{name}: control characters are not allowed")
+
+
+def check_range(name: str, value: int, lo: int, hi: int) -> None:
+    if not lo <= value <= hi:
+        raise ValidationError(f"{name}: must be between {lo} and {hi}, got {value}")
+
+
+def check_code(name: str, value: str) -> None:
+    if not CODE_RE.match(value):
+        raise ValidationError(f"{name}: {value[:40]!r} is not a site code (A-Z 0-9 _ -, up to 32)")
+
+
+def check_id(name: str, value: str) -> None:
+    if not ID_RE.match(value):
+        raise ValidationError(f"{name}: {value[:40]!r} is not an id (A-Z a-z 0-9 _ . -, up to 64)")
+
+
+def check_codes(name: str, values: tuple[str, ...], *, max_len: int = 2000, required: bool = True) -> None:
+    if required and not values:
+        raise ValidationError(f"{name}: at least one is needed")
+    if len(values) > max_len:
+        raise ValidationError(f"{name}: at most {max_len}, got {len(values)}")
+    for i, v in enumerate(values):
+        check_code(f"{name}[{i}]", v)
+    if len(set(values)) != len(values):
+        raise ValidationError(f"{name}: duplicates are not allowed")
+
+
+def local_date(at: datetime, tz: Any) -> date:
+    return at.astimezone(tz).date()
+
+
+# -- idempotency ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Decision:
+    """What a command produced. ``replayed`` is true when its key had been seen: the events
+    are those it produced the first time, already recorded, and must not be appended again."""
+
+    events: tuple[Event, ...]
+    replayed: bool = False
+
+
+def result_key(actor_ref: str, key: str) -> str:
+    return f"{actor_ref}|{key}"
+
+
+def record_result(results: dict[str, tuple[Event, ...]], ev: Event) -> None:
+    k = result_key(ev.actor, ev.key)
+    results[k] = results.get(k, ()) + (ev,)

@@ -1,0 +1,66 @@
+"""decide and evolve for a conference stream.
+
+    decide(state, command, actor, now=..., directory=..., accounts=...) -> Decision
+    evolve(state, event) -> state
+
+``decide`` never changes the state; it raises :class:`DomainError` (nothing applied) or
+returns the events to record. A command whose idempotency key this actor already used
+returns the events it produced then, marked ``replayed``. ``evolve`` is total over recorded
+events and deterministic; it updates the state it is given in place and returns it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+
+# the concept modules register their rules on import
+from . import actions, agenda, attendance, floor, lifecycle, minutes  # noqa: F401
+from .actors import Actor
+from .base import Command, Decision, Event, record_result, result_key
+from .directory import Directory
+from .errors import DomainError, ErrorCode
+from .lifecycle import ConferenceCreated, CreateConference, decide_create, new_state
+from .rules import DECIDERS, EVOLVERS, Ctx
+from .state import ConferenceState
+
+
+def decide(state: ConferenceState | None, cmd: Command, actor: Actor, *, now: datetime,
+           directory: Directory | None = None, accounts: Collection[str] | None = None) -> Decision:
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if state is not None:
+        earlier = state.results.get(result_key(actor.ref, cmd.key))
+        if earlier is not None:
+            return Decision(earlier, replayed=True)
+    if isinstance(cmd, CreateConference):
+        if state is not None:
+            raise DomainError(ErrorCode.CONFERENCE_EXISTS, f"conference {state.conference_id!r} already exists")
+        return Decision(tuple(decide_create(cmd, actor, now, directory, accounts)))
+    if state is None:
+        raise DomainError(ErrorCode.NO_CONFERENCE, "no such conference: create it first")
+    rule = DECIDERS.get(type(cmd))
+    if rule is None:
+        raise DomainError(ErrorCode.UNKNOWN_COMMAND, f"{cmd.TYPE} is not a conference command")
+    ctx = Ctx(state=state, actor=actor, now=now, key=cmd.key, directory=directory, accounts=accounts)
+    return Decision(tuple(rule(ctx, cmd)))
+
+
+def evolve(state: ConferenceState | None, ev: Event) -> ConferenceState:
+    if isinstance(ev, ConferenceCreated):
+        state = new_state(ev)
+    elif state is None:
+        raise ValueError(f"{ev.TYPE} before conference_created")
+    else:
+        EVOLVERS[type(ev)](state, ev)
+    record_result(state.results, ev)
+    state.version += 1
+    return state
+
+
+def replay(events: Iterable[Event]) -> ConferenceState | None:
+    state: ConferenceState | None = None
+    for ev in events:
+        state = evolve(state, ev)
+    return state
+

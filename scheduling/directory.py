@@ -1,0 +1,264 @@
+"""The directory of bridge sites: the main bridge and the remote ward/commune halls.
+
+It lives in a stream of its own (``directory``) and outlives every conference. Conferences
+copy what they need of a site (:class:`SiteInfo`) when they invite it, so a conference's log
+is a complete record on its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from .actors import Actor, Role, require
+from .base import (
+    Command,
+    Event,
+    check_code,
+    check_range,
+    check_text,
+    command,
+    event,
+    record_result,
+)
+from .errors import DomainError, ErrorCode, ValidationError
+
+MAX_HEADCOUNT = 100_000
+MAX_IMPORT_ROWS = 5_000
+
+
+class SiteKind(StrEnum):
+    MAIN = "main"
+    REMOTE = "remote"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteInfo:
+    code: str
+    name: str
+    parent: str = ""
+    kind: SiteKind = SiteKind.REMOTE
+    expected_headcount: int = 0
+    contact_name: str = ""
+    contact_phone: str = ""
+    email: str = ""
+
+    def __post_init__(self) -> None:
+        check_code("code", self.code)
+        check_text("name", self.name, max_len=200)
+        check_text("parent", self.parent, max_len=200, required=False)
+        check_range("expected_headcount", self.expected_headcount, 0, MAX_HEADCOUNT)
+        check_text("contact_name", self.contact_name, max_len=200, required=False)
+        check_text("contact_phone", self.contact_phone, max_len=40, required=False)
+        check_text("email", self.email, max_len=254, required=False)
+        if self.email and ("@" not in self.email or " " in self.email):
+            raise ValidationError(f"email: {self.email[:60]!r} is not an e-mail address")
+
+
+@dataclass
+class Directory:
+    sites: dict[str, SiteInfo] = field(default_factory=dict)
+    retired: set[str] = field(default_factory=set)
+    version: int = 0
+    results: dict[str, tuple[Event, ...]] = field(default_factory=dict)
+
+    def active(self) -> list[SiteInfo]:
+        return [s for code, s in self.sites.items() if code not in self.retired]
+
+    def get(self, code: str) -> SiteInfo:
+        site = self.sites.get(code)
+        if site is None or code in self.retired:
+            raise DomainError(ErrorCode.UNKNOWN_SITE, f"no site with code {code!r} in the directory")
+        return site
+
+    def group(self, name: str) -> list[SiteInfo]:
+        """Sites of a group: ``all``, ``remote``, or every site whose parent is ``name``."""
+        if name == "all":
+            return self.active()
+        if name == "remote":
+            return [s for s in self.active() if s.kind is SiteKind.REMOTE]
+        members = [s for s in self.active() if s.parent == name]
+        if not members:
+            raise DomainError(ErrorCode.UNKNOWN_SITE, f"no site belongs to the group {name[:60]!r}")
+        return members
+
+    def groups(self) -> list[str]:
+        return sorted({s.parent for s in self.active() if s.parent})
+
+
+# -- commands -------------------------------------------------------------------------------
+
+@command
+@dataclass(frozen=True, kw_only=True)
+class RegisterSite(Command):
+    TYPE = "register_site"
+    site: SiteInfo
+
+
+@command
+@dataclass(frozen=True, kw_only=True)
+class UpdateSite(Command):
+    TYPE = "update_site"
+    site: SiteInfo
+
+
+@command
+@dataclass(frozen=True, kw_only=True)
+class RetireSite(Command):
+    TYPE = "retire_site"
+    code: str
+
+    def check(self) -> None:
+        check_code("code", self.code)
+
+
+@command
+@dataclass(frozen=True, kw_only=True)
+class ImportSites(Command):
+    """CSV with a header row: code,name,parent,kind,expected_headcount,contact_name,contact_phone,email."""
+
+    TYPE = "import_sites"
+    csv: str
+
+    def check(self) -> None:
+        check_text("csv", self.csv, max_len=2_000_000)
+
+
+# -- events ---------------------------------------------------------------------------------
+
+@event
+@dataclass(frozen=True, kw_only=True)
+class SiteRegistered(Event):
+    TYPE = "site_registered"
+    site: SiteInfo
+
+
+@event
+@dataclass(frozen=True, kw_only=True)
+class SiteUpdated(Event):
+    TYPE = "site_updated"
+    site: SiteInfo
+
+
+@event
+@dataclass(frozen=True, kw_only=True)
+class SiteRetired(Event):
+    TYPE = "site_retired"
+    code: str
+
+
+DIRECTORY_COMMANDS = (RegisterSite, UpdateSite, RetireSite, ImportSites)
+
+
+def decide_directory(state: Directory, cmd: Command, actor: Actor, *, now: datetime) -> list[Event]:
+    require(None, actor, Role.ADMIN, what="change the site directory")
+    meta = {"at": now, "actor": actor.ref, "key": cmd.key}
+    match cmd:
+        case RegisterSite(site=site):
+            if site.code in state.sites and site.code not in state.retired:
+                raise DomainError(ErrorCode.SITE_EXISTS, f"a site with code {site.code} already exists")
+            return [SiteRegistered(site=site, **meta)]
+        case UpdateSite(site=site):
+            state.get(site.code)
+            return [SiteUpdated(site=site, **meta)]
+        case RetireSite(code=code):
+            state.get(code)
+            return [SiteRetired(code=code, **meta)]
+        case ImportSites(csv=text):
+            out: list[Event] = []
+            for site in parse_sites_csv(text):
+                known = site.code in state.sites and site.code not in state.retired
+                if known and state.sites[site.code] == site:
+                    continue
+                out.append(SiteUpdated(site=site, **meta) if known else SiteRegistered(site=site, **meta))
+            return out
+    raise DomainError(ErrorCode.UNKNOWN_COMMAND, f"{cmd.TYPE} is not a directory command")
+
+
+def evolve_directory(state: Directory, ev: Event) -> Directory:
+    match ev:
+        case SiteRegistered(site=site) | SiteUpdated(site=site):
+            state.sites[site.code] = site
+            state.retired.discard(site.code)
+        case SiteRetired(code=code):
+            state.retired.add(code)
+    record_result(state.results, ev)
+    state.version += 1
+    return state
+
+
+CSV_COLUMNS = ("code", "name", "parent", "kind", "expected_headcount", "contact_name", "contact_phone", "email")
+
+
+def parse_sites_csv(text: str) -> list[SiteInfo]:
+    """Parse a directory CSV; every bad row is reported, and nothing is taken if any is bad."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("code", "name") if c not in header]
+    if missing:
+        raise DomainError(ErrorCode.BAD_CSV, f"header row lacks column(s): {', '.join(missing)}")
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    if unknown:
+        raise DomainError(ErrorCode.BAD_CSV, f"unknown column(s): {', '.join(unknown)}")
+    sites: list[SiteInfo] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for line_no, raw in enumerate(reader, start=2):
+        if line_no - 1 > MAX_IMPORT_ROWS:
+            raise DomainError(ErrorCode.BAD_CSV, f"at most {MAX_IMPORT_ROWS} rows per import")
+        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if None in raw:
+            problems.append(f"line {line_no}: more cells than columns")
+            continue
+        try:
+            site = _site_from_row(row)
+        except DomainError as exc:
+            problems.append(f"line {line_no}: {exc.message}")
+            continue
+        if site.code in seen:
+            problems.append(f"line {line_no}: code {site.code} appears twice")
+            continue
+        seen.add(site.code)
+        sites.append(site)
+    if problems:
+        shown = "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
+        raise DomainError(ErrorCode.BAD_CSV, shown)
+    if not sites:
+        raise DomainError(ErrorCode.BAD_CSV, "no rows")
+    return sites
+
+
+def _site_from_row(row: dict[str, str]) -> SiteInfo:
+    headcount_text = row.get("expected_headcount", "") or "0"
+    if not headcount_text.isdigit():
+        raise ValidationError(f"expected_headcount: {headcount_text[:20]!r} is not a whole number")
+    kind_text = row.get("kind", "") or "remote"
+    try:
+        kind = SiteKind(kind_text)
+    except ValueError:
+        raise ValidationError(f"kind: {kind_text[:20]!r} is not main or remote") from None
+    return SiteInfo(
+        code=row.get("code", "").upper(),
+        name=row.get("name", ""),
+        parent=row.get("parent", ""),
+        kind=kind,
+        expected_headcount=int(headcount_text),
+        contact_name=row.get("contact_name", ""),
+        contact_phone=row.get("contact_phone", ""),
+        email=row.get("email", ""),
+    )
+
+
+def sites_to_csv(sites: list[SiteInfo]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in sites:
+        writer.writerow([s.code, s.name, s.parent, s.kind.value, s.expected_headcount,
+                         s.contact_name, s.contact_phone, s.email])
+    return out.getvalue()
+
+

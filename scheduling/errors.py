@@ -1,0 +1,83 @@
+"""Errors of the conference domain.
+
+Hierarchy::
+
+    DomainError                 every refusal of the domain: a code and a message
+    └── ValidationError         a command or event whose fields are missing or ill-typed
+
+Domain errors carry a code (an :class:`ErrorCode`, which goes on the wire) and a
+human-readable message; they never carry an HTTP status. One adapter in ``server/`` maps
+codes to HTTP statuses and WebSocket close codes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    # input
+    INVALID_COMMAND = "invalid_command"
+    UNKNOWN_COMMAND = "unknown_command"
+    # authorization
+    FORBIDDEN = "forbidden"
+    NOT_OWN_SITE = "not_own_site"
+    # existence
+    CONFERENCE_EXISTS = "conference_exists"
+    NO_CONFERENCE = "no_conference"
+    UNKNOWN_SITE = "unknown_site"
+    UNKNOWN_ACCOUNT = "unknown_account"
+    SITE_EXISTS = "site_exists"
+    SITE_NOT_INVITED = "site_not_invited"
+    UNKNOWN_ITEM = "unknown_item"
+    ITEM_EXISTS = "item_exists"
+    UNKNOWN_NOTE = "unknown_note"
+    NOTE_EXISTS = "note_exists"
+    UNKNOWN_ACTION = "unknown_action"
+    ACTION_EXISTS = "action_exists"
+    UNKNOWN_ROLL_CALL = "unknown_roll_call"
+    ROLL_CALL_EXISTS = "roll_call_exists"
+    UNKNOWN_VERSION = "unknown_version"
+    # state
+    WRONG_PHASE = "wrong_phase"
+    WRONG_ITEM_STATUS = "wrong_item_status"
+    BAD_ORDER = "bad_order"
+    ALREADY_QUEUED = "already_queued"
+    NOT_QUEUED = "not_queued"
+    ALREADY_SPEAKING = "already_speaking"
+    NOT_SPEAKING = "not_speaking"
+    FLOOR_FULL = "floor_full"
+    MAIN_BRIDGE = "main_bridge"
+    NOT_EXPIRED = "not_expired"
+    ROLL_CALL_CLOSED = "roll_call_closed"
+    DEADLINE_PASSED = "deadline_passed"
+    DEADLINE_IN_PAST = "deadline_in_past"
+    DUE_IN_PAST = "due_in_past"
+    MINUTES_APPROVED = "minutes_approved"
+    NOTHING_TO_APPROVE = "nothing_to_approve"
+    NOT_APPROVED = "not_approved"
+    NOT_DISTRIBUTED = "not_distributed"
+    EDIT_CONFLICT = "edit_conflict"
+    NOT_ASSIGNEE = "not_assignee"
+    WRONG_ACTION_STATUS = "wrong_action_status"
+    BAD_CSV = "bad_csv"
+    MUTED = "muted"
+
+
+class DomainError(Exception):
+    """A command the domain refuses; nothing was applied."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": str(self.code), "message": self.message}
+
+
+class ValidationError(DomainError):
+    """A command or event with missing, unknown or ill-typed fields."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorCode.INVALID_COMMAND, message)

@@ -1,0 +1,120 @@
+"""Folds over a conference's state that people read: totals of attendance, speaking time
+per site, time spent per agenda item and its overrun, and the canonical content of the
+minutes (what documents render, and what an approval hashes)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from .codec import to_plain
+from .state import ActionItem, AgendaItem, ConferenceState, Connection, NoteKind
+
+
+@dataclass(frozen=True)
+class Totals:
+    invited: int
+    online: int
+    checked_in: int
+    people: int
+    expected: int
+
+    def to_dict(self) -> dict[str, int]:
+        return to_plain(self)  # type: ignore[no-any-return]
+
+
+def totals(state: ConferenceState) -> Totals:
+    """E.g. "15,234 people at 193 bridges": sites online, checked in, people present."""
+    att = state.attendance
+    return Totals(
+        invited=len(state.sites),
+        online=sum(1 for a in att.values() if a.connection is Connection.ONLINE),
+        checked_in=sum(1 for a in att.values() if a.checked_in),
+        people=sum(a.headcount for a in att.values() if a.checked_in),
+        expected=sum(s.expected_headcount for s in state.sites.values()),
+    )
+
+
+def speaking_seconds(state: ConferenceState, now: datetime) -> dict[str, float]:
+    """Total speaking time per site, the turns in progress counted up to ``now``."""
+    out: dict[str, float] = {}
+    for turn in state.floor.turns:
+        out[turn.site] = out.get(turn.site, 0.0) + (turn.ended - turn.started).total_seconds()
+    for sp in state.floor.speakers.values():
+        out[sp.site] = out.get(sp.site, 0.0) + max(0.0, (now - sp.since).total_seconds())
+    return out
+
+
+def item_seconds(item: AgendaItem, now: datetime) -> float:
+    return sum(((r.ended or now) - r.started).total_seconds() for r in item.runs)
+
+
+def overrun_seconds(item: AgendaItem, now: datetime) -> float:
+    """How far past its planned duration an item ran (0 when within it or unplanned)."""
+    if not item.planned_minutes:
+        return 0.0
+    return max(0.0, item_seconds(item, now) - item.planned_minutes * 60)
+
+
+def overdue_actions(state: ConferenceState, today: date) -> list[ActionItem]:
+    return [a for a in state.actions.values() if a.is_overdue(today)]
+
+
+def minutes_content(state: ConferenceState) -> dict[str, Any]:
+    """The canonical content of the minutes, as plain data, from the log alone."""
+    end = state.ended_at or state.ends_at
+    header = {
+        "conference_id": state.conference_id, "title": state.title, "kind": state.kind.value,
+        "timezone": state.timezone, "planned_start": state.starts_at.isoformat(),
+        "planned_end": state.ends_at.isoformat(),
+        "opened_at": state.opened_at.isoformat() if state.opened_at else None,
+        "ended_at": state.ended_at.isoformat() if state.ended_at else None,
+        "main_site": to_plain(state.sites[state.main_site]), "chair": state.chair,
+        "secretaries": list(state.secretaries), "version": state.minutes.draft_version,
+    }
+    attendance = []
+    for code, site in state.sites.items():
+        a = state.attendance[code]
+        attendance.append({
+            "code": code, "name": site.name, "parent": site.parent, "kind": site.kind.value,
+            "present": a.first_joined is not None or a.checked_in,
+            "joined": a.first_joined.isoformat() if a.first_joined else None,
+            "left": a.last_left.isoformat() if a.last_left else None,
+            "headcount": a.headcount, "expected": site.expected_headcount,
+            "leaders": to_plain(a.leaders),
+        })
+    agenda = []
+    for item in state.agenda:
+        agenda.append({
+            "item_id": item.item_id, "title": item.title, "presenter": item.presenter,
+            "status": item.status.value, "planned_minutes": item.planned_minutes,
+            "runs": [{"started": r.started.isoformat(), "ended": (r.ended or end).isoformat()} for r in item.runs],
+            "actual_seconds": round(item_seconds(item, end)),
+            "follow_up": list(item.follow_up),
+            "speakers": [{"site": t.site, "name": state.sites[t.site].name if t.site in state.sites else t.site,
+                          "topic": t.topic, "started": t.started.isoformat(),
+                          "seconds": round((t.ended - t.started).total_seconds())}
+                         for t in state.floor.turns if t.item_id == item.item_id],
+            "notes": [n.text for n in state.notes.values() if n.item_id == item.item_id and n.kind is NoteKind.NOTE],
+            "conclusions": [n.text for n in state.notes.values()
+                            if n.item_id == item.item_id and n.kind is NoteKind.CONCLUSION],
+        })
+    general = [{"kind": n.kind.value, "text": n.text} for n in state.notes.values() if n.item_id is None]
+    actions = [{
+        "action_id": a.action_id, "item_id": a.item_id, "title": a.title, "description": a.description,
+        "assignees": list(a.assignees), "due": a.due.isoformat(), "status": a.status.value,
+    } for a in state.actions.values()]
+    return {"header": header, "attendance": attendance, "totals": totals(state).to_dict(),
+            "agenda": agenda, "general_notes": general, "actions": actions}
+
+
+def canonical_json(content: dict[str, Any]) -> str:
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def chain_hash(prev_sha256: str, content: dict[str, Any]) -> str:
+    """SHA-256 over the previous version's hash and this version's canonical content."""
+    return hashlib.sha256(f"{prev_sha256}\n{canonical_json(content)}".encode()).hexdigest()
