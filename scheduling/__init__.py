@@ -5,8 +5,9 @@ Commands come in (``parse_command``), ``decide`` turns one into events or refuse
 a :class:`DomainError`, ``evolve`` folds events into state. See docs/architecture.md.
 """
 
+from .accounts import *  # noqa: F403
 from .actions import *  # noqa: F403
-from .actors import Actor, ActorKind, Role, roles_in
+from .actors import SYSTEM, Actor, ActorKind, Role, roles_in
 from .agenda import *  # noqa: F403
 from .attendance import *  # noqa: F403
 from .base import (
@@ -25,6 +26,7 @@ from .directory import *  # noqa: F403
 from .errors import DomainError, ErrorCode, ValidationError
 from .floor import *  # noqa: F403
 from .lifecycle import *  # noqa: F403
+from .links import *  # noqa: F403
 from .minutes import *  # noqa: F403
 from .reports import chain_hash, minutes_content, overrun_seconds, speaking_seconds, totals
 from .state import *  # noqa: F403

@@ -9,7 +9,18 @@ from datetime import date
 from typing import Literal
 
 from .actors import ActorKind, Role, require_self_or
-from .base import Command, Event, check_code, check_codes, check_id, check_range, check_text, command, event, local_date
+from .base import (
+    Command,
+    Event,
+    check_code,
+    check_codes,
+    check_id,
+    check_range,
+    check_text,
+    command,
+    event,
+    local_date,
+)
 from .errors import DomainError, ErrorCode
 from .rules import Ctx, decides, evolves
 from .state import ActionItem, ActionStatus, ConferenceState, Phase, Progress

@@ -226,6 +226,11 @@ def _remove(ctx: Ctx, cmd: RemoveAgendaItem) -> list[Event]:
     item = _item(ctx, cmd.item_id, ItemStatus.PENDING, what="remove")
     if item.runs:
         raise DomainError(ErrorCode.WRONG_ITEM_STATUS, f"item {cmd.item_id!r} has already been discussed")
+    s = ctx.state   # what refers to the item would drop out of the minutes
+    if any(n.item_id == cmd.item_id for n in s.notes.values()) or \
+            any(a.item_id == cmd.item_id for a in s.actions.values()):
+        raise DomainError(ErrorCode.WRONG_ITEM_STATUS,
+                          f"item {cmd.item_id!r} has notes or action items that the minutes list under it")
     return [AgendaItemRemoved(item_id=cmd.item_id, **ctx.meta())]
 
 

@@ -8,7 +8,7 @@ Every concrete class names its wire ``TYPE`` and registers itself.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -34,6 +34,10 @@ class Command:
     def __post_init__(self) -> None:
         if not KEY_RE.match(self.key):
             raise ValidationError("key: 1-64 characters of A-Z a-z 0-9 _ . : -")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, datetime) and value.utcoffset() is None:
+                raise ValidationError(f"{f.name}: date-time needs a UTC offset, e.g. 2025-10-03T08:00:00+07:00")
         self.check()
 
     def check(self) -> None:
@@ -132,16 +136,28 @@ def local_date(at: datetime, tz: Any) -> date:
 @dataclass(frozen=True)
 class Decision:
     """What a command produced. ``replayed`` is true when its key had been seen: the events
-    are those it produced the first time, already recorded, and must not be appended again."""
+    are those it produced the first time, already recorded up to ``seq``; they must not be
+    appended again."""
 
     events: tuple[Event, ...]
     replayed: bool = False
+    seq: int = 0
+
+
+Results = dict[str, tuple[tuple[Event, ...], int]]   # actor|key -> (events, seq of the last one)
 
 
 def result_key(actor_ref: str, key: str) -> str:
     return f"{actor_ref}|{key}"
 
 
-def record_result(results: dict[str, tuple[Event, ...]], ev: Event) -> None:
+def record_result(results: Results, ev: Event, seq: int) -> None:
     k = result_key(ev.actor, ev.key)
-    results[k] = results.get(k, ()) + (ev,)
+    earlier = results.get(k)
+    results[k] = ((earlier[0] if earlier else ()) + (ev,), seq)
+
+
+def replay_of(results: Results, actor_ref: str, key: str) -> Decision | None:
+    """The decision a command already produced, when this actor used this key before."""
+    earlier = results.get(result_key(actor_ref, key))
+    return Decision(earlier[0], replayed=True, seq=earlier[1]) if earlier else None

@@ -31,6 +31,8 @@ def to_plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, tuple | list):
         return [to_plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(to_plain(v) for v in value)
     if isinstance(value, dict):
         return {str(k): to_plain(v) for k, v in value.items()}
     return value

@@ -17,7 +17,7 @@ from datetime import datetime
 # the concept modules register their rules on import
 from . import actions, agenda, attendance, floor, lifecycle, minutes  # noqa: F401
 from .actors import Actor
-from .base import Command, Decision, Event, record_result, result_key
+from .base import Command, Decision, Event, record_result, replay_of
 from .directory import Directory
 from .errors import DomainError, ErrorCode
 from .lifecycle import ConferenceCreated, CreateConference, decide_create, new_state
@@ -30,9 +30,9 @@ def decide(state: ConferenceState | None, cmd: Command, actor: Actor, *, now: da
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if state is not None:
-        earlier = state.results.get(result_key(actor.ref, cmd.key))
+        earlier = replay_of(state.results, actor.ref, cmd.key)
         if earlier is not None:
-            return Decision(earlier, replayed=True)
+            return earlier
     if isinstance(cmd, CreateConference):
         if state is not None:
             raise DomainError(ErrorCode.CONFERENCE_EXISTS, f"conference {state.conference_id!r} already exists")
@@ -53,8 +53,8 @@ def evolve(state: ConferenceState | None, ev: Event) -> ConferenceState:
         raise ValueError(f"{ev.TYPE} before conference_created")
     else:
         EVOLVERS[type(ev)](state, ev)
-    record_result(state.results, ev)
     state.version += 1
+    record_result(state.results, ev, state.version)
     return state
 
 

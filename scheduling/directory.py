@@ -17,6 +17,7 @@ from .actors import Actor, Role, require
 from .base import (
     Command,
     Event,
+    Results,
     check_code,
     check_range,
     check_text,
@@ -63,7 +64,7 @@ class Directory:
     sites: dict[str, SiteInfo] = field(default_factory=dict)
     retired: set[str] = field(default_factory=set)
     version: int = 0
-    results: dict[str, tuple[Event, ...]] = field(default_factory=dict)
+    results: Results = field(default_factory=dict)
 
     def active(self) -> list[SiteInfo]:
         return [s for code, s in self.sites.items() if code not in self.retired]
@@ -185,8 +186,8 @@ def evolve_directory(state: Directory, ev: Event) -> Directory:
             state.retired.discard(site.code)
         case SiteRetired(code=code):
             state.retired.add(code)
-    record_result(state.results, ev)
     state.version += 1
+    record_result(state.results, ev, state.version)
     return state
 
 

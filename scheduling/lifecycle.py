@@ -311,12 +311,16 @@ def _open(ctx: Ctx, cmd: OpenConference) -> list[Event]:
 @decides(EndConference)
 def _end(ctx: Ctx, cmd: EndConference) -> list[Event]:
     from .agenda import ItemFinished
-    from .floor import FloorEnded, FloorRequestWithdrawn
+    from .floor import FloorEnded, FloorRequestWithdrawn, SiteMuted
 
     ctx.require(Role.CHAIR, what="end the conference")
     ctx.require_phase(Phase.LIVE, what="end")
     s, meta = ctx.state, ctx.meta()
-    out: list[Event] = [FloorEnded(site=site, reason="ended", **meta) for site in s.floor.speakers]
+    out: list[Event] = []
+    for site in s.floor.speakers:   # losing the floor closes the microphone, as in floor._end
+        out.append(FloorEnded(site=site, reason="ended", **meta))
+        if site not in s.floor.muted:
+            out.append(SiteMuted(site=site, **meta))
     out += [FloorRequestWithdrawn(site=r.site, **meta) for r in s.floor.queue]
     out += [ItemFinished(item_id=i.item_id, **meta) for i in s.agenda if i.status is ItemStatus.ACTIVE]
     return [*out, PhaseChanged(phase=Phase.ENDED, **meta)]

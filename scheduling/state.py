@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .base import Event
+from .base import Results
 from .directory import SiteInfo, SiteKind
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
@@ -247,7 +247,7 @@ class ConferenceState:
     minutes: Minutes = field(default_factory=Minutes)
     actions: dict[str, ActionItem] = field(default_factory=dict)
     version: int = 0
-    results: dict[str, tuple[Event, ...]] = field(default_factory=dict)
+    results: Results = field(default_factory=dict)
 
     # -- lookups ---------------------------------------------------------------------------
     @property

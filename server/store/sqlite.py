@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .base import ConcurrencyError, Recorded, StoreError
@@ -42,6 +41,7 @@ class SqliteEventStore:
         self._db: sqlite3.Connection | None = None
         self._waiters: dict[str, asyncio.Event] = {}
         self._closed = False
+        self.poll_s = 1.0
 
     @classmethod
     async def open(cls, path: str | Path, *, synchronous: str = "FULL") -> SqliteEventStore:
@@ -128,7 +128,11 @@ class SqliteEventStore:
             waiter = self._waiters.setdefault(stream, asyncio.Event())
             batch = await self.read(stream, seq, limit=1000)
             if not batch:
-                await waiter.wait()
+                # woken by an append in this process; polled for appends by other processes
+                try:
+                    await asyncio.wait_for(waiter.wait(), self.poll_s)
+                except TimeoutError:
+                    pass
                 continue
             for rec in batch:
                 seq = rec.seq

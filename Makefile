@@ -1,0 +1,53 @@
+# bridgeconf — the two commands of the README:
+#   make run    create .venv if needed, install, start the server with the demo conference
+#   make test   install what the tests need (Python and Debian packages), run the whole suite
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Debian packages: fonts with Vietnamese diacritics and pango for the PDF minutes (run and test);
+# a real redis-server and Chromium for the tests.
+RUN_DEBS  := fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+TEST_DEBS := $(RUN_DEBS) redis-server chromium poppler-utils
+
+.PHONY: run test install debs-run debs-test bench lint clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "bridgeconf needs Python >= 3.11 (set PYTHON=...)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Install the Debian packages that are missing (as root, or through sudo when there is one).
+debs-run:
+	@$(MAKE) --no-print-directory _debs DEBS="$(RUN_DEBS)"
+debs-test:
+	@$(MAKE) --no-print-directory _debs DEBS="$(TEST_DEBS)"
+_debs:
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+run: $(STAMP) debs-run
+	$(BIN)/bridgeconf serve --demo
+
+test: $(STAMP) debs-test
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) debs-test
+	$(BIN)/python bench/signaling.py
+	$(BIN)/python bench/media.py
+	$(BIN)/python bench/documents.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,90 @@
+"""Configuration of the media plane: frozen dataclasses that check themselves."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from aiortc import RTCConfiguration, RTCIceServer
+from aiortc.rtcconfiguration import RTCBundlePolicy
+
+VIDEO_CODECS = ("VP8", "H264")
+
+
+@dataclass(frozen=True)
+class IceServer:
+    """One STUN or TURN server, as browsers and aiortc take it."""
+
+    urls: tuple[str, ...]
+    username: str | None = None
+    credential: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.urls:
+            raise ValueError("an ICE server needs at least one URL")
+        for url in self.urls:
+            if not url.startswith(("stun:", "stuns:", "turn:", "turns:")):
+                raise ValueError(f"not a STUN/TURN URL: {url!r}")
+
+    def to_browser(self) -> dict[str, object]:
+        """The ``RTCIceServer`` dictionary a browser's ``RTCPeerConnection`` takes."""
+        out: dict[str, object] = {"urls": list(self.urls)}
+        if self.username is not None:
+            out["username"] = self.username
+        if self.credential is not None:
+            out["credential"] = self.credential
+        return out
+
+
+@dataclass(frozen=True)
+class MediaConfig:
+    """Settings of one forwarder (and of the Python peers that talk to it).
+
+    ``ice_servers`` is passed as is to every peer connection; empty means *no*
+    STUN/TURN at all (aiortc would otherwise fall back to a public STUN server).
+    ``gather_addresses`` are the local addresses ICE binds to; empty means every
+    non-loopback host address (aioice's default). ``announced_address`` replaces
+    the address in the candidates we send (the public address behind a 1:1 NAT).
+    """
+
+    ice_servers: tuple[IceServer, ...] = ()
+    gather_addresses: tuple[str, ...] = ()
+    announced_address: str | None = None
+    video_codec: str = "VP8"
+    max_video_bitrate: int = 2_500_000
+    """Upper bound announced to publishers in REMB (bits/s)."""
+    keyframe_interval: float = 0.3
+    """Minimum time between two keyframe requests sent to the same publisher (s)."""
+    keyframe_retry: float = 1.0
+    """A subscriber still waiting for a keyframe after this long asks again (s)."""
+    audio_level_interval: float = 0.2
+    """How often ``on_audio_level`` is called per publishing peer (s)."""
+    rtcp_interval: float = 1.0
+    """Period of the sender and receiver reports the forwarder emits (s)."""
+    max_sdp_bytes: int = 64 * 1024
+    max_preview_slots: int = 64
+    max_speaker_slots: int = 8
+
+    def __post_init__(self) -> None:
+        if self.video_codec not in VIDEO_CODECS:
+            raise ValueError(f"video_codec must be one of {VIDEO_CODECS}")
+        for addr in self.gather_addresses:
+            ipaddress.ip_address(addr)  # raises ValueError
+        if self.announced_address is not None:
+            ipaddress.ip_address(self.announced_address)
+        for name in ("keyframe_interval", "keyframe_retry", "audio_level_interval", "rtcp_interval"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        if self.max_video_bitrate < 30_000:
+            raise ValueError("max_video_bitrate is too low")
+
+    def rtc_configuration(self) -> RTCConfiguration:
+        """aiortc configuration: our ICE servers (possibly none) and max-bundle."""
+        servers = [
+            RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
+            for s in self.ice_servers
+        ]
+        return RTCConfiguration(iceServers=servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+
+    def browser_ice_servers(self) -> list[dict[str, object]]:
+        return [s.to_browser() for s in self.ice_servers]

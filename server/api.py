@@ -1,0 +1,394 @@
+"""The REST API under /api/v1: the directory, accounts, conferences (and every conference
+command), join links, action items across conferences. Thin: authenticate, parse, call the
+service, return. The route table also feeds /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+
+from scheduling import (
+    ActionStatus,
+    ChangePassword,
+    Command,
+    CreateAccount,
+    ImportSites,
+    RegisterSite,
+    RetireSite,
+    RevokeLink,
+    SiteInfo,
+    UpdateAccount,
+    UpdateSite,
+    parse_command,
+    parse_sites_csv,
+    sites_to_csv,
+)
+from scheduling.codec import from_plain, to_plain
+from scheduling.directory import DIRECTORY_COMMANDS
+
+from .http import ApiError, actor_of, json_body, ok, text_field
+from .keys import COOKIE, SERVICE
+from .security import MAX_PASSWORD, MIN_PASSWORD, hash_password
+from .service import SESSION_DAYS, Service
+from .views import conference_summary, conference_view
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    auth: str = "account"       # none | account | admin | any (account or site)
+
+
+ROUTES: list[Route] = []
+
+
+def route(method: str, path: str, summary: str, auth: str = "account") -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        ROUTES.append(Route(method, "/api/v1" + path, fn, summary, auth))
+        return fn
+    return register
+
+
+def _svc(request: web.Request) -> Service:
+    return request.app[SERVICE]
+
+
+def _ack(outcome: Any) -> dict[str, Any]:
+    return {"seq": outcome.seq, "replayed": outcome.replayed, "events": len(outcome.events)}
+
+
+def _key(body: dict[str, Any]) -> str:
+    key = body.get("key") or f"rest-{uuid.uuid4().hex}"
+    if not isinstance(key, str):
+        raise ApiError("bad_request", "key: expected a string")
+    return key
+
+
+# -- session -------------------------------------------------------------------------------
+
+@route("POST", "/session", "Sign in with an account and password; sets the session cookie", auth="none")
+async def login(request: web.Request) -> web.StreamResponse:
+    body = await json_body(request)
+    account = text_field(body, "account", max_len=64)
+    password = text_field(body, "password", max_len=MAX_PASSWORD)
+    svc = _svc(request)
+    token = svc.login(account, password)
+    actor = svc.session_actor(token)
+    resp = ok({"account": actor.id, "admin": actor.admin, "token": token, "csrf": svc.signer.csrf_for(token)})
+    resp.set_cookie(COOKIE, token, httponly=True, samesite="Lax", max_age=SESSION_DAYS * 86400, path="/",
+                    secure=svc.config.base_url.startswith("https://"))
+    return resp
+
+
+@route("GET", "/session", "Who is signed in, and the CSRF token for writes")
+async def session(request: web.Request) -> web.StreamResponse:
+    actor = actor_of(request)
+    svc = _svc(request)
+    acc = svc.accounts.state.accounts.get(actor.id)
+    token = request.cookies.get(COOKIE, "")
+    return ok({"account": actor.id, "name": acc.name if acc else actor.id, "admin": actor.admin,
+               "csrf": svc.signer.csrf_for(token) if token else None})
+
+
+@route("DELETE", "/session", "Sign out", auth="none")
+async def logout(request: web.Request) -> web.StreamResponse:
+    resp = ok({"signed_out": True})
+    resp.del_cookie(COOKIE, path="/")
+    return resp
+
+
+# -- directory -----------------------------------------------------------------------------
+
+@route("GET", "/sites", "The site directory (filter: q, parent)")
+async def list_sites(request: web.Request) -> web.StreamResponse:
+    actor_of(request)
+    q = request.query.get("q", "").casefold()
+    parent = request.query.get("parent")
+    sites = [to_plain(s) for s in _svc(request).directory.state.active()
+             if (not q or q in s.name.casefold() or q in s.code.casefold()) and (parent is None or s.parent == parent)]
+    return ok({"sites": sites, "groups": _svc(request).directory.state.groups()})
+
+
+@route("POST", "/sites", "Register a site", auth="admin")
+async def register_site(request: web.Request) -> web.StreamResponse:
+    body = await json_body(request)
+    site = from_plain(SiteInfo, {k: v for k, v in body.items() if k != "key"})
+    out = await _svc(request).run_directory(RegisterSite(key=_key(body), site=site), actor_of(request))
+    return ok(_ack(out), status=201)
+
+
+@route("PUT", "/sites/{code}", "Update a site", auth="admin")
+async def update_site(request: web.Request) -> web.StreamResponse:
+    body = await json_body(request)
+    site = from_plain(SiteInfo, {**{k: v for k, v in body.items() if k != "key"}, "code": request.match_info["code"]})
+    return ok(_ack(await _svc(request).run_directory(UpdateSite(key=_key(body), site=site), actor_of(request))))
+
+
+@route("DELETE", "/sites/{code}", "Retire a site from the directory", auth="admin")
+async def retire_site(request: web.Request) -> web.StreamResponse:
+    cmd = RetireSite(key=f"rest-{uuid.uuid4().hex}", code=request.match_info["code"])
+    return ok(_ack(await _svc(request).run_directory(cmd, actor_of(request))))
+
+
+@route("POST", "/sites/import", "Import sites from CSV (text/csv body); ?dry_run=1 only checks", auth="admin")
+async def import_sites(request: web.Request) -> web.StreamResponse:
+    actor = actor_of(request)
+    text = await request.text()
+    if request.query.get("dry_run") in ("1", "true"):
+        sites = parse_sites_csv(text)
+        known = _svc(request).directory.state.sites
+        return ok({"valid": True, "rows": len(sites),
+                   "new": sum(1 for s in sites if s.code not in known),
+                   "changed": sum(1 for s in sites if s.code in known and known[s.code] != s)})
+    cmd = ImportSites(key=request.headers.get("Idempotency-Key") or f"rest-{uuid.uuid4().hex}", csv=text)
+    return ok(_ack(await _svc(request).run_directory(cmd, actor)))
+
+
+@route("GET", "/sites.csv", "The directory as CSV")
+async def export_sites(request: web.Request) -> web.StreamResponse:
+    actor_of(request)
+    return web.Response(text=sites_to_csv(_svc(request).directory.state.active()), content_type="text/csv",
+                        charset="utf-8", headers={"Content-Disposition": "attachment; filename=sites.csv"})
+
+
+# -- accounts ------------------------------------------------------------------------------
+
+@route("GET", "/accounts", "Accounts", auth="admin")
+async def list_accounts(request: web.Request) -> web.StreamResponse:
+    actor = actor_of(request)
+    if not actor.admin:
+        raise ApiError("forbidden", "only an admin may list accounts")
+    return ok({"accounts": [{"account_id": a.account_id, "name": a.name, "email": a.email, "admin": a.admin,
+                             "disabled": a.disabled} for a in _svc(request).accounts.state.accounts.values()]})
+
+
+def _password(body: dict[str, Any]) -> str:
+    password = text_field(body, "password", max_len=MAX_PASSWORD)
+    if len(password) < MIN_PASSWORD:
+        raise ApiError("bad_request", f"password: at least {MIN_PASSWORD} characters")
+    return hash_password(password)
+
+
+@route("POST", "/accounts", "Create an account {account_id, name, email, admin, password}", auth="admin")
+async def create_account(request: web.Request) -> web.StreamResponse:
+    actor = actor_of(request)
+    body = await json_body(request)
+    cmd = from_plain(CreateAccount, {**{k: v for k, v in body.items() if k != "password"},
+                                     "key": _key(body), "password_hash": _password(body)})
+    return ok(_ack(await _svc(request).run_accounts(cmd, actor)), status=201)
+
+
+@route("PATCH", "/accounts/{account_id}", "Change an account's name, e-mail, admin right or disabled flag", auth="admin")
+async def update_account(request: web.Request) -> web.StreamResponse:
+    actor = actor_of(request)
+    body = await json_body(request)
+    cmd = from_plain(UpdateAccount, {**body, "key": _key(body), "account_id": request.match_info["account_id"]})
+    return ok(_ack(await _svc(request).run_accounts(cmd, actor)))
+
+
+@route("POST", "/accounts/{account_id}/password", "Set a password {password}")
+async def set_password(request: web.Request) -> web.StreamResponse:
+    actor = actor_of(request)
+    body = await json_body(request)
+    cmd = ChangePassword(key=_key(body), account_id=request.match_info["account_id"], password_hash=_password(body))
+    return ok(_ack(await _svc(request).run_accounts(cmd, actor)))
+
+
+# -- conferences ---------------------------------------------------------------------------
+
+@route("GET", "/conferences", "Conferences, newest first")
+async def list_conferences(request: web.Request) -> web.StreamResponse:
+    actor_of(request)
+    states = [h.state for h in _svc(request).conferences.values() if h.state is not None]
+    return ok({"conferences": [conference_summary(s) for s in sorted(states, key=lambda s: s.starts_at, reverse=True)]})
+
+
+@route("POST", "/conferences", "Create a conference (the fields of create_conference)", auth="admin")
+async def create_conference(request: web.Request) -> web.StreamResponse:
+    actor = actor_of(request)
+    body = await json_body(request)
+    cmd = parse_command({**body, "type": "create_conference", "key": _key(body)})
+    out = await _svc(request).run_conference(getattr(cmd, "conference_id"), cmd, actor)
+    return ok(_ack(out), status=201)
+
+
+async def _conference(request: web.Request) -> tuple[Any, Any]:
+    conf_id = request.match_info["conf_id"]
+    actor = actor_of(request, conf_id)
+    hub = await _svc(request).conference_hub(conf_id)
+    return actor, hub
+
+
+@route("GET", "/conferences/{conf_id}", "A conference's state as the caller may see it", auth="any")
+async def get_conference(request: web.Request) -> web.StreamResponse:
+    from scheduling import roles_in
+    actor, hub = await _conference(request)
+    roles = roles_in(hub.state, actor)
+    if not roles:
+        raise ApiError("forbidden", "you have no role in this conference")
+    return ok(conference_view(hub.state, roles, _svc(request).clock()))
+
+
+@route("POST", "/conferences/{conf_id}/commands", "Run any conference command {type, key, ...}", auth="any")
+async def conference_command(request: web.Request) -> web.StreamResponse:
+    actor, hub = await _conference(request)
+    body = await json_body(request)
+    cmd: Command = parse_command(body)
+    if type(cmd) in DIRECTORY_COMMANDS:
+        raise ApiError("bad_request", f"{cmd.TYPE} is a directory command: use /api/v1/sites")
+    return ok(_ack(await _svc(request).run_conference(request.match_info["conf_id"], cmd, actor)))
+
+
+@route("GET", "/conferences/{conf_id}/events", "The conference's log after ?after=SEQ (staff only)")
+async def conference_events(request: web.Request) -> web.StreamResponse:
+    from scheduling import Role, roles_in
+    actor, hub = await _conference(request)
+    if not roles_in(hub.state, actor) & {Role.ADMIN, Role.CHAIR, Role.SECRETARY, Role.OBSERVER}:
+        raise ApiError("forbidden", "only the conference's staff may read its whole log")
+    try:
+        after = int(request.query.get("after", "0"))
+        limit = min(int(request.query.get("limit", "1000")), 5000)
+    except ValueError:
+        raise ApiError("bad_request", "after and limit are whole numbers") from None
+    import json
+    recs = await hub.store.read(hub.name, after, limit=limit)
+    return ok({"events": [{"seq": r.seq, "event": json.loads(r.data)} for r in recs]})
+
+
+@route("GET", "/conferences/{conf_id}/links", "Join links of the invited sites (issued when missing)", auth="admin")
+async def conference_links(request: web.Request) -> web.StreamResponse:
+    conf_id = request.match_info["conf_id"]
+    actor = actor_of(request, conf_id)
+    if not actor.admin:
+        raise ApiError("forbidden", "only an admin may hand out join links")
+    svc = _svc(request)
+    tokens = await svc.ensure_links(conf_id)
+    hub = await svc.conference_hub(conf_id)
+    rows = [{"site": code, "name": hub.state.sites[code].name, "url": svc.join_url(tok),
+             "expires_at": svc.links.state.links[(conf_id, code)].expires_at.isoformat()}
+            for code, tok in tokens.items()]
+    if request.query.get("format") == "csv":
+        import csv
+        import io
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["site", "name", "url", "expires_at"])
+        for r in rows:
+            w.writerow([r["site"], r["name"], r["url"], r["expires_at"]])
+        return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8",
+                            headers={"Content-Disposition": f"attachment; filename=links-{conf_id}.csv"})
+    return ok({"links": rows})
+
+
+@route("POST", "/conferences/{conf_id}/links/{site}/revoke", "Revoke a site's join link", auth="admin")
+async def revoke_link(request: web.Request) -> web.StreamResponse:
+    conf_id, site = request.match_info["conf_id"], request.match_info["site"]
+    out = await _svc(request).run_links(RevokeLink(key=f"rest-{uuid.uuid4().hex}", conference_id=conf_id, site=site),
+                                        actor_of(request, conf_id))
+    return ok(_ack(out))
+
+
+@route("POST", "/conferences/{conf_id}/links/{site}/reissue", "Re-issue a site's join link (the old one stops working)",
+       auth="admin")
+async def reissue_link(request: web.Request) -> web.StreamResponse:
+    from scheduling import IssueLink
+    conf_id, site = request.match_info["conf_id"], request.match_info["site"]
+    actor = actor_of(request, conf_id)
+    svc = _svc(request)
+    hub = await svc.conference_hub(conf_id)
+    if site not in hub.state.sites:
+        raise ApiError("site_not_invited", f"site {site} is not invited to {conf_id}")
+    link = svc.links.state.links.get((conf_id, site))
+    expires = link.expires_at if link and link.expires_at > svc.clock() else max(hub.state.ends_at, svc.clock())
+    from datetime import timedelta
+    expires = max(expires, svc.clock() + timedelta(days=1))
+    await svc.run_links(IssueLink(key=f"rest-{uuid.uuid4().hex}", conference_id=conf_id, site=site,
+                                  expires_at=expires), actor)
+    return ok({"site": site, "url": svc.join_url(svc.link_token(conf_id, site))})
+
+
+# -- action items across conferences -------------------------------------------------------
+
+@route("GET", "/actions", "Action items of every conference (filters: conference, site, status, overdue=1)", auth="any")
+async def list_actions(request: web.Request) -> web.StreamResponse:
+    from scheduling import ActorKind
+    actor = actor_of(request)
+    svc = _svc(request)
+    q = request.query
+    try:
+        status = ActionStatus(q["status"]) if "status" in q else None
+    except ValueError:
+        raise ApiError("bad_request", "status: one of open, in_progress, done, cancelled") from None
+    site_filter = actor.id if actor.kind is ActorKind.SITE else q.get("site")
+    rows = []
+    for hub in svc.conferences.values():
+        state = hub.state
+        if state is None or ("conference" in q and state.conference_id != q["conference"]):
+            continue
+        today = svc.clock().astimezone(state.tz).date()
+        for a in state.actions.values():
+            if site_filter and site_filter not in a.assignees:
+                continue
+            if status and a.status is not status:
+                continue
+            overdue = a.is_overdue(today)
+            if q.get("overdue") in ("1", "true") and not overdue:
+                continue
+            rows.append({**to_plain(a), "conference_id": state.conference_id, "conference": state.title,
+                         "overdue": overdue,
+                         "assignee_names": [state.sites[c].name for c in a.assignees if c in state.sites]})
+    rows.sort(key=lambda r: (r["due"], r["conference_id"], r["action_id"]))
+    return ok({"actions": rows, "today": date.today().isoformat()})
+
+
+# -- OpenAPI -------------------------------------------------------------------------------
+
+@route("GET", "/openapi.json", "This document", auth="none")
+async def openapi(request: web.Request) -> web.StreamResponse:
+    return ok(openapi_document())
+
+
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for r in ROUTES:
+        params = [{"name": seg[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+                  for seg in r.path.split("/") if seg.startswith("{")]
+        op: dict[str, Any] = {"summary": r.summary, "operationId": r.handler.__name__, "parameters": params,
+                              "responses": {"200": {"description": "OK"},
+                                            "4XX": {"description": "error {code, message}",
+                                                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}
+        if r.auth != "none":
+            op["security"] = [{"session": []}, {"bearer": []}]
+        if r.method in ("POST", "PUT", "PATCH"):
+            op["requestBody"] = {"content": {"application/json": {"schema": {"type": "object"}}}}
+        paths.setdefault(r.path, {})[r.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "bridgeconf API", "version": "1"},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": COOKIE,
+                            "description": "writes also need the X-CSRF-Token header"},
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "a session token (from POST /session) or a site's join-link token"},
+            },
+            "schemas": {"Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}}}}}},
+        },
+    }
+
+
+def add_routes(app: web.Application) -> None:
+    for r in ROUTES:
+        app.router.add_route(r.method, r.path, r.handler)

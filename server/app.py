@@ -1,0 +1,122 @@
+"""The aiohttp application factory: ``create_app(config)``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from scheduling import Connection, Phase
+
+from .api import add_routes
+from .config import Config
+from .http import errors_middleware
+from .keys import METRICS, PRESENCE, SERVICE
+from .metrics import Metrics
+from .presence import Presence
+from .security import Signer, new_secret
+from .service import Service
+from .store import EventStore
+from .store.sqlite import SqliteEventStore
+from .timers import FloorTimers
+from .ws import handle_ws
+
+log = logging.getLogger(__name__)
+
+
+async def open_store(config: Config) -> EventStore:
+    if config.redis_url:
+        from .store.redis import RedisEventStore
+        return await RedisEventStore.open(config.redis_url)
+    return await SqliteEventStore.open(config.data_dir / "events.db")
+
+
+async def load_secret(config: Config, store: EventStore) -> str:
+    """The signing key: given, or kept beside the data (Redis: shared by every process)."""
+    if config.secret:
+        return config.secret
+    shared = getattr(store, "shared_secret", None)
+    if shared is not None:
+        return str(await shared(new_secret()))
+    path = Path(config.data_dir) / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(new_secret())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(config: Config) -> web.Application:
+    app = web.Application(middlewares=[errors_middleware], client_max_size=4 * 1024 * 1024)
+    metrics = Metrics()
+    app[METRICS] = metrics
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        store = await open_store(config)
+        service = Service(config, store, Signer(await load_secret(config, store)))
+
+        def timing(kind: str, seconds: float) -> None:
+            (metrics.append if kind == "append" else metrics.fanout).observe(seconds)
+
+        def watch(hub: object) -> None:
+            hub.timing = timing  # type: ignore[attr-defined]
+        service.on_new_conference.append(watch)
+        for hub in (service.directory, service.accounts, service.links):
+            watch(hub)
+        await service.start()
+        presence = Presence(service, config.offline_after_s)
+        timers = FloorTimers(service)
+        app[SERVICE] = service
+        app[PRESENCE] = presence
+        timers.start()
+        if not config.redis_url:
+            _sweep_connections(service, presence)
+        try:
+            yield
+        finally:
+            await timers.close()
+            await presence.close()
+            await service.close()
+            await store.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    add_routes(app)
+    app.router.add_get("/ws", handle_ws)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_view)
+    try:
+        from client_web.pages import add_pages
+    except ImportError:  # pragma: no cover - the web client is optional for API-only deployments
+        app.router.add_get("/", index)
+    else:
+        add_pages(app)
+    return app
+
+
+def _sweep_connections(service: Service, presence: Presence) -> None:
+    """After a restart no page is connected yet: sites the log shows online are reconnecting."""
+    for conf_id, hub in service.conferences.items():
+        state = hub.state
+        if state is None or state.phase in (Phase.ENDED, Phase.CANCELLED):
+            continue
+        for code, att in state.attendance.items():
+            if att.connection is not Connection.OFFLINE:
+                presence.lost(conf_id, code)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    return web.json_response({"status": "ok", "conferences": len(service.conferences)})
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[METRICS].render(), content_type="text/plain", charset="utf-8")
+
+
+async def index(request: web.Request) -> web.Response:
+    return web.Response(text="bridgeconf", content_type="text/plain")
+
+
+

@@ -1,0 +1,239 @@
+"""A Python client of bridgeconf: the WebSocket protocol (``websockets`` package) and the
+REST API (aiohttp). Used by the tests, the benchmarks and the headless bridge.
+
+The client folds the events it receives into a :class:`ConferenceState` with the domain's
+own ``evolve``, reconnects by itself after a drop (resuming from ``last_seq``), and resends
+commands that were not acknowledged with their original idempotency keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import websockets
+from websockets.asyncio.client import ClientConnection, connect
+
+from scheduling import ConferenceState, event_from_dict, evolve
+
+log = logging.getLogger(__name__)
+
+
+class CommandRefused(Exception):
+    def __init__(self, code: str, message: str, ref: str | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.ref = code, message, ref
+
+
+@dataclass(frozen=True)
+class Ack:
+    key: str
+    seq: int
+    replayed: bool
+
+
+class BridgeClient:
+    def __init__(self, base_url: str, conference: str, token: str, *, reconnect: bool = True,
+                 on_message: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.ws_url = base_url.replace("http://", "ws://").replace("https://", "wss://").rstrip("/") + "/ws"
+        self.conference = conference
+        self.token = token
+        self.reconnect = reconnect
+        self.on_message = on_message
+        self.state: ConferenceState | None = None
+        self.last_seq = 0
+        self.welcome: dict[str, Any] | None = None
+        self.connected = asyncio.Event()
+        self.closed = False
+        self.reconnects = 0
+        self._ws: ClientConnection | None = None
+        self._pending: dict[str, tuple[dict[str, Any], asyncio.Future[Ack]]] = {}
+        self._changed = asyncio.Condition()
+        self._runner: asyncio.Task[None] | None = None
+        self._replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    # -- life ------------------------------------------------------------------------------
+    async def connect(self, timeout: float = 10.0) -> BridgeClient:
+        self._runner = asyncio.create_task(self._run())
+        await asyncio.wait_for(self.connected.wait(), timeout)
+        return self
+
+    async def close(self) -> None:
+        self.closed = True
+        if self._ws is not None:
+            await self._ws.close()
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._runner
+
+    async def drop(self) -> None:
+        """Cut the connection abruptly, as a network failure would (the client reconnects)."""
+        if self._ws is not None:
+            self._ws.transport.abort()
+
+    async def __aenter__(self) -> BridgeClient:
+        return await self.connect()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _run(self) -> None:
+        delay = 0.1
+        while not self.closed:
+            try:
+                async with connect(self.ws_url, max_size=2**24, compression=None, open_timeout=10,
+                                   ping_interval=None) as ws:
+                    self._ws = ws
+                    await ws.send(json.dumps({"type": "hello", "conference": self.conference, "token": self.token,
+                                              "last_seq": self.last_seq, "snapshot": False}))
+                    await self._read(ws)
+            except (OSError, websockets.ConnectionClosed, asyncio.TimeoutError) as exc:
+                log.debug("connection lost: %s", exc)
+            except Fatal as exc:
+                self._fail_all(exc.error)
+                self.closed = True
+                self.connected.set()
+                return
+            finally:
+                self.connected.clear()
+                self._ws = None
+            if not self.reconnect or self.closed:
+                self._fail_all(CommandRefused("disconnected", "the connection closed"))
+                return
+            self.reconnects += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    async def _read(self, ws: ClientConnection) -> None:
+        async for raw in ws:
+            msg = json.loads(raw)
+            kind = msg.get("type")
+            if self.on_message is not None:
+                self.on_message(msg)
+            if kind == "welcome":
+                self.welcome = msg
+                self.connected.set()
+                for key, (cmd, fut) in list(self._pending.items()):   # resend what was not acknowledged
+                    if not fut.done():
+                        await ws.send(json.dumps(cmd))
+            elif kind == "event":
+                await self._event(msg)
+            elif kind == "ack":
+                self._settle(msg["key"], Ack(msg["key"], msg["seq"], msg.get("replayed", False)))
+            elif kind == "error":
+                if msg.get("ref") == "hello":
+                    raise Fatal(CommandRefused(msg["code"], msg["message"], "hello"))
+                ref = msg.get("ref")
+                if ref in self._pending:
+                    self._settle(ref, CommandRefused(msg["code"], msg["message"], ref))
+                else:
+                    await self._replies.put(msg)
+            else:
+                await self._replies.put(msg)
+
+    async def _event(self, msg: dict[str, Any]) -> None:
+        seq = msg["seq"]
+        if seq <= self.last_seq:
+            return
+        if seq != self.last_seq + 1:
+            raise RuntimeError(f"gap in the event stream: {self.last_seq} -> {seq}")
+        data = msg["event"]
+        if data.get("type") != "redacted":
+            self.state = evolve(self.state, event_from_dict(data))
+        self.last_seq = seq
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _settle(self, key: str, result: Ack | CommandRefused) -> None:
+        entry = self._pending.pop(key, None)
+        if entry is None or entry[1].done():
+            return
+        if isinstance(result, Ack):
+            entry[1].set_result(result)
+        else:
+            entry[1].set_exception(result)
+
+    def _fail_all(self, exc: Exception) -> None:
+        for key in list(self._pending):
+            self._settle(key, exc if isinstance(exc, CommandRefused) else CommandRefused("failed", str(exc)))
+
+    # -- use -------------------------------------------------------------------------------
+    async def command(self, type_: str, *, key: str | None = None, timeout: float = 30.0, **fields: Any) -> Ack:
+        """Send a conference command; wait for its ack (resent after a reconnect).
+        Raises CommandRefused with the server's error code."""
+        cmd = {"type": type_, "key": key or uuid.uuid4().hex, **fields}
+        fut: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        self._pending[cmd["key"]] = (cmd, fut)
+        if self._ws is not None and self.connected.is_set():
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await self._ws.send(json.dumps(cmd))
+        ack = await asyncio.wait_for(fut, timeout)
+        await self.wait_seq(ack.seq, timeout)
+        return ack
+
+    async def send_raw(self, data: str | dict[str, Any]) -> None:
+        assert self._ws is not None
+        await self._ws.send(data if isinstance(data, str) else json.dumps(data))
+
+    async def reply(self, timeout: float = 10.0) -> dict[str, Any]:
+        """The next message that is neither an event nor an ack (error, pong, answer, ...)."""
+        return await asyncio.wait_for(self._replies.get(), timeout)
+
+    async def wait_seq(self, seq: int, timeout: float = 10.0) -> None:
+        await self.wait_for(lambda _: self.last_seq >= seq, timeout)
+
+    async def wait_for(self, predicate: Callable[[ConferenceState | None], bool], timeout: float = 10.0) -> None:
+        async def wait() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: predicate(self.state))
+        await asyncio.wait_for(wait(), timeout)
+
+
+class Fatal(Exception):
+    def __init__(self, error: CommandRefused) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class ApiClient:
+    """The REST API with a bearer token (a session token or a site's join-link token)."""
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        self.base = base_url.rstrip("/") + "/api/v1"
+        self.token = token
+        self._http = aiohttp.ClientSession()
+
+    @classmethod
+    async def login(cls, base_url: str, account: str, password: str) -> ApiClient:
+        client = cls(base_url)
+        data = await client.call("POST", "/session", {"account": account, "password": password})
+        client.token = data["token"]
+        return client
+
+    async def call(self, method: str, path: str, body: Any = None, *, raw: str | None = None,
+                   content_type: str = "application/json") -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        kwargs: dict[str, Any] = {}
+        if raw is not None:
+            kwargs["data"] = raw.encode()
+            headers["Content-Type"] = content_type
+        elif body is not None:
+            kwargs["json"] = body
+        async with self._http.request(method, self.base + path, headers=headers, **kwargs) as resp:
+            text = await resp.text()
+            data = json.loads(text) if resp.content_type == "application/json" else text
+            if resp.status >= 400:
+                err = data.get("error", {}) if isinstance(data, dict) else {}
+                raise CommandRefused(err.get("code", str(resp.status)), err.get("message", text[:200]))
+            return data
+
+    async def close(self) -> None:
+        await self._http.close()

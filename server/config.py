@@ -1,0 +1,53 @@
+"""Server settings, from the command line and the environment (BRIDGECONF_*)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    enabled: bool = True
+    ice_servers: tuple[dict[str, object], ...] = ()       # STUN/TURN for browsers and the server's peers
+    gather_addresses: tuple[str, ...] = ("127.0.0.1",)   # where the media plane gathers ICE candidates
+    announced_address: str | None = None                 # public address behind 1:1 NAT
+    workers: int = 0                                     # forwarder worker processes (0: in the server process)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = ""
+    port: int = 25
+    sender: str = "bridgeconf@localhost"
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("var")
+    redis_url: str | None = None
+    public_url: str = ""                 # how pages and links reach this server; derived when empty
+    secret: str | None = None            # signing key; generated and kept in data_dir (or Redis) when empty
+    heartbeat_s: float = 3.0             # WebSocket ping interval: a dead link is noticed within ~2 intervals
+    offline_after_s: float = 10.0        # a site that lost its link and did not come back is offline after this
+    max_frame: int = 64 * 1024           # WebSocket message size limit
+    send_buffer_limit: int = 4 * 1024 * 1024   # a page that falls this far behind is dropped (it resumes)
+    snapshot_after: int = 500            # a client this many events behind gets a snapshot instead
+    link_days_after_end: int = 180       # join links stay valid for the follow-up of action items
+    allowed_origins: tuple[str, ...] = ()
+    media: MediaSettings = field(default_factory=MediaSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    @staticmethod
+    def env_redis_url() -> str | None:
+        return os.environ.get("BRIDGECONF_REDIS_URL") or None

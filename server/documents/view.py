@@ -1,0 +1,302 @@
+"""The minutes as the reader sees them: every string already formatted (times in the
+conference's time zone, dd/mm/yyyy and HH:MM, numbers, durations, labels in the chosen
+language, site names instead of codes). The HTML, PDF and DOCX renderers only lay this out,
+so the three formats always say the same thing.
+
+Text from the content is untrusted: it is kept as text here (never markup) and each renderer
+escapes it for its format; characters no document format can carry are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .labels import labels, number
+from .source import MinutesSource, RenderOptions, account_id
+
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+GENESIS = "0" * 64
+
+
+def clean(text: Any) -> str:
+    """Plain text that every format can carry (no C0 controls, no lone surrogates)."""
+    return _UNSAFE.sub("", str(text))
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    number: str
+    site: str
+    parent: str
+    main: bool
+    present: bool
+    presence: str
+    joined: str
+    left: str
+    headcount: str
+    leaders: tuple[str, ...]    # first the "2/3 present" summary, then each absent leader
+
+
+@dataclass(frozen=True)
+class AgendaRow:
+    number: str
+    title: str
+    presenter: str
+    start: str
+    planned: str
+    actual: str
+    delta: str
+    status: str
+
+
+@dataclass(frozen=True)
+class SpeakerRow:
+    number: str
+    site: str
+    topic: str
+    start: str
+    duration: str
+
+
+@dataclass(frozen=True)
+class ItemSection:
+    number: str
+    title: str
+    presenter: str
+    time_line: str
+    follow_up: str
+    speakers: tuple[SpeakerRow, ...]
+    notes: tuple[str, ...]
+    conclusions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    number: str
+    title: str
+    description: str
+    assignees: str
+    due: str
+    item: str
+    status: str
+
+
+@dataclass(frozen=True)
+class MinutesView:
+    lang: str
+    L: dict[str, str]
+    draft: bool
+    organization: str
+    place_date: str
+    title: str
+    fields: tuple[Field, ...]
+    attendance: tuple[AttendanceRow, ...]
+    attendance_total: str
+    agenda: tuple[AgendaRow, ...]
+    sections: tuple[ItemSection, ...]
+    general_notes: tuple[str, ...]
+    actions: tuple[ActionRow, ...]
+    closing: str
+    secretaries: tuple[str, ...]
+    chair: str
+    verification: tuple[Field, ...]     # empty for a draft
+    footer: str                         # the line printed at the foot of every page
+    doc_title: str                      # file metadata title
+
+
+class _Fmt:
+    """Formatting in the conference's time zone and the chosen language."""
+
+    def __init__(self, tz: str, lang: str, day: datetime | None) -> None:
+        self.tz = ZoneInfo(tz)
+        self.lang = lang
+        self.day = day.astimezone(self.tz).date() if day else None
+
+    def at(self, iso: str | None) -> datetime | None:
+        return datetime.fromisoformat(iso).astimezone(self.tz) if iso else None
+
+    def hm(self, iso: str | None) -> str:
+        """HH:MM, with the date in front when it is not the conference's day."""
+        t = self.at(iso)
+        if t is None:
+            return "—"
+        return t.strftime("%H:%M") if t.date() == self.day else t.strftime("%d/%m/%Y %H:%M")
+
+    def date(self, iso: str | None) -> str:
+        t = self.at(iso)
+        return t.strftime("%d/%m/%Y") if t else "—"
+
+    def n(self, value: int) -> str:
+        return number(value, self.lang)
+
+    def duration(self, seconds: int) -> str:
+        m, s = divmod(max(0, int(seconds)), 60)
+        return f"{m} phút {s:02d} giây" if self.lang == "vi" else f"{m} min {s:02d} s"
+
+
+def build_view(source: MinutesSource, options: RenderOptions) -> MinutesView:
+    c = source.content
+    h = c["header"]
+    L = labels(options.lang)
+    start_iso = h.get("opened_at") or h["planned_start"]
+    f = _Fmt(h["timezone"], options.lang, datetime.fromisoformat(start_iso))
+    main = h["main_site"]
+    name = _namer(options)
+    attendance = tuple(_attendance_row(i, row, main["code"], L, f) for i, row in enumerate(c["attendance"], 1))
+    present = sum(1 for r in attendance if r.present)
+    totals = c["totals"]
+    totals_line = L["totals_line"].format(
+        people=f.n(totals["people"]), present=present, invited=len(attendance),
+        expected=f.n(totals["expected"]), absent=len(attendance) - present)
+    items = {item["item_id"]: str(i) for i, item in enumerate(c["agenda"], 1)}
+    end_iso = h.get("ended_at") or h["planned_end"]
+    fields = (
+        Field(L["time"], _time_line(h, L, f)),
+        Field(L["form"], L["form_value"].format(n=max(0, len(attendance) - 1))),
+        Field(L["main_site"], clean(main["name"])),
+        Field(L["chair"], name(h["chair"])),
+        Field(L["secretaries"], "; ".join(name(s) for s in h["secretaries"]) or "—"),
+        Field(L["attendance_total"], totals_line),
+    )
+    end = f.at(end_iso)
+    closing = L["closing"].format(time=_clock(end, options.lang), date=f.date(end_iso)) if end else ""
+    sites = {row["code"]: clean(row["name"]) for row in c["attendance"]}
+    return MinutesView(
+        lang=options.lang, L=L, draft=source.is_draft,
+        organization=clean(main.get("parent") or main["name"]).upper(),
+        place_date=_place_date(options.place, f.at(start_iso), L),
+        title=clean(h["title"]), fields=fields, attendance=attendance,
+        attendance_total=f"{f.n(totals['people'])} / {f.n(totals['expected'])}",
+        agenda=tuple(_agenda_row(i, item, L, f) for i, item in enumerate(c["agenda"], 1)),
+        sections=tuple(_section(i, item, L, f) for i, item in enumerate(c["agenda"], 1)),
+        general_notes=tuple(clean(n["text"]) for n in c.get("general_notes", [])),
+        actions=tuple(_action_row(i, a, sites, items, L, f) for i, a in enumerate(c["actions"], 1)),
+        closing=closing,
+        secretaries=tuple(_signature(name(s)) for s in h["secretaries"]),
+        chair=_signature(name(h["chair"])),
+        verification=_verification(source, L, f, name),
+        footer=_footer(source, L),
+        doc_title=f"{L['doc_kind']} – {clean(h['title'])}",
+    )
+
+
+def _namer(options: RenderOptions) -> Any:
+    def name(account: str) -> str:
+        key = account_id(str(account))
+        return clean(options.names.get(key, key))
+    return name
+
+
+def _signature(display: str) -> str:
+    """The name alone under a signature ("Lê Minh Quang – Chủ tịch …" -> "Lê Minh Quang")."""
+    return display.split(" – ", 1)[0]
+
+
+def _clock(t: datetime, lang: str) -> str:
+    return f"{t.hour:02d} giờ {t.minute:02d} phút" if lang == "vi" else f"{t:%H:%M}"
+
+
+def _place_date(place: str, day: datetime | None, L: dict[str, str]) -> str:
+    if day is None:
+        return ""
+    phrase = L["day_phrase"].format(d=day.day, m=day.month, y=day.year)
+    return f"{clean(place)}, {phrase}" if place else phrase[:1].upper() + phrase[1:]
+
+
+def _time_line(h: dict[str, Any], L: dict[str, str], f: _Fmt) -> str:
+    start, end = h.get("opened_at") or h["planned_start"], h.get("ended_at") or h["planned_end"]
+    actual = L["time_range"].format(start=f.hm(start), end=f.hm(end), date=f.date(start))
+    planned = L["planned_range"].format(start=f.hm(h["planned_start"]), end=f.hm(h["planned_end"]))
+    return f"{actual} ({planned})"
+
+
+def _attendance_row(i: int, row: dict[str, Any], main: str, L: dict[str, str], f: _Fmt) -> AttendanceRow:
+    leaders = row.get("leaders") or []
+    absent = [x for x in leaders if not x.get("present", True)]
+    lines: list[str] = []
+    if leaders:
+        lines.append(L["leaders_present"].format(n=len(leaders) - len(absent), total=len(leaders)))
+    for x in absent:
+        who = clean(x["name"]) + (f" ({clean(x['title'])})" if x.get("title") else "")
+        lines.append(f"{who}: {clean(x.get('reason', ''))}")
+    present = bool(row["present"])
+    return AttendanceRow(
+        number=str(i), site=clean(row["name"]), parent=clean(row.get("parent", "")), main=row["code"] == main,
+        present=present, presence=L["present"] if present else L["absent"],
+        joined=f.hm(row.get("joined")) if present else "—", left=f.hm(row.get("left")) if present else "—",
+        headcount=f"{f.n(row['headcount'])} / {f.n(row['expected'])}" if present else f"— / {f.n(row['expected'])}",
+        leaders=tuple(lines))
+
+
+def _minutes_of(seconds: int) -> int:
+    return int(round(seconds / 60))
+
+
+def _agenda_row(i: int, item: dict[str, Any], L: dict[str, str], f: _Fmt) -> AgendaRow:
+    runs = item.get("runs") or []
+    actual = _minutes_of(item.get("actual_seconds", 0))
+    planned = int(item.get("planned_minutes") or 0)
+    delta = actual - planned if runs and planned else None
+    return AgendaRow(
+        number=str(i), title=clean(item["title"]), presenter=clean(item.get("presenter", "")),
+        start=f.hm(runs[0]["started"]) if runs else "—", planned=str(planned) if planned else "—",
+        actual=str(actual) if runs else "—",
+        delta="—" if delta is None else ("0" if delta == 0 else f"{delta:+d}".replace("-", "−")),
+        status=L.get(f"status_{item.get('status', '')}", clean(item.get("status", ""))))
+
+
+def _section(i: int, item: dict[str, Any], L: dict[str, str], f: _Fmt) -> ItemSection:
+    runs = item.get("runs") or []
+    ranges = ", ".join(f"{f.hm(r['started'])} – {f.hm(r['ended'])}" for r in runs) or "—"
+    planned = int(item.get("planned_minutes") or 0)
+    time_line = L["item_time"].format(range=ranges, planned=planned or "—",
+                                      actual=_minutes_of(item.get("actual_seconds", 0)) if runs else "—")
+    speakers = tuple(SpeakerRow(number=str(k), site=clean(s.get("name") or s["site"]), topic=clean(s.get("topic", "")),
+                                start=f.hm(s["started"]), duration=f.duration(s["seconds"]))
+                     for k, s in enumerate(item.get("speakers") or [], 1))
+    follow_up = ", ".join(clean(x) for x in item.get("follow_up") or [])
+    return ItemSection(number=str(i), title=clean(item["title"]), presenter=clean(item.get("presenter", "")),
+                       time_line=time_line, follow_up=follow_up, speakers=speakers,
+                       notes=tuple(clean(n) for n in item.get("notes") or []),
+                       conclusions=tuple(clean(n) for n in item.get("conclusions") or []))
+
+
+def _action_row(i: int, a: dict[str, Any], sites: dict[str, str], items: dict[str, str],
+                L: dict[str, str], f: _Fmt) -> ActionRow:
+    due = a["due"]
+    return ActionRow(
+        number=str(i), title=clean(a["title"]), description=clean(a.get("description", "")),
+        assignees="; ".join(sites.get(code, clean(code)) for code in a["assignees"]),
+        due=f"{due[8:10]}/{due[5:7]}/{due[0:4]}", item=items.get(a.get("item_id") or "", "—"),
+        status=L.get(f"action_{a.get('status', '')}", clean(a.get("status", ""))))
+
+
+def _verification(source: MinutesSource, L: dict[str, str], f: _Fmt, name: Any) -> tuple[Field, ...]:
+    a = source.approval
+    if a is None:
+        return ()
+    when = f"{f.date(a.approved_at.isoformat())} {a.approved_at.astimezone(f.tz):%H:%M}" if a.approved_at else "—"
+    prev = a.prev_sha256 if a.prev_sha256 != GENESIS else f"{a.prev_sha256} {L['genesis']}"
+    return (
+        Field(L["version"], str(a.version)),
+        Field(L["approved"], L["approved_value"].format(when=when, who=name(a.approved_by) if a.approved_by else "—")),
+        Field(L["sha256"], a.sha256),
+        Field(L["prev_sha256"], prev),
+    )
+
+
+def _footer(source: MinutesSource, L: dict[str, str]) -> str:
+    a = source.approval
+    if a is None:
+        return L["draft"]
+    return f"{L['version']} {a.version} · SHA-256 {a.sha256[:16]}…"

@@ -1,0 +1,33 @@
+"""The one adapter from error codes (domain, store, tokens, protocol) to HTTP statuses and
+WebSocket close codes."""
+
+from __future__ import annotations
+
+from scheduling import ErrorCode
+
+HTTP_STATUS: dict[str, int] = {
+    ErrorCode.INVALID_COMMAND: 400, ErrorCode.UNKNOWN_COMMAND: 400, ErrorCode.BAD_CSV: 400,
+    ErrorCode.BAD_ORDER: 400, ErrorCode.DUE_IN_PAST: 400, ErrorCode.DEADLINE_IN_PAST: 400,
+    ErrorCode.FORBIDDEN: 403, ErrorCode.NOT_OWN_SITE: 403, ErrorCode.NOT_ASSIGNEE: 403,
+    ErrorCode.SITE_NOT_INVITED: 403,
+    ErrorCode.NO_CONFERENCE: 404, ErrorCode.UNKNOWN_SITE: 404, ErrorCode.UNKNOWN_ITEM: 404,
+    ErrorCode.UNKNOWN_NOTE: 404, ErrorCode.UNKNOWN_ACTION: 404, ErrorCode.UNKNOWN_ROLL_CALL: 404,
+    ErrorCode.UNKNOWN_VERSION: 404, ErrorCode.UNKNOWN_ACCOUNT: 404,
+    "not_found": 404, "bad_request": 400, "too_large": 413, "unauthorized": 401, "bad_token": 401,
+    "token_expired": 401, "token_revoked": 401, "csrf": 403, "rate_limited": 429, "busy": 503,
+    "not_available": 409, "bad_credentials": 401, "media_error": 400,
+}
+
+
+def http_status(code: str) -> int:
+    return HTTP_STATUS.get(code, 409)   # every other refusal is a conflict with the current state
+
+
+# WebSocket close codes: 1008 policy violation, 1009 too big, 1011 server error; 4xxx ours.
+WS_CLOSE_UNAUTHORIZED = 4401
+WS_CLOSE_FORBIDDEN = 4403
+WS_CLOSE_NOT_FOUND = 4404
+WS_CLOSE_BAD_HELLO = 4400
+WS_CLOSE_FLOOD = 4429
+WS_CLOSE_TOO_SLOW = 4408
+WS_CLOSE_SHUTDOWN = 1001

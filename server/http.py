@@ -1,0 +1,91 @@
+"""Helpers of the HTTP edge: who is asking, JSON bodies, and errors as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from scheduling import Actor, DomainError
+
+from .errors import http_status
+from .keys import COOKIE, SERVICE
+from .service import AuthError
+
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class ApiError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def error_response(code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=http_status(code),
+                             dumps=_dumps)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def ok(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)  # type: ignore[no-any-return]
+    except DomainError as exc:
+        return error_response(str(exc.code), exc.message)
+    except (AuthError, ApiError) as exc:
+        return error_response(exc.code, exc.message)
+    except web.HTTPRequestEntityTooLarge:
+        return error_response("too_large", "the request body is too large")
+
+
+def token_of(request: web.Request) -> tuple[str, bool]:
+    """The request's token and whether it came from the cookie (which needs a CSRF check)."""
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        return auth[7:].strip(), False
+    return request.cookies.get(COOKIE, ""), True
+
+
+def actor_of(request: web.Request, conf_id: str | None = None) -> Actor:
+    """Who sends this request: an account (session) or a site (join-link token)."""
+    service = request.app[SERVICE]
+    token, from_cookie = token_of(request)
+    if not token:
+        raise AuthError("unauthorized", "sign in, or send a join-link token as 'Authorization: Bearer …'")
+    _, actor = service.actor_for(token, conf_id)
+    if from_cookie and request.method in UNSAFE and \
+            not service.signer.check_csrf(token, request.headers.get("X-CSRF-Token")):
+        raise AuthError("csrf", "missing or wrong X-CSRF-Token header")
+    return actor
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise ApiError("bad_request", "send a JSON object with Content-Type: application/json")
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError("bad_request", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError("bad_request", "the body must be a JSON object")
+    return body
+
+
+def text_field(body: dict[str, Any], name: str, *, max_len: int = 500, required: bool = True) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise ApiError("bad_request", f"{name}: expected a string")
+    if required and not value:
+        raise ApiError("bad_request", f"{name}: missing")
+    if len(value) > max_len:
+        raise ApiError("bad_request", f"{name}: at most {max_len} characters")
+    return value

@@ -1,0 +1,182 @@
+"""A stream hub: the live state of one event stream in this process, the lock that
+serializes its commands, and the fan-out of its events to the pages that follow it.
+
+Commands decided here are appended with optimistic concurrency; when another server
+process appended first (Redis scale-out), the hub catches up and decides again. Events
+appended elsewhere reach the hub through the store's subscription, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from scheduling import Decision, DomainError, ErrorCode, Event, event_from_dict, event_to_dict
+from scheduling.visibility import needs_redaction, redact_for_site
+
+from .frames import text_frame
+from .store import ConcurrencyError, EventStore, Recorded
+
+log = logging.getLogger(__name__)
+S = TypeVar("S")
+MAX_ATTEMPTS = 8
+
+
+class Listener(Protocol):
+    """A page following a stream. ``deliver`` must not block: it queues or writes at once."""
+
+    def deliver(self, seq: int, event: Event, frames: EventFrames) -> None: ...
+
+
+class EventFrames:
+    """One event encoded once per conference: the message text and the ready WebSocket
+    frame, and (made on first use) the redacted variants that sites' pages get."""
+
+    __slots__ = ("seq", "kind", "data", "text", "frame", "_site_text", "_site_frame")
+
+    def __init__(self, seq: int, data: str, kind: str) -> None:
+        self.seq = seq
+        self.kind = kind
+        self.data = data
+        self.text = event_message(seq, data)
+        self.frame = text_frame(self.text)
+        self._site_text: str | None = None
+        self._site_frame: bytes | None = None
+
+    @classmethod
+    def of_record(cls, seq: int, data: str) -> EventFrames:
+        return cls(seq, data, json.loads(data).get("type", ""))
+
+    def site_text(self) -> str:
+        if not needs_redaction(self.kind):
+            return self.text
+        if self._site_text is None:
+            redacted = redact_for_site(json.loads(self.data))
+            self._site_text = event_message(self.seq, json.dumps(redacted, ensure_ascii=False, separators=(",", ":")))
+        return self._site_text
+
+    def site_frame(self) -> bytes:
+        if not needs_redaction(self.kind):
+            return self.frame
+        if self._site_frame is None:
+            self._site_frame = text_frame(self.site_text())
+        return self._site_frame
+
+
+def event_message(seq: int, data: str) -> str:
+    return f'{{"type":"event","seq":{seq},"event":{data}}}'
+
+
+@dataclass(frozen=True)
+class Outcome:
+    events: tuple[Event, ...]
+    seq: int           # the stream's seq after the command (the last event's seq)
+    replayed: bool
+
+
+class StreamHub(Generic[S]):
+    def __init__(self, name: str, store: EventStore, state: S,
+                 evolve: Callable[[S, Event], S], version: Callable[[S], int]) -> None:
+        self.name = name
+        self.store = store
+        self.state = state
+        self._evolve = evolve
+        self._version = version
+        self.lock = asyncio.Lock()
+        self.listeners: set[Listener] = set()
+        self.on_events: list[Callable[[tuple[Event, ...]], None]] = []
+        self._follow: asyncio.Task[None] | None = None
+        self.timing: Callable[[str, float], None] | None = None   # ("append" | "fanout", seconds)
+
+    @property
+    def seq(self) -> int:
+        return self._version(self.state)
+
+    async def load(self) -> None:
+        while True:
+            batch = await self.store.read(self.name, self.seq, limit=5000)
+            if not batch:
+                return
+            for rec in batch:
+                self.state = self._evolve(self.state, event_from_dict(json.loads(rec.data)))
+
+    def follow(self) -> None:
+        """Start applying events that other processes append."""
+        if self._follow is None:
+            self._follow = asyncio.create_task(self._follow_loop(), name=f"follow:{self.name}")
+
+    async def _follow_loop(self) -> None:
+        async for rec in self.store.subscribe(self.name, self.seq):
+            if rec.seq <= self.seq:
+                continue
+            async with self.lock:
+                await self._catch_up_to(rec)
+
+    async def _catch_up_to(self, rec: Recorded) -> None:
+        if rec.seq <= self.seq:
+            return
+        if rec.seq > self.seq + 1:   # a gap: read what lies between
+            for missing in await self.store.read(self.name, self.seq, limit=rec.seq - self.seq - 1):
+                self._apply([(missing.seq, event_from_dict(json.loads(missing.data)), missing.data)])
+        self._apply([(rec.seq, event_from_dict(json.loads(rec.data)), rec.data)])
+
+    async def catch_up(self) -> None:
+        for rec in await self.store.read(self.name, self.seq):
+            self._apply([(rec.seq, event_from_dict(json.loads(rec.data)), rec.data)])
+
+    async def execute(self, decide: Callable[[S], Decision]) -> Outcome:
+        """Decide against the current state and record the events; retry after a concurrent
+        append by another process. Raises DomainError (nothing recorded)."""
+        async with self.lock:
+            for _ in range(MAX_ATTEMPTS):
+                decision = decide(self.state)
+                if decision.replayed:
+                    return Outcome(decision.events, decision.seq, True)
+                if not decision.events:
+                    return Outcome((), self.seq, False)
+                texts = [json.dumps(event_to_dict(ev), ensure_ascii=False, separators=(",", ":"))
+                         for ev in decision.events]
+                expected = self.seq
+                started = time.perf_counter()
+                try:
+                    last = await self.store.append(self.name, expected, texts)
+                except ConcurrencyError:
+                    await self.catch_up()
+                    continue
+                if self.timing is not None:
+                    self.timing("append", time.perf_counter() - started)
+                self._apply([(expected + i + 1, ev, text) for i, (ev, text) in enumerate(zip(decision.events, texts, strict=True))])
+                return Outcome(decision.events, last, False)
+        raise DomainError(ErrorCode.INVALID_COMMAND, f"stream {self.name} is too busy, try again")
+
+    def _apply(self, batch: list[tuple[int, Event, str]]) -> None:
+        started = time.perf_counter()
+        events = []
+        for seq, ev, text in batch:
+            self.state = self._evolve(self.state, ev)
+            assert self.seq == seq, (self.name, self.seq, seq)
+            frames = EventFrames(seq, text, ev.TYPE)
+            for listener in tuple(self.listeners):
+                try:
+                    listener.deliver(seq, ev, frames)
+                except Exception:  # a broken page must not stop the others
+                    log.exception("delivery failed")
+                    self.listeners.discard(listener)
+            events.append(ev)
+        for callback in self.on_events:
+            callback(tuple(events))
+        if self.timing is not None:
+            self.timing("fanout", time.perf_counter() - started)
+
+    async def close(self) -> None:
+        if self._follow is not None:
+            self._follow.cancel()
+            try:
+                await self._follow
+            except (asyncio.CancelledError, Exception):
+                pass

@@ -1,0 +1,20 @@
+"""Typed application keys (never string keys) and the cookie names."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
+    from .presence import Presence
+    from .service import Service
+
+COOKIE = "bc_session"
+LANG_COOKIE = "bc_lang"
+
+SERVICE: web.AppKey[Service] = web.AppKey("service")
+PRESENCE: web.AppKey[Presence] = web.AppKey("presence")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+MEDIA: web.AppKey[Any] = web.AppKey("media")

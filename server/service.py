@@ -1,0 +1,204 @@
+"""The application service: the streams of this deployment (directory, accounts, links,
+one per conference), the commands that run against them, and who a token says you are.
+
+Views and WebSocket handlers call this; it calls the domain; the domain decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from scheduling import (
+    Accounts,
+    Actor,
+    ActorKind,
+    Command,
+    ConferenceState,
+    CreateConference,
+    Decision,
+    Directory,
+    DomainError,
+    ErrorCode,
+    IssueLink,
+    Links,
+    decide,
+    decide_accounts,
+    decide_directory,
+    decide_links,
+    evolve,
+    evolve_accounts,
+    evolve_directory,
+    evolve_links,
+)
+from scheduling.base import replay_of
+
+from .config import Config
+from .hub import Outcome, StreamHub
+from .security import Signer, TokenError, verify_password
+from .store import EventStore
+
+S = TypeVar("S")
+CONF_PREFIX = "conf-"
+DIRECTORY, ACCOUNTS, LINKS = "directory", "accounts", "links"
+SESSION_DAYS = 14
+
+
+class AuthError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _simple(decide_fn: Callable[..., list[Any]]) -> Callable[[Any, Command, Actor, datetime], Decision]:
+    """Idempotency for the small aggregates (the conference's decide does its own)."""
+    def run(state: Any, cmd: Command, actor: Actor, now: datetime) -> Decision:
+        return replay_of(state.results, actor.ref, cmd.key) or Decision(tuple(decide_fn(state, cmd, actor, now=now)))
+    return run
+
+
+_decide_directory = _simple(decide_directory)
+_decide_accounts = _simple(decide_accounts)
+_decide_links = _simple(decide_links)
+
+
+class Service:
+    def __init__(self, config: Config, store: EventStore, signer: Signer, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.config = config
+        self.store = store
+        self.signer = signer
+        self.clock = clock
+        self.directory: StreamHub[Directory] = StreamHub(DIRECTORY, store, Directory(), evolve_directory, _v)
+        self.accounts: StreamHub[Accounts] = StreamHub(ACCOUNTS, store, Accounts(), evolve_accounts, _v)
+        self.links: StreamHub[Links] = StreamHub(LINKS, store, Links(), evolve_links, _v)
+        self.conferences: dict[str, StreamHub[ConferenceState | None]] = {}
+        self.on_new_conference: list[Callable[[StreamHub[ConferenceState | None]], None]] = []
+        self._create_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        for hub in (self.directory, self.accounts, self.links):
+            await hub.load()
+            hub.follow()
+        for stream in await self.store.streams(CONF_PREFIX):
+            await self._load_conference(stream[len(CONF_PREFIX):])
+
+    async def close(self) -> None:
+        for hub in (self.directory, self.accounts, self.links, *self.conferences.values()):
+            await hub.close()
+
+    async def _load_conference(self, conf_id: str) -> StreamHub[ConferenceState | None]:
+        hub: StreamHub[ConferenceState | None] = StreamHub(
+            CONF_PREFIX + conf_id, self.store, None, evolve, lambda s: s.version if s else 0)
+        await hub.load()
+        self.conferences[conf_id] = hub
+        hub.follow()
+        for callback in self.on_new_conference:
+            callback(hub)
+        return hub
+
+    # -- commands ---------------------------------------------------------------------------
+    async def conference_hub(self, conf_id: str) -> StreamHub[ConferenceState | None]:
+        hub = self.conferences.get(conf_id)
+        if hub is None:
+            # another server process may have created it (Redis): look in the store
+            if await self.store.last_seq(CONF_PREFIX + conf_id) == 0:
+                raise DomainError(ErrorCode.NO_CONFERENCE, f"no conference {conf_id[:64]!r}")
+            async with self._create_lock:
+                hub = self.conferences.get(conf_id) or await self._load_conference(conf_id)
+        return hub
+
+    async def run_conference(self, conf_id: str, cmd: Command, actor: Actor) -> Outcome:
+        if isinstance(cmd, CreateConference):
+            async with self._create_lock:
+                hub = self.conferences.get(cmd.conference_id)
+                if hub is None:
+                    hub = await self._load_conference(cmd.conference_id)
+        else:
+            hub = await self.conference_hub(conf_id)
+        return await hub.execute(lambda state: decide(
+            state, cmd, actor, now=self.clock(), directory=self.directory.state,
+            accounts=self.accounts.state.active_ids()))
+
+    async def run_directory(self, cmd: Command, actor: Actor) -> Outcome:
+        return await self.directory.execute(lambda s: _decide_directory(s, cmd, actor, self.clock()))
+
+    async def run_accounts(self, cmd: Command, actor: Actor) -> Outcome:
+        return await self.accounts.execute(lambda s: _decide_accounts(s, cmd, actor, self.clock()))
+
+    async def run_links(self, cmd: Command, actor: Actor) -> Outcome:
+        return await self.links.execute(lambda s: _decide_links(s, cmd, actor, self.clock()))
+
+    # -- who you are ------------------------------------------------------------------------
+    def login(self, account_id: str, password: str) -> str:
+        acc = self.accounts.state.accounts.get(account_id)
+        if acc is None or acc.disabled or not verify_password(acc.password_hash, password):
+            raise AuthError("bad_credentials", "wrong account or password")
+        expires = time.time() + SESSION_DAYS * 86400
+        return self.signer.sign("session", {"a": acc.account_id, "g": acc.generation}, expires)
+
+    def session_actor(self, token: str) -> Actor:
+        try:
+            claims = self.signer.verify("session", token)
+        except TokenError as exc:
+            raise AuthError(exc.code, exc.message) from None
+        acc = self.accounts.state.accounts.get(claims.get("a", ""))
+        if acc is None or acc.disabled or acc.generation != claims.get("g"):
+            raise AuthError("token_revoked", "this session has ended: sign in again")
+        return Actor.account(acc.account_id, admin=acc.admin)
+
+    def link_token(self, conf_id: str, site: str) -> str:
+        link = self.links.state.links.get((conf_id, site))
+        if link is None or link.revoked:
+            raise DomainError(ErrorCode.INVALID_COMMAND, f"no live join link for site {site}")
+        return self.signer.sign("site", {"c": conf_id, "s": site, "g": link.generation}, link.expires_at.timestamp())
+
+    def site_actor(self, token: str, conf_id: str | None = None) -> tuple[str, Actor]:
+        """The conference and site a join-link token admits."""
+        try:
+            claims = self.signer.verify("site", token)
+        except TokenError as exc:
+            raise AuthError(exc.code, exc.message) from None
+        conf, site = claims.get("c", ""), claims.get("s", "")
+        if conf_id is not None and conf != conf_id:
+            raise AuthError("forbidden", "this join link is for another conference")
+        link = self.links.state.links.get((conf, site))
+        if link is None or not link.valid(claims.get("g", -1), self.clock()):
+            raise AuthError("token_revoked", "this join link was revoked or re-issued: ask the organizer for the new one")
+        return conf, Actor.site(site)
+
+    def actor_for(self, token: str, conf_id: str | None = None) -> tuple[str | None, Actor]:
+        """A session token (account) or a join-link token (site)."""
+        if Signer.kind_of(token) == "site":
+            return self.site_actor(token, conf_id)
+        return conf_id, self.session_actor(token)
+
+    async def ensure_links(self, conf_id: str, sites: list[str] | None = None) -> dict[str, str]:
+        """Issue join links for the invited sites that have none live; return every site's token."""
+        hub = await self.conference_hub(conf_id)
+        state = hub.state
+        assert state is not None
+        expires = max(state.ends_at, self.clock()) + timedelta(days=self.config.link_days_after_end)
+        out: dict[str, str] = {}
+        for code in sites or list(state.sites):
+            link = self.links.state.links.get((conf_id, code))
+            if link is None or link.revoked or link.expires_at <= self.clock():
+                await self.run_links(IssueLink(key=f"issue-{conf_id}-{code}-{link.generation if link else 0}",
+                                               conference_id=conf_id, site=code, expires_at=expires),
+                                     Actor(ActorKind.SYSTEM, "server"))
+            out[code] = self.link_token(conf_id, code)
+        return out
+
+    def join_url(self, token: str) -> str:
+        return f"{self.config.base_url}/join/{token}"
+
+
+def _v(state: Any) -> int:
+    return int(state.version)
+
