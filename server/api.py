@@ -218,7 +218,7 @@ async def create_conference(request: web.Request) -> web.StreamResponse:
     actor = actor_of(request)
     body = await json_body(request)
     cmd = parse_command({**body, "type": "create_conference", "key": _key(body)})
-    out = await _svc(request).run_conference(getattr(cmd, "conference_id"), cmd, actor)
+    out = await _svc(request).run_conference(cmd.conference_id, cmd, actor)
     return ok(_ack(out), status=201)
 
 

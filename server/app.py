@@ -13,7 +13,8 @@ from scheduling import Connection, Phase
 from .api import add_routes
 from .config import Config
 from .http import errors_middleware
-from .keys import METRICS, PRESENCE, SERVICE
+from .keys import LIVENESS, METRICS, PRESENCE, SERVICE
+from .liveness import Liveness
 from .metrics import Metrics
 from .presence import Presence
 from .security import Signer, new_secret
@@ -67,6 +68,9 @@ def create_app(config: Config) -> web.Application:
             watch(hub)
         await service.start()
         presence = Presence(service, config.offline_after_s)
+        liveness = Liveness(config.heartbeat_s)
+        app[LIVENESS] = liveness
+        liveness.start()
         timers = FloorTimers(service)
         app[SERVICE] = service
         app[PRESENCE] = presence
@@ -76,6 +80,7 @@ def create_app(config: Config) -> web.Application:
         try:
             yield
         finally:
+            await liveness.close()
             await timers.close()
             await presence.close()
             await service.close()

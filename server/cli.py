@@ -84,13 +84,13 @@ async def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .keys import SERVICE
 
+    _raise_open_files()
     config = _config(args)
     app = create_app(config)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     service = app[SERVICE]
     if args.demo:
-        from . import demo
         await _print_demo(service, await _demo_seed(service, config), config)
     site = web.TCPSite(runner, config.host, config.port)
     await site.start()
@@ -102,6 +102,14 @@ async def _serve(args: argparse.Namespace) -> int:
     await stop.wait()
     await runner.cleanup()
     return 0
+
+
+def _raise_open_files() -> None:
+    """Thousands of pages need thousands of sockets: lift the soft limit to the hard one."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 async def _demo_seed(service: Any, config: Config) -> Any:

@@ -95,7 +95,7 @@ class BridgeClient:
                     await ws.send(json.dumps({"type": "hello", "conference": self.conference, "token": self.token,
                                               "last_seq": self.last_seq, "snapshot": False}))
                     await self._read(ws)
-            except (OSError, websockets.ConnectionClosed, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError, websockets.ConnectionClosed) as exc:
                 log.debug("connection lost: %s", exc)
             except Fatal as exc:
                 self._fail_all(exc.error)
@@ -121,7 +121,7 @@ class BridgeClient:
             if kind == "welcome":
                 self.welcome = msg
                 self.connected.set()
-                for key, (cmd, fut) in list(self._pending.items()):   # resend what was not acknowledged
+                for _key, (cmd, fut) in list(self._pending.items()):   # resend what was not acknowledged
                     if not fut.done():
                         await ws.send(json.dumps(cmd))
             elif kind == "event":

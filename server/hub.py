@@ -9,6 +9,7 @@ appended elsewhere reach the hub through the store's subscription, in order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -176,7 +177,5 @@ class StreamHub(Generic[S]):
     async def close(self) -> None:
         if self._follow is not None:
             self._follow.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._follow
-            except (asyncio.CancelledError, Exception):
-                pass

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from .liveness import Liveness
     from .metrics import Metrics
     from .presence import Presence
     from .service import Service
@@ -18,3 +19,4 @@ SERVICE: web.AppKey[Service] = web.AppKey("service")
 PRESENCE: web.AppKey[Presence] = web.AppKey("presence")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 MEDIA: web.AppKey[Any] = web.AppKey("media")
+LIVENESS: web.AppKey[Liveness] = web.AppKey("liveness")

@@ -15,7 +15,16 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from scheduling import Actor, ActorKind, Command, ConferenceState, DomainError, Event, Role, roles_in
+from scheduling import (
+    Actor,
+    ActorKind,
+    Command,
+    ConferenceState,
+    DomainError,
+    Event,
+    Role,
+    roles_in,
+)
 
 from . import protocol as p
 from .errors import (
@@ -27,7 +36,7 @@ from .errors import (
     WS_CLOSE_UNAUTHORIZED,
 )
 from .hub import EventFrames, StreamHub
-from .keys import COOKIE, MEDIA, METRICS, PRESENCE, SERVICE
+from .keys import COOKIE, LIVENESS, MEDIA, METRICS, PRESENCE, SERVICE
 from .service import AuthError
 from .views import conference_view
 
@@ -60,6 +69,16 @@ class Page:
         self.site_view = site_view
         self.buffer_limit = buffer_limit
         self.too_slow = asyncio.Event()
+        self.last_heard = time.monotonic()
+
+    def ping(self, frame: bytes) -> None:
+        t = self.transport
+        if t is not None and not t.is_closing():
+            t.write(frame)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
 
     def deliver(self, seq: int, event: Event, frames: EventFrames) -> None:
         t = self.transport
@@ -76,7 +95,7 @@ async def handle_ws(request: web.Request) -> web.StreamResponse:
     origin = request.headers.get("Origin")
     if origin is not None and not _origin_ok(request, origin, config.allowed_origins):
         raise web.HTTPForbidden(text="cross-origin WebSocket refused")
-    ws = web.WebSocketResponse(heartbeat=config.heartbeat_s, max_msg_size=config.max_frame, compress=False)
+    ws = web.WebSocketResponse(autoping=False, max_msg_size=config.max_frame, compress=False)
     await ws.prepare(request)
     metrics = request.app[METRICS]
     metrics.connections.inc()
@@ -204,13 +223,24 @@ class Connection:
 
     # -- messages --------------------------------------------------------------------------
     async def _loop(self) -> None:
-        async for msg in self.ws:
-            if msg.type is WSMsgType.TEXT:
-                await self._message(msg.data)
-            elif msg.type is WSMsgType.BINARY:
-                await self._refuse("bad_message", "binary frames are not accepted", None)
-            else:
-                break
+        assert self.page is not None
+        liveness = self.request.app[LIVENESS]
+        liveness.pages.add(self.page)
+        try:
+            async for msg in self.ws:
+                self.page.last_heard = time.monotonic()
+                if msg.type is WSMsgType.TEXT:
+                    await self._message(msg.data)
+                elif msg.type is WSMsgType.PING:
+                    await self.ws.pong(msg.data)
+                elif msg.type is WSMsgType.PONG:
+                    pass
+                elif msg.type is WSMsgType.BINARY:
+                    await self._refuse("bad_message", "binary frames are not accepted", None)
+                else:
+                    break
+        finally:
+            liveness.pages.discard(self.page)
 
     async def _refuse(self, code: str, message: str, ref: str | None) -> None:
         self.strikes += 1

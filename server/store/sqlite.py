@@ -9,6 +9,7 @@ single-node store (several server processes need the Redis store).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -129,10 +130,8 @@ class SqliteEventStore:
             batch = await self.read(stream, seq, limit=1000)
             if not batch:
                 # woken by an append in this process; polled for appends by other processes
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiter.wait(), self.poll_s)
-                except TimeoutError:
-                    pass
                 continue
             for rec in batch:
                 seq = rec.seq
