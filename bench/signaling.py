@@ -12,6 +12,7 @@ cadres follow on their own screens) and over 3 load processes. Prints one JSON o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import asyncio
 import json
 import multiprocessing as mp
@@ -45,28 +46,11 @@ async def _load(conn: Any, pages: list[tuple[str, str]], last_seq: int) -> None:
     import aiohttp
     receipts: dict[int, list[float]] = {}    # seq -> [count, first, last]
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=False))
-    sockets = []
     started = time.monotonic()
     sem = asyncio.Semaphore(200)
 
-    async def open_page(base: str, token: str) -> Any:
-        async with sem:
-            for attempt in range(5):
-                try:
-                    ws = await session.ws_connect(base + "/ws", max_msg_size=0, compress=0, autoping=True,
-                                                  timeout=aiohttp.ClientWSTimeout(ws_close=5))
-                    await ws.send_str(json.dumps({"type": "hello", "conference": CONF, "token": token,
-                                                  "last_seq": last_seq, "snapshot": False}))
-                    msg = await ws.receive(timeout=60)
-                    assert '"welcome"' in msg.data, msg.data[:200]
-                    return ws
-                except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
-                    await asyncio.sleep(0.2 * (attempt + 1))
-            raise RuntimeError("could not connect a page")
-
-    sockets = await asyncio.gather(*(open_page(b, t) for b, t in pages))
-    connect_s = time.monotonic() - started
     seq_re = re.compile(r'"seq":(\d+)')
+    readers: list[asyncio.Task[None]] = []
 
     async def read(ws: Any) -> None:
         async for msg in ws:
@@ -81,11 +65,28 @@ async def _load(conn: Any, pages: list[tuple[str, str]], last_seq: int) -> None:
                 r[0] += 1
                 r[2] = max(r[2], t)
 
-    readers = [asyncio.create_task(read(ws)) for ws in sockets]
+    async def open_page(base: str, token: str) -> Any:
+        async with sem:
+            for attempt in range(5):
+                try:
+                    ws = await session.ws_connect(base + "/ws", max_msg_size=0, compress=0, autoping=True,
+                                                  timeout=aiohttp.ClientWSTimeout(ws_close=5))
+                    await ws.send_str(json.dumps({"type": "hello", "conference": CONF, "token": token,
+                                                  "last_seq": last_seq, "snapshot": False}))
+                    msg = await ws.receive(timeout=60)
+                    assert '"welcome"' in msg.data, msg.data[:200]
+                    readers.append(asyncio.create_task(read(ws)))   # read at once: pings need answers
+                    return ws
+                except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+                    await asyncio.sleep(0.2 * (attempt + 1))
+            raise RuntimeError("could not connect a page")
+
+    sockets = await asyncio.gather(*(open_page(b, t) for b, t in pages))
+    connect_s = time.monotonic() - started
     conn.send({"connected": len(sockets), "connect_s": connect_s})
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, conn.recv)      # "stop"
-    conn.send({"receipts": receipts})
+    conn.send({"receipts": receipts, "dropped": sum(1 for ws in sockets if ws.closed)})
     for task in readers:
         task.cancel()
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
@@ -185,6 +186,7 @@ async def run(n: int, backend: str, tmp: Path) -> dict[str, Any]:
         return {
             "backend": backend if backend == "sqlite" else "redis+2 processes", "pages": n,
             "connected": sum(h["connected"] for h in hello), "connect_s": round(connect_s, 2),
+            "pages_dropped": sum(r["dropped"] for r in results),
             "events": len(sent), "events_complete": complete, "messages_delivered": delivered,
             "last_page_ms": {"p50": round(statistics.median(lat_last), 1), "p99": round(_pct(lat_last, 0.99), 1),
                              "max": round(lat_last[-1], 1)},
@@ -215,13 +217,15 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 1000, 5000, 10000])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "redis"], choices=["sqlite", "redis"])
+    parser.add_argument("--tmp", metavar="DIR", default="", help="keep server logs and data here")
     parser.add_argument("--profile", metavar="DIR", default="", help="write py-spy profiles of the server here")
     args = parser.parse_args()
     global PROFILE
     PROFILE = args.profile
     raise_nofile()
     out = []
-    with tempfile.TemporaryDirectory() as d:
+    parser_tmp = args.tmp
+    with (contextlib.nullcontext(parser_tmp) if parser_tmp else tempfile.TemporaryDirectory()) as d:
         for backend in args.backends:
             for n in args.sizes:
                 res = await run(n, backend, Path(d))
