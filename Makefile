@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Debian packages: fonts with Vietnamese diacritics and pango for the PDF minutes (run and test);
 # a real redis-server and Chromium for the tests.
-RUN_DEBS  := fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+RUN_DEBS  := fonts-dejavu-core fonts-liberation2 libpango-1.0-0 libpangoft2-1.0-0
 TEST_DEBS := $(RUN_DEBS) redis-server chromium poppler-utils
 
 .PHONY: run test install debs-run debs-test bench lint clean

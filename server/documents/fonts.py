@@ -79,7 +79,8 @@ def font_css() -> str:
     """@font-face rules for the faces found, and their use throughout the document."""
     rules = [f'@font-face {{ font-family: "{f.family}"; src: url("{f.path.as_uri()}"); '
              f"font-weight: {f.weight}; font-style: {f.style}; }}" for f in font_faces()]
-    rules.append(f'body, table, h1, h2, h3, p, td, th, div, span {{ font-family: "{SERIF}", serif; }}')
+    rules.append(f'@page {{ font-family: "{SERIF}", serif; }}')
+    rules.append(f'body, table, h1, h2, h3, h4, p, td, th, div, span {{ font-family: "{SERIF}", serif; }}')
     rules.append(f'.hash {{ font-family: "{MONO}", monospace; }}')
     return "\n".join(rules)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from scheduling import minutes_content
+from scheduling.reports import minutes_content
 from scheduling.state import ConferenceState, Phase
 
 from .errors import DocumentError, DocumentErrorCode
@@ -24,10 +24,14 @@ class ApprovedVersion(Protocol):
     """An approved version as the domain records it: ``MinutesVersion`` (state) and the
     ``MinutesApproved`` event both have these attributes."""
 
-    version: int
-    sha256: str
-    prev_sha256: str
-    content: dict[str, Any]
+    @property
+    def version(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def prev_sha256(self) -> str: ...
+    @property
+    def content(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)

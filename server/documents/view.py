@@ -31,20 +31,21 @@ def clean(text: Any) -> str:
 class Field:
     label: str
     value: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
 class AttendanceRow:
     number: str
     site: str
-    parent: str
     main: bool
     present: bool
     presence: str
     joined: str
     left: str
     headcount: str
-    leaders: tuple[str, ...]    # first the "2/3 present" summary, then each absent leader
+    leaders_present: str            # "2/3", empty when the site reported no leaders
+    leaders_absent: tuple[str, ...]  # "Name (title): reason"
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,35 @@ class ActionRow:
 
 
 @dataclass(frozen=True)
+class Headers:
+    """The header row of each table (shared by the renderers and by verification, which
+    ignores them where a page break repeats them)."""
+
+    attendance: tuple[str, ...]
+    agenda: tuple[str, ...]
+    speakers: tuple[str, ...]
+    actions: tuple[str, ...]
+
+    def all(self) -> tuple[tuple[str, ...], ...]:
+        return (self.attendance, self.agenda, self.speakers, self.actions)
+
+
+def headers(L: dict[str, str]) -> Headers:
+    return Headers(
+        attendance=(L["col_no"], L["col_site"], L["col_presence"], L["col_joined"], L["col_left"],
+                    L["col_headcount"], L["col_leaders_present"], L["col_leaders"]),
+        agenda=(L["col_no"], L["col_item"], L["col_presenter"], L["col_start"], L["col_planned"],
+                L["col_actual"], L["col_delta"], L["col_status"]),
+        speakers=(L["col_no"], L["col_site"], L["col_speaker"], L["col_start"], L["col_duration"]),
+        actions=(L["col_no"], L["col_task"], L["col_assignees"], L["col_due"], L["col_from_item"], L["col_status"]),
+    )
+
+
+@dataclass(frozen=True)
 class MinutesView:
     lang: str
     L: dict[str, str]
+    headers: Headers
     draft: bool
     organization: str
     place_date: str
@@ -172,7 +199,7 @@ def build_view(source: MinutesSource, options: RenderOptions) -> MinutesView:
     closing = L["closing"].format(time=_clock(end, options.lang), date=f.date(end_iso)) if end else ""
     sites = {row["code"]: clean(row["name"]) for row in c["attendance"]}
     return MinutesView(
-        lang=options.lang, L=L, draft=source.is_draft,
+        lang=options.lang, L=L, headers=headers(L), draft=source.is_draft,
         organization=clean(main.get("parent") or main["name"]).upper(),
         place_date=_place_date(options.place, f.at(start_iso), L),
         title=clean(h["title"]), fields=fields, attendance=attendance,
@@ -223,19 +250,16 @@ def _time_line(h: dict[str, Any], L: dict[str, str], f: _Fmt) -> str:
 def _attendance_row(i: int, row: dict[str, Any], main: str, L: dict[str, str], f: _Fmt) -> AttendanceRow:
     leaders = row.get("leaders") or []
     absent = [x for x in leaders if not x.get("present", True)]
-    lines: list[str] = []
-    if leaders:
-        lines.append(L["leaders_present"].format(n=len(leaders) - len(absent), total=len(leaders)))
-    for x in absent:
-        who = clean(x["name"]) + (f" ({clean(x['title'])})" if x.get("title") else "")
-        lines.append(f"{who}: {clean(x.get('reason', ''))}")
+    absent_lines = tuple(clean(x["name"]) + (f" ({clean(x['title'])})" if x.get("title") else "")
+                         + f": {clean(x.get('reason', ''))}" for x in absent)
     present = bool(row["present"])
     return AttendanceRow(
-        number=str(i), site=clean(row["name"]), parent=clean(row.get("parent", "")), main=row["code"] == main,
+        number=str(i), site=clean(row["name"]), main=row["code"] == main,
         present=present, presence=L["present"] if present else L["absent"],
         joined=f.hm(row.get("joined")) if present else "—", left=f.hm(row.get("left")) if present else "—",
         headcount=f"{f.n(row['headcount'])} / {f.n(row['expected'])}" if present else f"— / {f.n(row['expected'])}",
-        leaders=tuple(lines))
+        leaders_present=f"{len(leaders) - len(absent)}/{len(leaders)}" if leaders else "—",
+        leaders_absent=absent_lines)
 
 
 def _minutes_of(seconds: int) -> int:
@@ -286,12 +310,11 @@ def _verification(source: MinutesSource, L: dict[str, str], f: _Fmt, name: Any) 
     if a is None:
         return ()
     when = f"{f.date(a.approved_at.isoformat())} {a.approved_at.astimezone(f.tz):%H:%M}" if a.approved_at else "—"
-    prev = a.prev_sha256 if a.prev_sha256 != GENESIS else f"{a.prev_sha256} {L['genesis']}"
     return (
         Field(L["version"], str(a.version)),
         Field(L["approved"], L["approved_value"].format(when=when, who=name(a.approved_by) if a.approved_by else "—")),
         Field(L["sha256"], a.sha256),
-        Field(L["prev_sha256"], prev),
+        Field(L["prev_sha256"], a.prev_sha256, L["genesis"] if a.prev_sha256 == GENESIS else ""),
     )
 
 
