@@ -13,7 +13,7 @@ from scheduling import Connection, Phase
 from .api import add_routes
 from .config import Config
 from .http import errors_middleware
-from .keys import LIVENESS, METRICS, PRESENCE, SERVICE
+from .keys import LIVENESS, MEDIA, METRICS, PRESENCE, SERVICE
 from .liveness import Liveness
 from .metrics import Metrics
 from .presence import Presence
@@ -75,11 +75,22 @@ def create_app(config: Config) -> web.Application:
         app[SERVICE] = service
         app[PRESENCE] = presence
         timers.start()
+        media_plane = None
+        if config.media.enabled:
+            from .media_plane import MediaPlane
+            media_plane = MediaPlane(config.media)
+            for hub in service.conferences.values():
+                media_plane.watch(hub)
+            service.on_new_conference.append(media_plane.watch)
+            media_plane.start()
+            app[MEDIA] = media_plane
         if not config.redis_url:
             _sweep_connections(service, presence)
         try:
             yield
         finally:
+            if media_plane is not None:
+                await media_plane.close()
             await liveness.close()
             await timers.close()
             await presence.close()

@@ -4,7 +4,7 @@ JSON text frames, one object each, keyed on ``type``. Client → server: the con
 messages below (``hello``, ``ping``, ``offer``, ``candidate``, ``media_prefs``) and the
 conference commands of the domain (``scheduling.COMMANDS``: ``{type, key, ...fields}``).
 Server → client: ``welcome``, ``event``, ``ack``, ``error``, ``pong``, ``answer``,
-``levels``. docs/protocol.md is generated from this module (``python -m server.protocol``)
+``levels``, ``publish``. docs/protocol.md is generated from this module (``python -m server.protocol``)
 and a test keeps the two in step.
 """
 
@@ -124,7 +124,16 @@ class Levels(msgspec.Struct, tag="levels"):
     active: str | None = None
 
 
-ServerMessage = Welcome | EventMessage | Ack | Error | Pong | Answer | Levels
+class Publish(msgspec.Struct, tag="publish"):
+    """What this page should send now (it applies it with RTCRtpSender.setParameters, no
+    renegotiation): ``audio`` on or off (off when muted or not on air); ``video`` ``off``,
+    ``preview`` (low rate, for the chair's wall) or ``full`` (program or floor holder)."""
+
+    audio: bool
+    video: str
+
+
+ServerMessage = Welcome | EventMessage | Ack | Error | Pong | Answer | Levels | Publish
 
 _encoder = msgspec.json.Encoder()
 _control = msgspec.json.Decoder(ClientControl)
@@ -228,7 +237,7 @@ def markdown() -> str:
                            if c not in (*_admin_commands(),)]
     parts += [_dataclass_doc(c, "command") for c in sorted(conference_commands, key=lambda c: c.TYPE)]
     parts += ["", "## Server → client", ""]
-    parts += [_struct_doc(c) for c in (Welcome, EventMessage, Ack, Error, Pong, Answer, Levels)]
+    parts += [_struct_doc(c) for c in (Welcome, EventMessage, Ack, Error, Pong, Answer, Levels, Publish)]
     parts += ["## Events (the `event` of an `event` message)", "",
               "Every event also has `type`, `at` (ISO date-time), `actor` (`account:ID`, `site:CODE` or `system:server`) and `key`.",
               "", "| type | fields | notes |", "|---|---|---|"]

@@ -123,6 +123,7 @@ class Connection:
         self.actor: Actor | None = None
         self.page: Page | None = None
         self.hub: StreamHub[ConferenceState | None] | None = None
+        self.peer_id = ""
 
     async def send(self, msg: p.ServerMessage) -> None:
         if not self.ws.closed:
@@ -194,6 +195,11 @@ class Connection:
         self.page = Page(self.ws, self.request.transport, site_view=site_view,
                          buffer_limit=self.config.send_buffer_limit)
         await self._welcome(hello, roles)
+        media = self.request.app.get(MEDIA)
+        if media is not None:
+            self.peer_id = media.new_peer_id(actor.kind, actor.id)
+            await media.attach(self.conf_id, self.peer_id, actor.id if actor.kind is ActorKind.SITE else None,
+                               roles, self.send)
         if actor.kind is ActorKind.SITE:
             await self.request.app[PRESENCE].connected(self.conf_id, actor.id)
         return True
@@ -284,7 +290,7 @@ class Connection:
             await self._refuse("media_unavailable", "this server runs without a media plane", msg.__struct_config__.tag)  # type: ignore[attr-defined]
             return
         assert self.actor is not None and self.hub is not None
-        reply = await media.handle(self.conf_id, self.actor, self.hub.state, msg)
+        reply = await media.handle(self.conf_id, self.peer_id, msg)
         if isinstance(reply, p.Error):
             self.strikes += 1
         if reply is not None:
@@ -294,8 +300,8 @@ class Connection:
         if self.page is not None and self.hub is not None:
             self.hub.listeners.discard(self.page)
         media = self.request.app.get(MEDIA)
-        if media is not None and self.actor is not None:
-            await media.left(self.conf_id, self.actor)
+        if media is not None and self.peer_id:
+            await media.detach(self.conf_id, self.peer_id)
         if self.actor is not None and self.actor.kind is ActorKind.SITE and self.page is not None:
             await self.request.app[PRESENCE].disconnected(self.conf_id, self.actor.id)
 
