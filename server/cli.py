@@ -71,10 +71,27 @@ def main(argv: list[str] | None = None) -> int:
     links.add_argument("--public-url", default="http://127.0.0.1:8080")
     _store_args(links)
 
+    bridge = sub.add_parser("bridge", help="run one headless bridge site (aiortc) through a join link")
+    bridge.add_argument("--join", required=True, metavar="LINK", help="the site's join link")
+    bridge.add_argument("--seconds", type=float, default=3600.0, help="how long to stay (default: an hour)")
+    bridge.add_argument("--headcount", type=int, default=None, help="check in with this many people")
+    bridge.add_argument("--media-file", default=None, help="a WebM/MKV with VP8 and Opus to loop")
+    bridge.add_argument("--gather", default="127.0.0.1", help="local address for ICE ('' for every address)")
+
+    sim = sub.add_parser("simulate", help="run N headless bridge sites of a conference (join links made locally)")
+    sim.add_argument("--conference", required=True)
+    sim.add_argument("--sites", type=int, default=10)
+    sim.add_argument("--seconds", type=float, default=3600.0)
+    sim.add_argument("--url", default="http://127.0.0.1:8080", help="the running server (default: %(default)s)")
+    sim.add_argument("--gather", default="127.0.0.1")
+    _store_args(sim)
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("aioice", "aiortc"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     handler: Callable[[argparse.Namespace], Awaitable[int]] = {
-        "serve": _serve, "admin": _admin, "links": _links}[args.command]
+        "serve": _serve, "admin": _admin, "links": _links, "bridge": _bridge, "simulate": _simulate}[args.command]
     return asyncio.run(handler(args))
 
 
@@ -212,6 +229,39 @@ async def _links(args: argparse.Namespace) -> int:
         return 0
     args.no_media = True
     return await _with_service(args, run)
+
+
+async def _bridge(args: argparse.Namespace) -> int:
+    from .bridge import print_reports, run_bridge
+    report = await run_bridge(args.join, seconds=args.seconds, gather=args.gather, headcount=args.headcount,
+                              media_file=args.media_file)
+    print_reports([report])
+    return 0
+
+
+async def _simulate(args: argparse.Namespace) -> int:
+    from scheduling import DomainError
+
+    from .bridge import print_reports, simulate
+
+    args.no_media = True
+    args.public_url = args.url
+
+    async def links(service: Any) -> int:
+        try:
+            tokens = await service.ensure_links(args.conference)
+        except DomainError as exc:
+            print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+            return 2
+        state = service.conferences[args.conference].state
+        sites = [c for c in tokens if c != state.main_site][: args.sites]
+        args.links = [service.join_url(tokens[c]) for c in sites]
+        return 0
+    if await _with_service(args, links):
+        return 2
+    print(f"{len(args.links)} headless sites joining {args.url} ...", flush=True)
+    print_reports(await simulate(args.links, seconds=args.seconds, gather=args.gather))
+    return 0
 
 
 if __name__ == "__main__":

@@ -179,6 +179,17 @@ class BridgeClient:
         await self.wait_seq(ack.seq, timeout)
         return ack
 
+    async def offer(self, sdp: str, timeout: float = 20.0) -> str:
+        """Send a WebRTC offer; return the server's answer SDP (the media plane's signal)."""
+        await self.connected.wait()
+        await self.send_raw({"type": "offer", "sdp": sdp})
+        while True:
+            msg = await self.reply(timeout)
+            if msg.get("type") == "answer":
+                return str(msg["sdp"])
+            if msg.get("type") == "error" and msg.get("ref") == "offer":
+                raise CommandRefused(msg["code"], msg["message"], "offer")
+
     async def send_raw(self, data: str | dict[str, Any]) -> None:
         assert self._ws is not None
         await self._ws.send(data if isinstance(data, str) else json.dumps(data))
@@ -195,6 +206,20 @@ class BridgeClient:
             async with self._changed:
                 await self._changed.wait_for(lambda: predicate(self.state))
         await asyncio.wait_for(wait(), timeout)
+
+
+def link_parts(link: str) -> tuple[str, str, str]:
+    """(server base URL, conference id, token) of a join link ``BASE/join/TOKEN``."""
+    import base64
+    base, sep, token = link.strip().rpartition("/join/")
+    if not sep or not token:
+        raise ValueError("a join link looks like http://HOST:PORT/join/TOKEN")
+    body = token.split(".")[0]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except ValueError:
+        raise ValueError("the join link's token is malformed") from None
+    return base, str(claims.get("c", "")), token
 
 
 class Fatal(Exception):

@@ -1,0 +1,48 @@
+"""``bridgeconf bridge`` and ``bridgeconf simulate``: headless bridge sites (aiortc) that join
+a conference through join links, check in, publish a test pattern with their caption and a
+tone, receive the program and the speaker, and report the frames they got."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from typing import Any
+
+from media import MediaConfig
+from media.headless import HeadlessBridge
+
+from .client import BridgeClient, link_parts
+
+
+async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int | None,
+                     media_file: str | None = None, caption: str | None = None) -> dict[str, Any]:
+    base, conference, token = link_parts(link)
+    client = await BridgeClient(base, conference, token).connect()
+    try:
+        you = (client.welcome or {}).get("you", {})
+        site = str(you.get("id", ""))
+        bridge = HeadlessBridge(MediaConfig(gather_addresses=(gather,) if gather else ()), client.offer,
+                                caption or str(you.get("name") or site), media_file=media_file)
+        await bridge.start()
+        if headcount is not None and client.state is not None and client.state.phase.value in ("rehearsal", "live"):
+            await client.command("check_in", site=site, headcount=headcount)
+        await asyncio.sleep(seconds)
+        report = bridge.report()
+        await bridge.stop()
+        return report
+    finally:
+        await client.close()
+
+
+async def simulate(links: list[str], *, seconds: float, gather: str) -> list[dict[str, Any]]:
+    rng = random.Random(7)
+    return list(await asyncio.gather(*(
+        run_bridge(link, seconds=seconds, gather=gather, headcount=rng.randint(20, 200)) for link in links)))
+
+
+def print_reports(reports: list[dict[str, Any]]) -> None:
+    for r in reports:
+        got = {slot: v.get("frames", 0) for slot, v in r.get("received", {}).items()}
+        print(json.dumps({"site": r.get("caption"), "seconds": r.get("seconds"), "frames_received": got},
+                         ensure_ascii=False))
