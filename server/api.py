@@ -4,6 +4,7 @@ service, return. The route table also feeds /api/v1/openapi.json."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,9 +32,9 @@ from scheduling import (
 from scheduling.codec import from_plain, to_plain
 from scheduling.directory import DIRECTORY_COMMANDS
 
-from .http import ApiError, actor_of, json_body, ok, text_field
+from .http import ApiError, actor_of, json_body, ok, text_field, token_of
 from .keys import COOKIE, SERVICE
-from .security import MAX_PASSWORD, MIN_PASSWORD, hash_password
+from .security import MAX_PASSWORD, MIN_PASSWORD, Signer, hash_password
 from .service import SESSION_DAYS, Service
 from .views import conference_summary, conference_view
 
@@ -82,7 +83,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     account = text_field(body, "account", max_len=64)
     password = text_field(body, "password", max_len=MAX_PASSWORD)
     svc = _svc(request)
-    token = svc.login(account, password)
+    token = await asyncio.to_thread(svc.login, account, password)   # argon2: ~0.1-0.3 s, off the event loop
     actor = svc.session_actor(token)
     resp = ok({"account": actor.id, "admin": actor.admin, "token": token, "csrf": svc.signer.csrf_for(token)})
     resp.set_cookie(COOKIE, token, httponly=True, samesite="Lax", max_age=SESSION_DAYS * 86400, path="/",
@@ -172,11 +173,11 @@ async def list_accounts(request: web.Request) -> web.StreamResponse:
                              "disabled": a.disabled} for a in _svc(request).accounts.state.accounts.values()]})
 
 
-def _password(body: dict[str, Any]) -> str:
+async def _password(body: dict[str, Any]) -> str:
     password = text_field(body, "password", max_len=MAX_PASSWORD)
     if len(password) < MIN_PASSWORD:
         raise ApiError("bad_request", f"password: at least {MIN_PASSWORD} characters")
-    return hash_password(password)
+    return await asyncio.to_thread(hash_password, password)   # argon2 off the event loop
 
 
 @route("POST", "/accounts", "Create an account {account_id, name, email, admin, password}", auth="admin")
@@ -184,7 +185,7 @@ async def create_account(request: web.Request) -> web.StreamResponse:
     actor = actor_of(request)
     body = await json_body(request)
     cmd = from_plain(CreateAccount, {**{k: v for k, v in body.items() if k != "password"},
-                                     "key": _key(body), "password_hash": _password(body)})
+                                     "key": _key(body), "password_hash": await _password(body)})
     return ok(_ack(await _svc(request).run_accounts(cmd, actor)), status=201)
 
 
@@ -200,7 +201,7 @@ async def update_account(request: web.Request) -> web.StreamResponse:
 async def set_password(request: web.Request) -> web.StreamResponse:
     actor = actor_of(request)
     body = await json_body(request)
-    cmd = ChangePassword(key=_key(body), account_id=request.match_info["account_id"], password_hash=_password(body))
+    cmd = ChangePassword(key=_key(body), account_id=request.match_info["account_id"], password_hash=await _password(body))
     return ok(_ack(await _svc(request).run_accounts(cmd, actor)))
 
 
@@ -236,14 +237,14 @@ async def get_conference(request: web.Request) -> web.StreamResponse:
     roles = roles_in(hub.state, actor)
     if not roles:
         raise ApiError("forbidden", "you have no role in this conference")
-    return ok(conference_view(hub.state, roles, _svc(request).clock()))
+    return ok(conference_view(hub.state, roles, _svc(request).clock(), _svc(request).names()))
 
 
 @route("POST", "/conferences/{conf_id}/commands", "Run any conference command {type, key, ...}", auth="any")
 async def conference_command(request: web.Request) -> web.StreamResponse:
     actor, hub = await _conference(request)
     body = await json_body(request)
-    cmd: Command = parse_command(body)
+    cmd: Command = parse_command({**body, "key": _key(body)})
     if type(cmd) in DIRECTORY_COMMANDS:
         raise ApiError("bad_request", f"{cmd.TYPE} is a directory command: use /api/v1/sites")
     return ok(_ack(await _svc(request).run_conference(request.match_info["conf_id"], cmd, actor)))
@@ -274,9 +275,13 @@ async def conference_links(request: web.Request) -> web.StreamResponse:
     svc = _svc(request)
     tokens = await svc.ensure_links(conf_id)
     hub = await svc.conference_hub(conf_id)
-    rows = [{"site": code, "name": hub.state.sites[code].name, "url": svc.join_url(tok),
-             "expires_at": svc.links.state.links[(conf_id, code)].expires_at.isoformat()}
-            for code, tok in tokens.items()]
+    rows = []
+    for code, site in hub.state.sites.items():
+        status, generation = svc.link_status(conf_id, code)
+        link = svc.links.state.links.get((conf_id, code))
+        rows.append({"site": code, "name": site.name, "status": status, "generation": generation,
+                     "url": svc.join_url(tokens[code]) if code in tokens else None,
+                     "expires_at": link.expires_at.isoformat() if link else None})
     if request.query.get("format") == "csv":
         import csv
         import io
@@ -284,7 +289,7 @@ async def conference_links(request: web.Request) -> web.StreamResponse:
         w = csv.writer(out, lineterminator="\n")
         w.writerow(["site", "name", "url", "expires_at"])
         for r in rows:
-            w.writerow([r["site"], r["name"], r["url"], r["expires_at"]])
+            w.writerow([r["site"], r["name"], r["url"] or "", r["expires_at"] or ""])
         return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8",
                             headers={"Content-Disposition": f"attachment; filename=links-{conf_id}.csv"})
     return ok({"links": rows})
@@ -391,4 +396,16 @@ def openapi_document() -> dict[str, Any]:
 
 def add_routes(app: web.Application) -> None:
     for r in ROUTES:
-        app.router.add_route(r.method, r.path, r.handler)
+        app.router.add_route(r.method, r.path, _accounts_only(r.handler) if r.auth in ("account", "admin") else r.handler)
+
+
+def _accounts_only(handler: Handler) -> Handler:
+    """A route for accounts: a site's join-link token does not open it (``auth="any"`` routes
+    take both)."""
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        token, _ = token_of(request)
+        if token and Signer.kind_of(token) == "site":
+            raise ApiError("forbidden", "a join link does not open this: sign in with an account")
+        return await handler(request)
+    guarded.__name__ = handler.__name__
+    return guarded

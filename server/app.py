@@ -68,6 +68,7 @@ def create_app(config: Config) -> web.Application:
             watch(hub)
         await service.start()
         presence = Presence(service, config.offline_after_s)
+        presence.watch_links(service.links)
         liveness = Liveness(config.heartbeat_s)
         app[LIVENESS] = liveness
         liveness.start()

@@ -13,6 +13,7 @@ from scheduling import (
     SYSTEM,
     Actor,
     AddAgendaItem,
+    ConferenceKind,
     CreateAccount,
     CreateConference,
     ImportSites,
@@ -116,7 +117,7 @@ async def seed(service: Service, *, password: str | None = None, now: datetime |
         await service.run_conference(CONFERENCE, CreateConference(
             key="demo-create", conference_id=CONFERENCE,
             title="Hội nghị trực tuyến sơ kết quý III/2025: tháo gỡ vướng mắc trong vận hành chính quyền địa phương hai cấp",
-            kind="periodic_review", starts_at=start, ends_at=start + timedelta(hours=4), main_site=MAIN,  # type: ignore[arg-type]
+            kind=ConferenceKind.PERIODIC_REVIEW, starts_at=start, ends_at=start + timedelta(hours=4), main_site=MAIN,
             chair=accounts.chair, secretaries=accounts.secretaries, max_speakers=1, series="so-ket-quy"), admin)
         await service.run_conference(CONFERENCE, InviteSites(key="demo-invite", group="remote"), admin)
         for n, (title, presenter, minutes) in enumerate([

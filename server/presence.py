@@ -10,9 +10,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 
-from scheduling import SYSTEM, Connection, DomainError, SetConnection
+from scheduling import (
+    SYSTEM,
+    Connection,
+    DomainError,
+    Event,
+    LinkIssued,
+    LinkRevoked,
+    Links,
+    SetConnection,
+)
 
+from .hub import StreamHub
 from .service import Service
 
 log = logging.getLogger(__name__)
@@ -23,6 +34,7 @@ class Presence:
         self.service = service
         self.offline_after_s = offline_after_s
         self.pages: dict[tuple[str, str], int] = {}
+        self.kickers: dict[tuple[str, str], set[Callable[[], None]]] = {}
         self._timers: dict[tuple[str, str], asyncio.Task[None]] = {}
 
     async def connected(self, conf_id: str, site: str) -> None:
@@ -42,6 +54,21 @@ class Presence:
         del self.pages[key]
         await self._set(conf_id, site, Connection.RECONNECTING)
         self._timers[key] = asyncio.create_task(self._go_offline(conf_id, site))
+
+    def add_kicker(self, conf_id: str, site: str, kick: Callable[[], None]) -> None:
+        self.kickers.setdefault((conf_id, site), set()).add(kick)
+
+    def remove_kicker(self, conf_id: str, site: str, kick: Callable[[], None]) -> None:
+        self.kickers.get((conf_id, site), set()).discard(kick)
+
+    def watch_links(self, links: StreamHub[Links]) -> None:
+        """A revoked or re-issued join link ends the pages that came in with the old one."""
+        def on_events(events: tuple[Event, ...]) -> None:
+            for ev in events:
+                if isinstance(ev, LinkRevoked | LinkIssued):
+                    for kick in list(self.kickers.get((ev.conference_id, ev.site), ())):
+                        kick()
+        links.on_events.append(on_events)
 
     def lost(self, conf_id: str, site: str) -> None:
         """A site whose page this process no longer has (e.g. found at start-up)."""

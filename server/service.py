@@ -7,15 +7,16 @@ Views and WebSocket handlers call this; it calls the domain; the domain decides.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from scheduling import (
+    SYSTEM,
     Accounts,
     Actor,
-    ActorKind,
     Command,
     ConferenceState,
     CreateConference,
@@ -112,6 +113,8 @@ class Service:
                 raise DomainError(ErrorCode.NO_CONFERENCE, f"no conference {conf_id[:64]!r}")
             async with self._create_lock:
                 hub = self.conferences.get(conf_id) or await self._load_conference(conf_id)
+        if hub.state is None:   # a create_conference for it is being decided
+            raise DomainError(ErrorCode.NO_CONFERENCE, f"no conference {conf_id[:64]!r}")
         return hub
 
     async def run_conference(self, conf_id: str, cmd: Command, actor: Actor) -> Outcome:
@@ -120,8 +123,15 @@ class Service:
                 hub = self.conferences.get(cmd.conference_id)
                 if hub is None:
                     hub = await self._load_conference(cmd.conference_id)
-        else:
-            hub = await self.conference_hub(conf_id)
+                try:
+                    return await self._run(hub, cmd, actor)
+                finally:
+                    if hub.state is None:   # refused: no conference came of it, keep no hub for it
+                        self.conferences.pop(cmd.conference_id, None)
+                        await hub.close()
+        return await self._run(await self.conference_hub(conf_id), cmd, actor)
+
+    async def _run(self, hub: StreamHub[ConferenceState | None], cmd: Command, actor: Actor) -> Outcome:
         return await hub.execute(lambda state: decide(
             state, cmd, actor, now=self.clock(), directory=self.directory.state,
             accounts=self.accounts.state.active_ids()))
@@ -180,7 +190,8 @@ class Service:
         return conf_id, self.session_actor(token)
 
     async def ensure_links(self, conf_id: str, sites: list[str] | None = None) -> dict[str, str]:
-        """Issue join links for the invited sites that have none live; return every site's token."""
+        """Issue join links for the invited sites that never had one; return the token of
+        every site whose link is live (revoked and expired links stay so: re-issue them)."""
         hub = await self.conference_hub(conf_id)
         state = hub.state
         assert state is not None
@@ -188,12 +199,26 @@ class Service:
         out: dict[str, str] = {}
         for code in sites or list(state.sites):
             link = self.links.state.links.get((conf_id, code))
-            if link is None or link.revoked or link.expires_at <= self.clock():
-                await self.run_links(IssueLink(key=f"issue-{conf_id}-{code}-{link.generation if link else 0}",
-                                               conference_id=conf_id, site=code, expires_at=expires),
-                                     Actor(ActorKind.SYSTEM, "server"))
-            out[code] = self.link_token(conf_id, code)
+            if link is None:
+                key = "issue-" + hashlib.sha1(f"{conf_id}|{code}".encode()).hexdigest()[:32]
+                await self.run_links(IssueLink(key=key, conference_id=conf_id, site=code, expires_at=expires), SYSTEM)
+                link = self.links.state.links[(conf_id, code)]
+            if not link.revoked and link.expires_at > self.clock():
+                out[code] = self.link_token(conf_id, code)
         return out
+
+    def link_status(self, conf_id: str, site: str) -> tuple[str, int]:
+        """("live" | "revoked" | "expired" | "none", generation) of a site's join link."""
+        link = self.links.state.links.get((conf_id, site))
+        if link is None:
+            return "none", 0
+        if link.revoked:
+            return "revoked", link.generation
+        return ("expired" if link.expires_at <= self.clock() else "live"), link.generation
+
+    def names(self) -> dict[str, str]:
+        """Display names of the accounts."""
+        return {a: acc.name for a, acc in self.accounts.state.accounts.items()}
 
     def join_url(self, token: str) -> str:
         return f"{self.config.base_url}/join/{token}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -9,14 +10,19 @@ from scheduling import ConferenceState, Role, speaking_seconds, totals
 from scheduling.codec import to_plain
 
 
-def conference_view(state: ConferenceState, roles: frozenset[Role], now: datetime) -> dict[str, Any]:
-    """The state at ``state.version`` as plain data (the snapshot of a ``welcome``)."""
+def conference_view(state: ConferenceState, roles: frozenset[Role], now: datetime,
+                    names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The state at ``state.version`` as plain data (the snapshot of a ``welcome``).
+    ``names``: display names of accounts, for the chair, staff and note authors."""
     plain: dict[str, Any] = to_plain(state)
     plain.pop("results", None)
     plain["seq"] = plain.pop("version")
     plain["floor"]["muted"] = sorted(state.floor.muted)
     plain["totals"] = totals(state).to_dict()
     plain["speaking_seconds"] = {k: round(v) for k, v in speaking_seconds(state, now).items()}
+    people = {state.chair, *state.secretaries, *state.observers,
+              *(n.author.split(":", 1)[1] for n in state.notes.values() if n.author.startswith("account:"))}
+    plain["people"] = {a: (names or {}).get(a, a) for a in sorted(people)}
     if not roles & {Role.ADMIN, Role.CHAIR, Role.SECRETARY, Role.OBSERVER}:
         plain["notes"] = {}
         for version in plain["minutes"]["approved"]:

@@ -201,8 +201,15 @@ class Connection:
             await media.attach(self.conf_id, self.peer_id, actor.id if actor.kind is ActorKind.SITE else None,
                                roles, self.send)
         if actor.kind is ActorKind.SITE:
-            await self.request.app[PRESENCE].connected(self.conf_id, actor.id)
+            presence = self.request.app[PRESENCE]
+            presence.add_kicker(self.conf_id, actor.id, self._kick)
+            await presence.connected(self.conf_id, actor.id)
         return True
+
+    def _kick(self) -> None:
+        """The join link this page came in with was revoked or re-issued."""
+        asyncio.get_running_loop().create_task(
+            self.ws.close(code=WS_CLOSE_UNAUTHORIZED, message=b"join link revoked"))
 
     async def _welcome(self, hello: p.Hello, roles: frozenset[Role]) -> None:
         hub, page, actor = self.hub, self.page, self.actor
@@ -213,7 +220,7 @@ class Connection:
             seq = hub.seq
             last = hello.last_seq if 0 <= hello.last_seq <= seq else 0
             use_snapshot = hello.snapshot and (last == 0 or seq - last > self.config.snapshot_after)
-            snapshot = conference_view(state, roles, self.service.clock()) if use_snapshot else None
+            snapshot = conference_view(state, roles, self.service.clock(), self.service.names()) if use_snapshot else None
             you = p.You(kind=actor.kind.value, id=actor.id, roles=sorted(r.value for r in roles),
                         name=_name(self.service, state, actor))
             await self.send(p.Welcome(conference=self.conf_id, seq=seq, you=you,
@@ -303,7 +310,9 @@ class Connection:
         if media is not None and self.peer_id:
             await media.detach(self.conf_id, self.peer_id)
         if self.actor is not None and self.actor.kind is ActorKind.SITE and self.page is not None:
-            await self.request.app[PRESENCE].disconnected(self.conf_id, self.actor.id)
+            presence = self.request.app[PRESENCE]
+            presence.remove_kicker(self.conf_id, self.actor.id, self._kick)
+            await presence.disconnected(self.conf_id, self.actor.id)
 
 
 def _name(service: Any, state: ConferenceState, actor: Actor) -> str:
