@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
@@ -26,6 +28,8 @@ from .store import ConcurrencyError, EventStore, Recorded
 log = logging.getLogger(__name__)
 S = TypeVar("S")
 MAX_ATTEMPTS = 8
+MAX_NOOPS = 10_000
+RETRY_JITTER_S = 0.005    # after losing a race to another process, wait up to this x attempt
 
 
 class Listener(Protocol):
@@ -89,6 +93,7 @@ class StreamHub(Generic[S]):
         self._evolve = evolve
         self._version = version
         self.lock = asyncio.Lock()
+        self._noops: OrderedDict[str, int] = OrderedDict()
         self.listeners: set[Listener] = set()
         self.on_events: list[Callable[[tuple[Event, ...]], None]] = []
         self._follow: asyncio.Task[None] | None = None
@@ -130,15 +135,25 @@ class StreamHub(Generic[S]):
         for rec in await self.store.read(self.name, self.seq):
             self._apply([(rec.seq, event_from_dict(json.loads(rec.data)), rec.data)])
 
-    async def execute(self, decide: Callable[[S], Decision]) -> Outcome:
+    async def execute(self, decide: Callable[[S], Decision], key: str | None = None) -> Outcome:
         """Decide against the current state and record the events; retry after a concurrent
-        append by another process. Raises DomainError (nothing recorded)."""
+        append by another process. Raises DomainError (nothing recorded).
+
+        ``key`` (actor and idempotency key): a command that recorded nothing is remembered in
+        this process, so that its retry (after a lost ack) also records nothing — the log
+        keeps the keys of the commands that recorded events."""
         async with self.lock:
-            for _ in range(MAX_ATTEMPTS):
+            if key is not None and key in self._noops:
+                return Outcome((), self._noops[key], True)
+            for attempt in range(MAX_ATTEMPTS):
                 decision = decide(self.state)
                 if decision.replayed:
                     return Outcome(decision.events, decision.seq, True)
                 if not decision.events:
+                    if key is not None:
+                        self._noops[key] = self.seq
+                        while len(self._noops) > MAX_NOOPS:
+                            self._noops.popitem(last=False)
                     return Outcome((), self.seq, False)
                 texts = [json.dumps(event_to_dict(ev), ensure_ascii=False, separators=(",", ":"))
                          for ev in decision.events]
@@ -147,6 +162,9 @@ class StreamHub(Generic[S]):
                 try:
                     last = await self.store.append(self.name, expected, texts)
                 except ConcurrencyError:
+                    # another process appended first: catch up, and let its burst pass (two
+                    # processes retrying in lockstep can otherwise lose to each other 8 times)
+                    await asyncio.sleep(random.uniform(0, RETRY_JITTER_S * (attempt + 1)))
                     await self.catch_up()
                     continue
                 if self.timing is not None:
