@@ -28,5 +28,14 @@ from .floor import *  # noqa: F403
 from .lifecycle import *  # noqa: F403
 from .links import *  # noqa: F403
 from .minutes import *  # noqa: F403
-from .reports import chain_hash, minutes_content, overrun_seconds, speaking_seconds, totals
+from .reports import (
+    ActionSnapshot,
+    MinutesInputs,
+    action_snapshot,
+    chain_hash,
+    minutes_content,
+    overrun_seconds,
+    speaking_seconds,
+    totals,
+)
 from .state import *  # noqa: F403

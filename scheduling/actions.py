@@ -4,6 +4,7 @@ They outlive the conference: its stream keeps taking their progress after it has
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -28,6 +29,23 @@ from .state import ActionItem, ActionStatus, ConferenceState, Phase, Progress
 MAX_ACTIONS = 2_000
 WRITERS = (Role.SECRETARY, Role.CHAIR)
 ReportedStatus = Literal["in_progress", "done"]
+OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+
+
+def previous_in_series(conferences: Iterable[ConferenceState], state: ConferenceState) -> ConferenceState | None:
+    """The conference of ``state``'s series held last before it (not cancelled), if any."""
+    if not state.series:
+        return None
+    earlier = [c for c in conferences if c.series == state.series and c.conference_id != state.conference_id
+               and c.starts_at < state.starts_at and c.phase is not Phase.CANCELLED]
+    return max(earlier, key=lambda c: (c.starts_at, c.conference_id), default=None)
+
+
+def open_actions(state: ConferenceState) -> list[ActionItem]:
+    """The action items still to be done (open or in progress), by due date: what the next
+    conference of the series reviews."""
+    return sorted((a for a in state.actions.values() if a.status in OPEN_STATUSES),
+                  key=lambda a: (a.due, a.action_id))
 
 
 def _check_fields(title: str | None, description: str | None, assignees: tuple[str, ...] | None) -> None:

@@ -4,6 +4,7 @@ sum of its runs, so overrun is derivable at any point of the log."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .actors import Role
@@ -14,6 +15,15 @@ from .state import AgendaItem, ConferenceState, ItemStatus, Phase, Run
 
 MAX_ITEMS = 200
 MAX_DOCUMENTS = 50
+MAX_FOLLOW_UP = 500
+# an agenda item reviews action items of an earlier conference: "<conference_id>/<action_id>"
+FOLLOW_UP_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+FOLLOW_UP_ITEM = "kiem-diem-nhiem-vu"
+FOLLOW_UP_TITLE = "Kiểm điểm việc thực hiện nhiệm vụ được giao"   # review of the tasks assigned
+
+
+def follow_up_ref(conference_id: str, action_id: str) -> str:
+    return f"{conference_id}/{action_id}"
 
 
 def _check_item_fields(title: str | None, presenter: str | None, minutes: int | None,
@@ -48,10 +58,13 @@ class AddAgendaItem(Command):
         _check_item_fields(self.title, self.presenter, self.planned_minutes, self.documents)
         if self.position is not None:
             check_range("position", self.position, 0, MAX_ITEMS)
-        if len(self.follow_up) > 500:
-            raise ValidationError("follow_up: at most 500 action items")
+        if len(self.follow_up) > MAX_FOLLOW_UP:
+            raise ValidationError(f"follow_up: at most {MAX_FOLLOW_UP} action items")
         for i, ref in enumerate(self.follow_up):
-            check_text(f"follow_up[{i}]", ref, max_len=140)
+            if not FOLLOW_UP_REF.match(ref):
+                raise ValidationError(f"follow_up[{i}]: {ref[:60]!r} is not <conference_id>/<action_id>")
+        if len(set(self.follow_up)) != len(self.follow_up):
+            raise ValidationError("follow_up: duplicates are not allowed")
 
 
 @command

@@ -56,7 +56,7 @@ def from_plain(cls: type[T], data: Any, *, path: str = "", ignore: frozenset[str
         raise ValidationError(f"{path or 'body'}: expected an object, got {_kind(data)}")
     hints = _hints(cls)
     fields = {f.name: f for f in _fields(cls)}
-    unknown = sorted(set(data) - set(fields) - ignore)
+    unknown = sorted(set(data) - set(fields) - ignore, key=str)   # a key may be any hashable
     if unknown:
         raise ValidationError(f"{_join(path, unknown[0])}: unknown field")
     kwargs: dict[str, Any] = {}

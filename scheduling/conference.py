@@ -1,11 +1,13 @@
 """decide and evolve for a conference stream.
 
-    decide(state, command, actor, now=..., directory=..., accounts=...) -> Decision
+    decide(state, command, actor, now=..., directory=..., accounts=..., minutes_inputs=...) -> Decision
     evolve(state, event) -> state
 
 ``decide`` never changes the state; it raises :class:`DomainError` (nothing applied) or
 returns the events to record. A command whose idempotency key this actor already used
-returns the events it produced then, marked ``replayed``. ``evolve`` is total over recorded
+returns the events it produced then, marked ``replayed``. ``minutes_inputs`` (plain data:
+display names, snapshots of reviewed action items of earlier conferences) goes into the
+content an approval of the minutes records. ``evolve`` is total over recorded
 events and deterministic; it updates the state it is given in place and returns it.
 """
 
@@ -21,12 +23,14 @@ from .base import Command, Decision, Event, record_result, replay_of
 from .directory import Directory
 from .errors import DomainError, ErrorCode
 from .lifecycle import ConferenceCreated, CreateConference, decide_create, new_state
+from .reports import MinutesInputs
 from .rules import DECIDERS, EVOLVERS, Ctx
 from .state import ConferenceState
 
 
 def decide(state: ConferenceState | None, cmd: Command, actor: Actor, *, now: datetime,
-           directory: Directory | None = None, accounts: Collection[str] | None = None) -> Decision:
+           directory: Directory | None = None, accounts: Collection[str] | None = None,
+           minutes_inputs: MinutesInputs | None = None) -> Decision:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if state is not None:
@@ -42,7 +46,8 @@ def decide(state: ConferenceState | None, cmd: Command, actor: Actor, *, now: da
     rule = DECIDERS.get(type(cmd))
     if rule is None:
         raise DomainError(ErrorCode.UNKNOWN_COMMAND, f"{cmd.TYPE} is not a conference command")
-    ctx = Ctx(state=state, actor=actor, now=now, key=cmd.key, directory=directory, accounts=accounts)
+    ctx = Ctx(state=state, actor=actor, now=now, key=cmd.key, directory=directory, accounts=accounts,
+              minutes_inputs=minutes_inputs)
     return Decision(tuple(rule(ctx, cmd)))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -197,33 +198,43 @@ CSV_COLUMNS = ("code", "name", "parent", "kind", "expected_headcount", "contact_
 def parse_sites_csv(text: str) -> list[SiteInfo]:
     """Parse a directory CSV; every bad row is reported, and nothing is taken if any is bad."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise DomainError(ErrorCode.BAD_CSV, f"line 1: {exc}") from None
     missing = [c for c in ("code", "name") if c not in header]
     if missing:
         raise DomainError(ErrorCode.BAD_CSV, f"header row lacks column(s): {', '.join(missing)}")
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
         raise DomainError(ErrorCode.BAD_CSV, f"unknown column(s): {', '.join(unknown)}")
+    twice = sorted(h for h, n in Counter(header).items() if n > 1)
+    if twice:
+        raise DomainError(ErrorCode.BAD_CSV, f"column(s) named twice: {', '.join(twice)}")
     sites: list[SiteInfo] = []
     problems: list[str] = []
     seen: set[str] = set()
-    for line_no, raw in enumerate(reader, start=2):
-        if line_no - 1 > MAX_IMPORT_ROWS:
-            raise DomainError(ErrorCode.BAD_CSV, f"at most {MAX_IMPORT_ROWS} rows per import")
-        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-        if None in raw:
-            problems.append(f"line {line_no}: more cells than columns")
-            continue
-        try:
-            site = _site_from_row(row)
-        except DomainError as exc:
-            problems.append(f"line {line_no}: {exc.message}")
-            continue
-        if site.code in seen:
-            problems.append(f"line {line_no}: code {site.code} appears twice")
-            continue
-        seen.add(site.code)
-        sites.append(site)
+    try:
+        for count, raw in enumerate(reader, start=1):
+            line_no = reader.line_num   # the physical line: blank lines and quoted newlines count
+            if count > MAX_IMPORT_ROWS:
+                raise DomainError(ErrorCode.BAD_CSV, f"at most {MAX_IMPORT_ROWS} rows per import")
+            row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+            if None in raw:
+                problems.append(f"line {line_no}: more cells than columns")
+                continue
+            try:
+                site = _site_from_row(row)
+            except DomainError as exc:
+                problems.append(f"line {line_no}: {exc.message}")
+                continue
+            if site.code in seen:
+                problems.append(f"line {line_no}: code {site.code} appears twice")
+                continue
+            seen.add(site.code)
+            sites.append(site)
+    except csv.Error as exc:
+        problems.append(f"line {reader.reader.line_num}: {exc}")   # DictReader's own count lags here
     if problems:
         shown = "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
         raise DomainError(ErrorCode.BAD_CSV, shown)
@@ -234,8 +245,10 @@ def parse_sites_csv(text: str) -> list[SiteInfo]:
 
 def _site_from_row(row: dict[str, str]) -> SiteInfo:
     headcount_text = row.get("expected_headcount", "") or "0"
-    if not headcount_text.isdigit():
+    if not (headcount_text.isascii() and headcount_text.isdigit()):   # not "²" nor "٣"
         raise ValidationError(f"expected_headcount: {headcount_text[:20]!r} is not a whole number")
+    if len(headcount_text) > 9:   # int() refuses very long digit strings with a ValueError
+        raise ValidationError(f"expected_headcount: must be between 0 and {MAX_HEADCOUNT}")
     kind_text = row.get("kind", "") or "remote"
     try:
         kind = SiteKind(kind_text)

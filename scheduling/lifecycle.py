@@ -251,6 +251,8 @@ def _edit(ctx: Ctx, cmd: EditConference) -> list[Event]:
     ends = cmd.ends_at or s.ends_at
     if ends <= starts:
         raise ValidationError("ends_at: must be after starts_at")
+    if ends - starts > timedelta(days=7):   # check() sees only the fields given
+        raise ValidationError("ends_at: a conference lasts at most 7 days")
     if cmd.max_speakers is not None and cmd.max_speakers < len(s.floor.speakers):
         raise DomainError(ErrorCode.FLOOR_FULL,
                           f"{len(s.floor.speakers)} sites hold the floor: revoke before lowering max_speakers")

@@ -1,9 +1,12 @@
 """Minutes: the secretaries' notes and conclusions per agenda item; approval by the chair
 (an approved version is immutable, carries a SHA-256 over its content chained to the
-previous version; a correction opens a new version); distribution to sites with receipts."""
+previous version; a correction opens a new version); distribution to sites with receipts,
+reminders to the sites that have not acknowledged, and what the server's mailer reports of
+the e-mails it sent."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,12 +15,14 @@ from .base import Command, Event, check_code, check_codes, check_id, check_text,
 from .errors import DomainError, ErrorCode, ValidationError
 from .reports import chain_hash, minutes_content
 from .rules import Ctx, decides, evolves
-from .state import ConferenceState, MinutesVersion, Note, NoteKind, Phase, Receipt
+from .state import ConferenceState, Mailing, MinutesVersion, Note, NoteKind, Phase, Receipt
 
 MAX_NOTE = 20_000
 MAX_NOTES = 5_000
 GENESIS = "0" * 64
 WRITERS = (Role.SECRETARY, Role.CHAIR)
+MAX_MAIL_RESULTS = 2_500
+RECIPIENT_RE = re.compile(r"^(site:[A-Z0-9][A-Z0-9_-]{0,31}|account:[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$")
 
 
 @command
@@ -89,6 +94,8 @@ class DistributeMinutes(Command):
             raise ValidationError("accounts: at most 500")
         for i, a in enumerate(self.accounts):
             check_id(f"accounts[{i}]", a)
+        if len(set(self.accounts)) != len(self.accounts):
+            raise ValidationError("accounts: duplicates are not allowed")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,6 +117,49 @@ class OpenMinutes(_Receipt):
 @dataclass(frozen=True, kw_only=True)
 class AcknowledgeMinutes(_Receipt):
     TYPE = "acknowledge_minutes"
+
+
+@command
+@dataclass(frozen=True, kw_only=True)
+class RemindMinutes(Command):
+    """Remind the sites that got a version and have not acknowledged it (all of them when
+    ``sites`` is empty); the server e-mails them again."""
+
+    TYPE = "remind_minutes"
+    version: int
+    sites: tuple[str, ...] = ()
+
+    def check(self) -> None:
+        check_codes("sites", self.sites, required=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailResult:
+    """One recipient of an e-mail of the minutes: ``site:<code>`` or ``account:<id>``, and
+    the SMTP error when the mail was not accepted (empty when it was)."""
+
+    recipient: str
+    error: str = ""
+
+
+@command
+@dataclass(frozen=True, kw_only=True)
+class RecordMinutesMail(Command):
+    """The server's mailer reports the e-mails it sent for a version (system only)."""
+
+    TYPE = "record_minutes_mail"
+    version: int
+    results: tuple[MailResult, ...]
+
+    def check(self) -> None:
+        if not 1 <= len(self.results) <= MAX_MAIL_RESULTS:
+            raise ValidationError(f"results: between 1 and {MAX_MAIL_RESULTS}")
+        for i, r in enumerate(self.results):
+            if not RECIPIENT_RE.match(r.recipient):
+                raise ValidationError(f"results[{i}].recipient: {r.recipient[:40]!r} is not site:<code> or account:<id>")
+            check_text(f"results[{i}].error", r.error, max_len=500, required=False)
+        if len({r.recipient for r in self.results}) != len(self.results):
+            raise ValidationError("results: a recipient appears twice")
 
 
 @event
@@ -181,6 +231,22 @@ class MinutesAcknowledged(Event):
     site: str
 
 
+@event
+@dataclass(frozen=True, kw_only=True)
+class MinutesReminded(Event):
+    TYPE = "minutes_reminded"
+    version: int
+    sites: tuple[str, ...]
+
+
+@event
+@dataclass(frozen=True, kw_only=True)
+class MinutesMailed(Event):
+    TYPE = "minutes_mailed"
+    version: int
+    results: tuple[MailResult, ...]
+
+
 def _editable(ctx: Ctx, what: str) -> None:
     ctx.require(*WRITERS, what=what)
     ctx.require_phase(Phase.SCHEDULED, Phase.REHEARSAL, Phase.LIVE, Phase.ENDED, what=what)
@@ -237,7 +303,7 @@ def _approve(ctx: Ctx, cmd: ApproveMinutes) -> list[Event]:
     m = ctx.state.minutes
     if not m.editing:
         raise DomainError(ErrorCode.NOTHING_TO_APPROVE, "this version is already approved; open a correction first")
-    content = minutes_content(ctx.state)
+    content = minutes_content(ctx.state, ctx.minutes_inputs)
     prev = m.latest()
     prev_sha = prev.sha256 if prev else GENESIS
     return [MinutesApproved(version=m.draft_version, sha256=chain_hash(prev_sha, content),
@@ -299,6 +365,35 @@ def _ack(ctx: Ctx, cmd: AcknowledgeMinutes) -> list[Event]:
     return [MinutesAcknowledged(version=cmd.version, site=cmd.site, **ctx.meta())]
 
 
+@decides(RemindMinutes)
+def _remind(ctx: Ctx, cmd: RemindMinutes) -> list[Event]:
+    ctx.require(*WRITERS, what="remind sites of the minutes")
+    _approved(ctx, cmd.version)
+    receipts = ctx.state.minutes.receipts.get(cmd.version, {})
+    for code in cmd.sites:
+        ctx.require_invited(code)
+        if code not in receipts:
+            raise DomainError(ErrorCode.NOT_DISTRIBUTED, f"version {cmd.version} was not sent to site {code}")
+    targets = cmd.sites or tuple(receipts)
+    pending = tuple(c for c in targets if receipts[c].acknowledged_at is None)
+    if not pending:
+        return []
+    return [MinutesReminded(version=cmd.version, sites=pending, **ctx.meta())]
+
+
+@decides(RecordMinutesMail)
+def _mailed(ctx: Ctx, cmd: RecordMinutesMail) -> list[Event]:
+    ctx.require(Role.SYSTEM, what="record the e-mails of the minutes")
+    _approved(ctx, cmd.version)
+    receipts = ctx.state.minutes.receipts.get(cmd.version, {})
+    accounts = ctx.state.minutes.accounts.get(cmd.version, ())
+    for r in cmd.results:
+        kind, _, who = r.recipient.partition(":")
+        if (kind == "site" and who not in receipts) or (kind == "account" and who not in accounts):
+            raise DomainError(ErrorCode.NOT_DISTRIBUTED, f"version {cmd.version} was not sent to {r.recipient}")
+    return [MinutesMailed(version=cmd.version, results=cmd.results, **ctx.meta())]
+
+
 @evolves(NoteAdded)
 def _added(s: ConferenceState, ev: NoteAdded) -> None:
     s.notes[ev.note_id] = Note(note_id=ev.note_id, item_id=ev.item_id, kind=ev.kind, text=ev.text,
@@ -347,3 +442,18 @@ def _acked(s: ConferenceState, ev: MinutesAcknowledged) -> None:
     r.acknowledged_at = ev.at
     if r.opened_at is None:
         r.opened_at = ev.at
+
+
+@evolves(MinutesReminded)
+def _reminded(s: ConferenceState, ev: MinutesReminded) -> None:
+    for code in ev.sites:
+        r = s.minutes.receipts[ev.version][code]
+        r.reminded_at = ev.at
+        r.reminders += 1
+
+
+@evolves(MinutesMailed)
+def _mailed_ev(s: ConferenceState, ev: MinutesMailed) -> None:
+    mail = s.minutes.mail.setdefault(ev.version, {})
+    for r in ev.results:
+        mail[r.recipient] = Mailing(at=ev.at, error=r.error)

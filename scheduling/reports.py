@@ -6,12 +6,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from .codec import to_plain
-from .state import ActionItem, AgendaItem, ConferenceState, Connection, NoteKind
+from .state import (
+    ActionItem,
+    ActionStatus,
+    AgendaItem,
+    ConferenceState,
+    Connection,
+    NoteKind,
+    Progress,
+)
 
 
 @dataclass(frozen=True)
@@ -63,8 +72,52 @@ def overdue_actions(state: ConferenceState, today: date) -> list[ActionItem]:
     return [a for a in state.actions.values() if a.is_overdue(today)]
 
 
-def minutes_content(state: ConferenceState) -> dict[str, Any]:
-    """The canonical content of the minutes, as plain data, from the log alone."""
+@dataclass(frozen=True, kw_only=True)
+class ActionSnapshot:
+    """An action item of an earlier conference as the minutes that review it record it
+    (follow-up): what it asked, of whom, by when, and how far it got."""
+
+    ref: str                        # "<conference_id>/<action_id>", as agenda items refer to it
+    conference_id: str
+    conference_title: str
+    action_id: str
+    title: str
+    assignees: tuple[str, ...]
+    assignee_names: tuple[str, ...]
+    due: date
+    status: ActionStatus
+    confirmed: bool
+    overdue: bool
+    last_progress: Progress | None = None
+
+
+def action_snapshot(state: ConferenceState, action_id: str, today: date) -> ActionSnapshot | None:
+    """The snapshot of one action item of ``state`` on ``today`` (None when there is none)."""
+    a = state.actions.get(action_id)
+    if a is None:
+        return None
+    return ActionSnapshot(
+        ref=f"{state.conference_id}/{a.action_id}", conference_id=state.conference_id,
+        conference_title=state.title, action_id=a.action_id, title=a.title, assignees=a.assignees,
+        assignee_names=tuple(state.sites[c].name if c in state.sites else c for c in a.assignees),
+        due=a.due, status=a.status, confirmed=a.confirmed, overdue=a.is_overdue(today),
+        last_progress=a.updates[-1] if a.updates else None)
+
+
+@dataclass(frozen=True)
+class MinutesInputs:
+    """What the minutes quote from outside their conference's stream, handed in as plain
+    data by whoever computes them (the server): display names of accounts, and the
+    snapshots of the earlier action items that agenda items review (by reference)."""
+
+    names: Mapping[str, str] = field(default_factory=dict)
+    follow_up: Mapping[str, ActionSnapshot] = field(default_factory=dict)
+
+
+def minutes_content(state: ConferenceState, inputs: MinutesInputs | None = None) -> dict[str, Any]:
+    """The canonical content of the minutes, as plain data, from the log alone; with
+    ``inputs``, also the display names of the chair and secretaries (``header.names``) and
+    the status of the earlier action items each agenda item reviews (``follow_up_status``)."""
     end = state.ended_at or state.ends_at
     header = {
         "conference_id": state.conference_id, "title": state.title, "kind": state.kind.value,
@@ -75,6 +128,8 @@ def minutes_content(state: ConferenceState) -> dict[str, Any]:
         "main_site": to_plain(state.sites[state.main_site]), "chair": state.chair,
         "secretaries": list(state.secretaries), "version": state.minutes.draft_version,
     }
+    if inputs is not None:
+        header["names"] = {a: inputs.names[a] for a in (state.chair, *state.secretaries) if a in inputs.names}
     attendance = []
     for code, site in state.sites.items():
         a = state.attendance[code]
@@ -86,7 +141,7 @@ def minutes_content(state: ConferenceState) -> dict[str, Any]:
             "headcount": a.headcount, "expected": site.expected_headcount,
             "leaders": to_plain(a.leaders),
         })
-    agenda = []
+    agenda: list[dict[str, Any]] = []
     for item in state.agenda:
         agenda.append({
             "item_id": item.item_id, "title": item.title, "presenter": item.presenter,
@@ -102,6 +157,9 @@ def minutes_content(state: ConferenceState) -> dict[str, Any]:
             "conclusions": [n.text for n in state.notes.values()
                             if n.item_id == item.item_id and n.kind is NoteKind.CONCLUSION],
         })
+        if inputs is not None and item.follow_up:
+            agenda[-1]["follow_up_status"] = [to_plain(inputs.follow_up[ref]) for ref in item.follow_up
+                                              if ref in inputs.follow_up]
     general = [{"kind": n.kind.value, "text": n.text} for n in state.notes.values() if n.item_id is None]
     actions = [{
         "action_id": a.action_id, "item_id": a.item_id, "title": a.title, "description": a.description,

@@ -13,6 +13,7 @@ from .actors import Actor, Role, require
 from .base import Command, Event
 from .directory import Directory
 from .errors import DomainError, ErrorCode
+from .reports import MinutesInputs
 from .state import ConferenceState, Phase
 
 DecideFn = Callable[["Ctx", Any], list[Event]]
@@ -42,7 +43,8 @@ def evolves(*classes: type[Event]) -> Callable[[F], F]:
 @dataclass(frozen=True)
 class Ctx:
     """Everything a rule may look at: the state, who acts, when, and the other aggregates
-    it refers to (the site directory, the known accounts)."""
+    it refers to (the site directory, the known accounts, what the minutes quote from
+    outside the conference)."""
 
     state: ConferenceState
     actor: Actor
@@ -50,6 +52,7 @@ class Ctx:
     key: str
     directory: Directory | None = None
     accounts: Collection[str] | None = None
+    minutes_inputs: MinutesInputs | None = None
 
     def meta(self) -> dict[str, Any]:
         return {"at": self.now, "actor": self.actor.ref, "key": self.key}

@@ -178,6 +178,16 @@ class Receipt:
     delivered_at: datetime
     opened_at: datetime | None = None
     acknowledged_at: datetime | None = None
+    reminded_at: datetime | None = None   # the last reminder to acknowledge
+    reminders: int = 0
+
+
+@dataclass(frozen=True)
+class Mailing:
+    """The last e-mail of a minutes version to one recipient, as the server's mailer reported it."""
+
+    at: datetime
+    error: str = ""   # empty: the SMTP server accepted it
 
 
 @dataclass
@@ -186,6 +196,7 @@ class Minutes:
     editing: bool = True    # false from an approval until a correction is opened
     receipts: dict[int, dict[str, Receipt]] = field(default_factory=dict)   # version -> site -> receipt
     accounts: dict[int, tuple[str, ...]] = field(default_factory=dict)      # version -> accounts sent to
+    mail: dict[int, dict[str, Mailing]] = field(default_factory=dict)       # version -> "site:X"/"account:y" -> e-mail
 
     @property
     def draft_version(self) -> int:

@@ -1,15 +1,16 @@
 """What a site's page may see of the conference log.
 
-Sites see the conference as it runs; the secretaries' working notes and the content of
-minutes before distribution stay with the main bridge. A hidden event still takes its
-seq (so a page sees no gap) but arrives redacted.
+Sites see the conference as it runs; the secretaries' working notes, the content of
+minutes before distribution and the mailer's reports (SMTP errors may name addresses) stay
+with the main bridge. A hidden event still takes its seq (so a page sees no gap) but
+arrives redacted.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-SITE_HIDDEN = frozenset({"note_added", "note_edited", "note_deleted"})
+SITE_HIDDEN = frozenset({"note_added", "note_edited", "note_deleted", "minutes_mailed"})
 SITE_STRIPPED = {"minutes_approved": ("content",)}
 
 

@@ -394,6 +394,9 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
+from . import minutes_api  # noqa: E402,F401  (its routes join the table: the minutes, exports, follow-up)
+
+
 def add_routes(app: web.Application) -> None:
     for r in ROUTES:
         app.router.add_route(r.method, r.path, _accounts_only(r.handler) if r.auth in ("account", "admin") else r.handler)

@@ -15,6 +15,7 @@ from .config import Config
 from .http import errors_middleware
 from .keys import LIVENESS, MEDIA, METRICS, PRESENCE, SERVICE
 from .liveness import Liveness
+from .mailer import start_mailer
 from .metrics import Metrics
 from .presence import Presence
 from .security import Signer, new_secret
@@ -87,9 +88,12 @@ def create_app(config: Config) -> web.Application:
             app[MEDIA] = media_plane
         if not config.redis_url:
             _sweep_connections(service, presence)
+        mailer = start_mailer(app, service, config.smtp)   # None without SMTP settings
         try:
             yield
         finally:
+            if mailer is not None:
+                await mailer.close()
             if media_plane is not None:
                 await media_plane.close()
             await liveness.close()

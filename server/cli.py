@@ -7,13 +7,14 @@ import asyncio
 import csv
 import getpass
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from .config import Config, MediaSettings
+from .config import Config, MediaSettings, SmtpSettings
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -24,9 +25,14 @@ def _config(args: argparse.Namespace) -> Config:
         announced_address=getattr(args, "announced_address", None),
         workers=getattr(args, "media_workers", 0) or 0,
     )
+    smtp = SmtpSettings(host=getattr(args, "smtp_host", "") or "", port=getattr(args, "smtp_port", 25) or 25,
+                        sender=getattr(args, "smtp_from", None) or SmtpSettings.sender,
+                        starttls=getattr(args, "smtp_starttls", False),
+                        username=os.environ.get("BRIDGECONF_SMTP_USER", ""),
+                        password=os.environ.get("BRIDGECONF_SMTP_PASSWORD", ""))
     return Config(host=getattr(args, "host", "127.0.0.1"), port=getattr(args, "port", 8080),
                   data_dir=Path(args.data_dir), redis_url=args.redis or Config.env_redis_url(),
-                  public_url=getattr(args, "public_url", "") or "", media=media)
+                  public_url=getattr(args, "public_url", "") or "", media=media, smtp=smtp)
 
 
 def _store_args(p: argparse.ArgumentParser) -> None:
@@ -56,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
                        help="local address the media plane gathers ICE candidates on (default: 127.0.0.1)")
     serve.add_argument("--announced-address", metavar="IP", help="public address to announce behind 1:1 NAT")
     serve.add_argument("--media-workers", type=int, default=0, help="forwarder worker processes (default: 0)")
+    serve.add_argument("--smtp-host", default="", help="SMTP server that e-mails distributed minutes (default: none, "
+                       "inboxes only); BRIDGECONF_SMTP_USER/BRIDGECONF_SMTP_PASSWORD to sign in")
+    serve.add_argument("--smtp-port", type=int, default=25, help="SMTP port (default: 25)")
+    serve.add_argument("--smtp-from", default=None, help=f"sender address (default: {SmtpSettings.sender})")
+    serve.add_argument("--smtp-starttls", action="store_true", help="upgrade the SMTP connection with STARTTLS")
 
     admin = sub.add_parser("admin", help="manage accounts")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
@@ -86,12 +97,16 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--gather", default="127.0.0.1")
     _store_args(sim)
 
+    from .cli_minutes import add_parser as add_minutes_parser
+    add_minutes_parser(sub)   # bridgeconf minutes verify
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("aioice", "aiortc"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     handler: Callable[[argparse.Namespace], Awaitable[int]] = {
-        "serve": _serve, "admin": _admin, "links": _links, "bridge": _bridge, "simulate": _simulate}[args.command]
+        "serve": _serve, "admin": _admin, "links": _links, "bridge": _bridge, "simulate": _simulate,
+        "minutes": _minutes}[args.command]
     return asyncio.run(handler(args))
 
 
@@ -133,7 +148,11 @@ async def _demo_seed(service: Any, config: Config) -> Any:
     from . import demo
     pw_file = config.data_dir / "demo-password.txt"
     password = pw_file.read_text().strip() if pw_file.exists() else None
+    seeded_before = bool(service.accounts.state.accounts)
     accounts = await demo.seed(service, password=password)
+    if password is None and seeded_before:   # by another process on the same Redis: its password is not here
+        import dataclasses
+        return dataclasses.replace(accounts, password="(the one printed when the demo was first seeded)")
     if password is None:
         pw_file.write_text(accounts.password)
         pw_file.chmod(0o600)
@@ -229,6 +248,11 @@ async def _links(args: argparse.Namespace) -> int:
         return 0
     args.no_media = True
     return await _with_service(args, run)
+
+
+async def _minutes(args: argparse.Namespace) -> int:
+    from .cli_minutes import run
+    return await run(args)
 
 
 async def _bridge(args: argparse.Namespace) -> int:

@@ -22,8 +22,12 @@ import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
 from scheduling import ConferenceState, event_from_dict, evolve
+from scheduling.visibility import SITE_STRIPPED
 
 log = logging.getLogger(__name__)
+
+
+TRANSIENT = frozenset({"rate_limited", "busy"})   # errors after which a command is sent again
 
 
 class CommandRefused(Exception):
@@ -58,6 +62,7 @@ class BridgeClient:
         self._changed = asyncio.Condition()
         self._runner: asyncio.Task[None] | None = None
         self._replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._retries: set[asyncio.Task[None]] = set()
 
     # -- life ------------------------------------------------------------------------------
     async def connect(self, timeout: float = 10.0) -> BridgeClient:
@@ -67,6 +72,8 @@ class BridgeClient:
 
     async def close(self) -> None:
         self.closed = True
+        for task in self._retries:
+            task.cancel()
         if self._ws is not None:
             await self._ws.close()
         if self._runner is not None:
@@ -120,6 +127,8 @@ class BridgeClient:
                 self.on_message(msg)
             if kind == "welcome":
                 self.welcome = msg
+                if msg["seq"] < self.last_seq:   # the server's log is shorter (restored from a backup):
+                    self.state, self.last_seq = None, 0   # it sends all of it; start over
                 self.connected.set()
                 for _key, (cmd, fut) in list(self._pending.items()):   # resend what was not acknowledged
                     if not fut.done():
@@ -132,9 +141,13 @@ class BridgeClient:
                 if msg.get("ref") == "hello":
                     raise Fatal(CommandRefused(msg["code"], msg["message"], "hello"))
                 ref = msg.get("ref")
-                if ref in self._pending:
+                if msg.get("code") in TRANSIENT:
+                    # refused unread or unrecorded: send it again in a while (all pending ones when
+                    # the server could not tell which); their keys make a second copy harmless
+                    self._resend_later([ref] if ref in self._pending else list(self._pending))
+                if ref in self._pending and msg.get("code") not in TRANSIENT:
                     self._settle(ref, CommandRefused(msg["code"], msg["message"], ref))
-                else:
+                elif ref not in self._pending:
                     await self._replies.put(msg)
             else:
                 await self._replies.put(msg)
@@ -147,10 +160,25 @@ class BridgeClient:
             raise RuntimeError(f"gap in the event stream: {self.last_seq} -> {seq}")
         data = msg["event"]
         if data.get("type") != "redacted":
+            for name in SITE_STRIPPED.get(data.get("type", ""), ()):   # a site's copy lacks these
+                data.setdefault(name, {})
             self.state = evolve(self.state, event_from_dict(data))
         self.last_seq = seq
         async with self._changed:
             self._changed.notify_all()
+
+    def _resend_later(self, keys: list[str], delay: float = 1.0) -> None:
+        async def resend() -> None:
+            await asyncio.sleep(delay)
+            ws = self._ws
+            for key in keys:
+                entry = self._pending.get(key)
+                if entry is not None and not entry[1].done() and ws is not None and self.connected.is_set():
+                    with contextlib.suppress(websockets.ConnectionClosed):
+                        await ws.send(json.dumps(entry[0]))
+        task = asyncio.create_task(resend())
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
 
     def _settle(self, key: str, result: Ack | CommandRefused) -> None:
         entry = self._pending.pop(key, None)

@@ -16,6 +16,8 @@ HTTP_STATUS: dict[str, int] = {
     "not_found": 404, "bad_request": 400, "too_large": 413, "unauthorized": 401, "bad_token": 401,
     "token_expired": 401, "token_revoked": 401, "csrf": 403, "rate_limited": 429, "busy": 503,
     "not_available": 409, "bad_credentials": 401, "media_error": 400,
+    # documents (server/documents/errors.py)
+    "not_ended": 409, "unknown_lang": 400, "unknown_format": 404,
 }
 
 

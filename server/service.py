@@ -7,6 +7,7 @@ Views and WebSocket handlers call this; it calls the domain; the domain decides.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from scheduling import (
     SYSTEM,
     Accounts,
     Actor,
+    ApproveMinutes,
     Command,
     ConferenceState,
     CreateConference,
@@ -26,6 +28,8 @@ from scheduling import (
     ErrorCode,
     IssueLink,
     Links,
+    MinutesInputs,
+    action_snapshot,
     decide,
     decide_accounts,
     decide_directory,
@@ -35,7 +39,7 @@ from scheduling import (
     evolve_directory,
     evolve_links,
 )
-from scheduling.base import replay_of
+from scheduling.base import replay_of, result_key
 
 from .config import Config
 from .hub import Outcome, StreamHub
@@ -132,18 +136,48 @@ class Service:
         return await self._run(await self.conference_hub(conf_id), cmd, actor)
 
     async def _run(self, hub: StreamHub[ConferenceState | None], cmd: Command, actor: Actor) -> Outcome:
+        approving = isinstance(cmd, ApproveMinutes)   # the approved content quotes names and other conferences
+        if approving and hub.state is not None:
+            await self.load_reviewed(hub.state)
         return await hub.execute(lambda state: decide(
             state, cmd, actor, now=self.clock(), directory=self.directory.state,
-            accounts=self.accounts.state.active_ids()))
+            accounts=self.accounts.state.active_ids(),
+            minutes_inputs=self.minutes_inputs(state) if approving and state is not None else None),
+            key=result_key(actor.ref, cmd.key))
+
+    async def load_reviewed(self, state: ConferenceState) -> None:
+        """Load the conferences whose action items ``state``'s agenda reviews (follow-up)."""
+        for conf_id in sorted({ref.partition("/")[0] for item in state.agenda for ref in item.follow_up}):
+            if conf_id not in self.conferences:
+                # a reference to a conference that does not exist is left out of the statuses
+                with contextlib.suppress(DomainError):
+                    await self.conference_hub(conf_id)
+
+    def minutes_inputs(self, state: ConferenceState) -> MinutesInputs:
+        """What the minutes of ``state`` quote from outside its stream, as of now: the display
+        names of the accounts and the status of the action items its agenda reviews."""
+        today = self.clock().astimezone(state.tz).date()
+        follow_up = {}
+        for item in state.agenda:
+            for ref in item.follow_up:
+                conf_id, _, action_id = ref.partition("/")
+                other = self.conferences.get(conf_id)
+                snapshot = action_snapshot(other.state, action_id, today) if other and other.state else None
+                if snapshot is not None:
+                    follow_up[ref] = snapshot
+        return MinutesInputs(names=self.names(), follow_up=follow_up)
 
     async def run_directory(self, cmd: Command, actor: Actor) -> Outcome:
-        return await self.directory.execute(lambda s: _decide_directory(s, cmd, actor, self.clock()))
+        return await self.directory.execute(lambda s: _decide_directory(s, cmd, actor, self.clock()),
+                                            key=result_key(actor.ref, cmd.key))
 
     async def run_accounts(self, cmd: Command, actor: Actor) -> Outcome:
-        return await self.accounts.execute(lambda s: _decide_accounts(s, cmd, actor, self.clock()))
+        return await self.accounts.execute(lambda s: _decide_accounts(s, cmd, actor, self.clock()),
+                                           key=result_key(actor.ref, cmd.key))
 
     async def run_links(self, cmd: Command, actor: Actor) -> Outcome:
-        return await self.links.execute(lambda s: _decide_links(s, cmd, actor, self.clock()))
+        return await self.links.execute(lambda s: _decide_links(s, cmd, actor, self.clock()),
+                                        key=result_key(actor.ref, cmd.key))
 
     # -- who you are ------------------------------------------------------------------------
     def login(self, account_id: str, password: str) -> str:

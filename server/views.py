@@ -25,6 +25,7 @@ def conference_view(state: ConferenceState, roles: frozenset[Role], now: datetim
     plain["people"] = {a: (names or {}).get(a, a) for a in sorted(people)}
     if not roles & {Role.ADMIN, Role.CHAIR, Role.SECRETARY, Role.OBSERVER}:
         plain["notes"] = {}
+        plain["minutes"]["mail"] = {}   # the mailer's reports stay with the staff (visibility.py)
         for version in plain["minutes"]["approved"]:
             version.pop("content", None)
     return plain

@@ -173,6 +173,10 @@ def _proceedings(doc: Document, view: MinutesView) -> None:
             p.add_run(f"{L['presenter']}: ").bold = True
             p.add_run(s.presenter)
         doc.add_paragraph(s.time_line)
+        if s.follow_up_lines:
+            doc.add_paragraph().add_run(f"{L['follow_up']}:").bold = True
+            for n, line in enumerate(s.follow_up_lines, 1):
+                doc.add_paragraph(f"{n}. {line}")
         if s.follow_up:
             p = doc.add_paragraph()
             p.add_run(f"{L['follow_up']}: ").bold = True

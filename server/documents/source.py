@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from scheduling.reports import minutes_content
+from scheduling.reports import MinutesInputs, minutes_content
 from scheduling.state import ConferenceState, Phase
 
 from .errors import DocumentError, DocumentErrorCode
@@ -80,9 +80,10 @@ def check_options(options: RenderOptions) -> DocumentError | None:
     return None
 
 
-def draft_source(state: ConferenceState) -> MinutesSource:
-    """The current draft, computed from the conference's log."""
-    return MinutesSource(content=minutes_content(state))
+def draft_source(state: ConferenceState, inputs: MinutesInputs | None = None) -> MinutesSource:
+    """The current draft, computed from the conference's log (and, like an approval, from
+    the display names and reviewed action items the server hands in)."""
+    return MinutesSource(content=minutes_content(state, inputs))
 
 
 def approved_source(version: ApprovedVersion) -> MinutesSource:
@@ -94,14 +95,16 @@ def approved_source(version: ApprovedVersion) -> MinutesSource:
         approved_at=at if isinstance(at, datetime) else None, approved_by=account_id(str(by))))
 
 
-def source_for(state: ConferenceState, version: int | None = None) -> MinutesSource | DocumentError:
-    """The minutes of an ended conference: approved ``version``, or the draft when None."""
+def source_for(state: ConferenceState, version: int | None = None,
+               inputs: MinutesInputs | None = None) -> MinutesSource | DocumentError:
+    """The minutes of an ended conference: approved ``version``, or the draft when None
+    (``inputs``: see ``draft_source``)."""
     if state.phase is not Phase.ENDED:
         return DocumentError(DocumentErrorCode.NOT_ENDED,
                              f"conference {state.conference_id!r} is {state.phase.value}: minutes are "
                              "rendered once it has ended")
     if version is None:
-        return draft_source(state)
+        return draft_source(state, inputs)
     approved = state.minutes.approved
     if not 1 <= version <= len(approved):
         have = f"1 to {len(approved)}" if approved else "none yet"

@@ -75,7 +75,8 @@ class ItemSection:
     title: str
     presenter: str
     time_line: str
-    follow_up: str
+    follow_up: str                      # references of reviewed action items without a status
+    follow_up_lines: tuple[str, ...]    # reviewed action items with the status the minutes record
     speakers: tuple[SpeakerRow, ...]
     notes: tuple[str, ...]
     conclusions: tuple[str, ...]
@@ -178,7 +179,7 @@ def build_view(source: MinutesSource, options: RenderOptions) -> MinutesView:
     start_iso = h.get("opened_at") or h["planned_start"]
     f = _Fmt(h["timezone"], options.lang, datetime.fromisoformat(start_iso))
     main = h["main_site"]
-    name = _namer(options)
+    name = _namer(options, h.get("names") or {})
     attendance = tuple(_attendance_row(i, row, main["code"], L, f) for i, row in enumerate(c["attendance"], 1))
     present = sum(1 for r in attendance if r.present)
     totals = c["totals"]
@@ -205,7 +206,7 @@ def build_view(source: MinutesSource, options: RenderOptions) -> MinutesView:
         title=clean(h["title"]), fields=fields, attendance=attendance,
         attendance_total=f"{f.n(totals['people'])} / {f.n(totals['expected'])}",
         agenda=tuple(_agenda_row(i, item, L, f) for i, item in enumerate(c["agenda"], 1)),
-        sections=tuple(_section(i, item, L, f) for i, item in enumerate(c["agenda"], 1)),
+        sections=tuple(_section(i, item, L, f, name) for i, item in enumerate(c["agenda"], 1)),
         general_notes=tuple(clean(n["text"]) for n in c.get("general_notes", [])),
         actions=tuple(_action_row(i, a, sites, items, L, f) for i, a in enumerate(c["actions"], 1)),
         closing=closing,
@@ -217,10 +218,11 @@ def build_view(source: MinutesSource, options: RenderOptions) -> MinutesView:
     )
 
 
-def _namer(options: RenderOptions) -> Any:
+def _namer(options: RenderOptions, recorded: dict[str, str]) -> Any:
+    """Display names: those the content records (covered by its hash) before the options'."""
     def name(account: str) -> str:
         key = account_id(str(account))
-        return clean(options.names.get(key, key))
+        return clean(recorded.get(key) or options.names.get(key, key))
     return name
 
 
@@ -279,7 +281,7 @@ def _agenda_row(i: int, item: dict[str, Any], L: dict[str, str], f: _Fmt) -> Age
         status=L.get(f"status_{item.get('status', '')}", clean(item.get("status", ""))))
 
 
-def _section(i: int, item: dict[str, Any], L: dict[str, str], f: _Fmt) -> ItemSection:
+def _section(i: int, item: dict[str, Any], L: dict[str, str], f: _Fmt, name: Any) -> ItemSection:
     runs = item.get("runs") or []
     ranges = ", ".join(f"{f.hm(r['started'])} – {f.hm(r['ended'])}" for r in runs) or "—"
     planned = int(item.get("planned_minutes") or 0)
@@ -288,11 +290,31 @@ def _section(i: int, item: dict[str, Any], L: dict[str, str], f: _Fmt) -> ItemSe
     speakers = tuple(SpeakerRow(number=str(k), site=clean(s.get("name") or s["site"]), topic=clean(s.get("topic", "")),
                                 start=f.hm(s["started"]), duration=f.duration(s["seconds"]))
                      for k, s in enumerate(item.get("speakers") or [], 1))
-    follow_up = ", ".join(clean(x) for x in item.get("follow_up") or [])
+    statuses = {x["ref"]: x for x in item.get("follow_up_status") or []}
+    refs = item.get("follow_up") or []
+    lines = tuple(_follow_up_line(statuses[r], L, f) for r in refs if r in statuses)
+    follow_up = ", ".join(clean(r) for r in refs if r not in statuses)
     return ItemSection(number=str(i), title=clean(item["title"]), presenter=clean(item.get("presenter", "")),
-                       time_line=time_line, follow_up=follow_up, speakers=speakers,
+                       time_line=time_line, follow_up=follow_up, follow_up_lines=lines, speakers=speakers,
                        notes=tuple(clean(n) for n in item.get("notes") or []),
                        conclusions=tuple(clean(n) for n in item.get("conclusions") or []))
+
+
+def _follow_up_line(x: dict[str, Any], L: dict[str, str], f: _Fmt) -> str:
+    """"Rà soát hộ nghèo (Phường An; hạn 31/10/2025): Đang thực hiện, quá hạn — tiến độ
+    gần nhất 20/10/2025: Đã rà soát 12/15 tổ (80%)"."""
+    due = x["due"]
+    status = L.get(f"action_{x.get('status', '')}", clean(x.get("status", "")))
+    if x.get("overdue"):
+        status += f", {L['overdue']}"
+    line = (f"{clean(x['title'])} ({'; '.join(clean(n) for n in x.get('assignee_names') or [])}; "
+            f"{L['due_short']} {due[8:10]}/{due[5:7]}/{due[0:4]}): {status}")
+    p = x.get("last_progress")
+    if p:
+        at = f.date(p["at"])
+        percent = f" ({p['percent']}%)" if p.get("percent") is not None else ""
+        line += f" — {L['last_progress']} {at}: {clean(p['text'])}{percent}"
+    return line
 
 
 def _action_row(i: int, a: dict[str, Any], sites: dict[str, str], items: dict[str, str],

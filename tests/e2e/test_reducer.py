@@ -1,7 +1,7 @@
 """The pages' reducer (static/js/reducer.js) folds a conference's events to exactly what the
 domain's ``evolve`` folds them to, as ``conference_view`` shows it: a whole realistic
 conference (126 sites, 8 items, 30 speaking turns, notes, 20 action items, approval,
-distribution, receipts, progress) for the staff's pages, and its redacted stream for a
+distribution, receipts, reminders, the mailer's report, progress) for the staff's pages, and its redacted stream for a
 site's page."""
 
 from __future__ import annotations
@@ -50,6 +50,10 @@ def conference_after_the_meeting() -> Any:
     run.do(SECRETARIES[0], {"type": "distribute_minutes", "version": 1}, after=timedelta(minutes=5))
     run.do(Actor.site(site), {"type": "open_minutes", "version": 1, "site": site}, after=timedelta(minutes=5))
     run.do(Actor.site(site), {"type": "acknowledge_minutes", "version": 1, "site": site}, after=timedelta(minutes=1))
+    run.do(SECRETARIES[0], {"type": "remind_minutes", "version": 1}, after=timedelta(minutes=5))
+    waiting = next(c for c in built.runner.conference.minutes.receipts[1] if c != site)
+    run.do(Actor.system(), {"type": "record_minutes_mail", "version": 1, "results": [
+        {"recipient": f"site:{site}"}, {"recipient": f"site:{waiting}", "error": "550 5.1.1 User unknown"}]})
     run.do(CHAIR, {"type": "confirm_action_done", "action_id": action.action_id}, after=timedelta(minutes=1))
     return built, site
 

@@ -34,6 +34,7 @@ from scheduling import (
     evolve_directory,
     parse_command,
 )
+from scheduling.codec import to_plain
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 #: the morning before the conference: everything is set up from here on
@@ -107,7 +108,6 @@ def make_directory(now: datetime = T0 - timedelta(days=30)) -> Directory:
 
 
 def _plain_site(info: SiteInfo) -> dict[str, Any]:
-    from scheduling.codec import to_plain
     return to_plain(info)  # type: ignore[no-any-return]
 
 
@@ -261,7 +261,7 @@ def types(events: tuple[Event, ...] | list[Event]) -> list[str]:
 EXAMPLES = int(os.environ.get("BRIDGECONF_HYPOTHESIS_EXAMPLES", "60"))
 PROPERTY_SETTINGS = settings(
     max_examples=EXAMPLES,
-    stateful_step_count=40,
+    stateful_step_count=80,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )

@@ -21,6 +21,7 @@ from scheduling_builders import (
 )
 
 from scheduling import (
+    Actor,
     AgendaItemAdded,
     AgendaItemEdited,
     AgendaItemRemoved,
@@ -45,16 +46,16 @@ def order(h: Harness) -> list[str]:
 
 class TestAddAgendaItem:
     @pytest.mark.parametrize("actor", EDITORS, ids=str)
-    def test_staff_add_an_item_at_the_end(self, scheduled: Harness, actor: object) -> None:
+    def test_staff_add_an_item_at_the_end(self, scheduled: Harness, actor: Actor) -> None:
         h = scheduled
-        events = h.run(actor, {"type": "add_agenda_item", "item_id": "i4", "title": "Ý kiến của Sở Tài chính",  # type: ignore[arg-type]
+        events = h.run(actor, {"type": "add_agenda_item", "item_id": "i4", "title": "Ý kiến của Sở Tài chính",
                                "presenter": "Giám đốc Sở Tài chính", "planned_minutes": 10,
                                "documents": ["bao-cao-tai-chinh-q3.pdf"], "follow_up": ["giao-ban-q2/a3"]},
                        key="them")
         assert list(events) == [AgendaItemAdded(
             item_id="i4", title="Ý kiến của Sở Tài chính", presenter="Giám đốc Sở Tài chính", planned_minutes=10,
             documents=("bao-cao-tai-chinh-q3.pdf",), position=3, follow_up=("giao-ban-q2/a3",),
-            **h.meta(actor, "them"))]  # type: ignore[arg-type]
+            **h.meta(actor, "them"))]
         assert order(h) == ["i1", "i2", "i3", "i4"]
         item = h.s.item("i4")
         assert item is not None
@@ -87,8 +88,8 @@ class TestAddAgendaItem:
                  ErrorCode.INVALID_COMMAND, "at most 200")
 
     @pytest.mark.parametrize("actor", NOT_EDITORS, ids=str)
-    def test_others_may_not(self, scheduled: Harness, actor: object) -> None:
-        scheduled.refuse(actor, {"type": "add_agenda_item", "item_id": "i4", "title": "x"},  # type: ignore[arg-type]
+    def test_others_may_not(self, scheduled: Harness, actor: Actor) -> None:
+        scheduled.refuse(actor, {"type": "add_agenda_item", "item_id": "i4", "title": "x"},
                          ErrorCode.FORBIDDEN, "edit the agenda")
 
     @pytest.mark.parametrize("phase", ["ended", "cancelled"])
@@ -135,8 +136,8 @@ class TestEditAgendaItem:
                          "'i9'")
 
     @pytest.mark.parametrize("actor", NOT_EDITORS, ids=str)
-    def test_others_may_not(self, scheduled: Harness, actor: object) -> None:
-        scheduled.refuse(actor, {"type": "edit_agenda_item", "item_id": "i2", "title": "x"},  # type: ignore[arg-type]
+    def test_others_may_not(self, scheduled: Harness, actor: Actor) -> None:
+        scheduled.refuse(actor, {"type": "edit_agenda_item", "item_id": "i2", "title": "x"},
                          ErrorCode.FORBIDDEN)
 
     def test_not_after_the_end(self, ended: Harness) -> None:
@@ -189,8 +190,8 @@ class TestRemoveAgendaItem:
                     "action items")
 
     @pytest.mark.parametrize("actor", NOT_EDITORS, ids=str)
-    def test_others_may_not(self, scheduled: Harness, actor: object) -> None:
-        scheduled.refuse(actor, {"type": "remove_agenda_item", "item_id": "i2"}, ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+    def test_others_may_not(self, scheduled: Harness, actor: Actor) -> None:
+        scheduled.refuse(actor, {"type": "remove_agenda_item", "item_id": "i2"}, ErrorCode.FORBIDDEN)
 
     def test_not_after_the_end(self, ended: Harness) -> None:
         ended.refuse(ADMIN, {"type": "remove_agenda_item", "item_id": "i3"}, ErrorCode.WRONG_PHASE)
@@ -223,8 +224,8 @@ class TestReorderAgenda:
                          "leaves out: i2")
 
     @pytest.mark.parametrize("actor", NOT_EDITORS, ids=str)
-    def test_others_may_not(self, scheduled: Harness, actor: object) -> None:
-        scheduled.refuse(actor, {"type": "reorder_agenda", "order": ["i3", "i1", "i2"]}, ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+    def test_others_may_not(self, scheduled: Harness, actor: Actor) -> None:
+        scheduled.refuse(actor, {"type": "reorder_agenda", "order": ["i3", "i1", "i2"]}, ErrorCode.FORBIDDEN)
 
     def test_not_after_the_end(self, ended: Harness) -> None:
         ended.refuse(CHAIR, {"type": "reorder_agenda", "order": ["i3", "i1", "i2"]}, ErrorCode.WRONG_PHASE)
@@ -278,8 +279,8 @@ class TestStartItem:
         build(phase).refuse(CHAIR, {"type": "start_item", "item_id": "i3"}, ErrorCode.WRONG_PHASE, "live")
 
     @pytest.mark.parametrize("actor", NOT_CHAIR, ids=str)
-    def test_only_the_chair(self, live: Harness, actor: object) -> None:
-        live.refuse(actor, {"type": "start_item", "item_id": "i1"}, ErrorCode.FORBIDDEN, "chair")  # type: ignore[arg-type]
+    def test_only_the_chair(self, live: Harness, actor: Actor) -> None:
+        live.refuse(actor, {"type": "start_item", "item_id": "i1"}, ErrorCode.FORBIDDEN, "chair")
 
     def test_bad_input(self, live: Harness) -> None:
         live.refuse(CHAIR, {"type": "start_item", "item_id": None}, ErrorCode.INVALID_COMMAND,
@@ -309,9 +310,9 @@ class TestFinishItem:
         ended.refuse(CHAIR, {"type": "finish_item", "item_id": "i1"}, ErrorCode.WRONG_PHASE)
 
     @pytest.mark.parametrize("actor", NOT_CHAIR, ids=str)
-    def test_only_the_chair(self, live: Harness, actor: object) -> None:
+    def test_only_the_chair(self, live: Harness, actor: Actor) -> None:
         live.run(CHAIR, {"type": "start_item", "item_id": "i1"})
-        live.refuse(actor, {"type": "finish_item", "item_id": "i1"}, ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+        live.refuse(actor, {"type": "finish_item", "item_id": "i1"}, ErrorCode.FORBIDDEN)
 
     def test_bad_input(self, live: Harness) -> None:
         live.refuse(CHAIR, {"type": "finish_item", "item": "i1"}, ErrorCode.INVALID_COMMAND, "item: unknown field")
@@ -335,8 +336,8 @@ class TestSkipItem:
         rehearsal.refuse(CHAIR, {"type": "skip_item", "item_id": "i2"}, ErrorCode.WRONG_PHASE, "rehearsal")
 
     @pytest.mark.parametrize("actor", NOT_CHAIR, ids=str)
-    def test_only_the_chair(self, live: Harness, actor: object) -> None:
-        live.refuse(actor, {"type": "skip_item", "item_id": "i2"}, ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+    def test_only_the_chair(self, live: Harness, actor: Actor) -> None:
+        live.refuse(actor, {"type": "skip_item", "item_id": "i2"}, ErrorCode.FORBIDDEN)
 
     def test_bad_input(self, live: Harness) -> None:
         live.refuse(CHAIR, {"type": "skip_item", "item_id": 2}, ErrorCode.INVALID_COMMAND, "item_id: expected a string")
@@ -377,9 +378,9 @@ class TestReopenItem:
         ended.refuse(CHAIR, {"type": "reopen_item", "item_id": "i1"}, ErrorCode.WRONG_PHASE)
 
     @pytest.mark.parametrize("actor", NOT_CHAIR, ids=str)
-    def test_only_the_chair(self, live: Harness, actor: object) -> None:
+    def test_only_the_chair(self, live: Harness, actor: Actor) -> None:
         live.run(CHAIR, {"type": "skip_item", "item_id": "i1"})
-        live.refuse(actor, {"type": "reopen_item", "item_id": "i1"}, ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+        live.refuse(actor, {"type": "reopen_item", "item_id": "i1"}, ErrorCode.FORBIDDEN)
 
     def test_bad_input(self, live: Harness) -> None:
         live.refuse(CHAIR, {"type": "reopen_item"}, ErrorCode.INVALID_COMMAND, "item_id: missing")

@@ -24,6 +24,7 @@ from scheduling_builders import (
 )
 
 from scheduling import (
+    Actor,
     CheckedIn,
     Connection,
     ConnectionChanged,
@@ -80,8 +81,8 @@ class TestSetConnection:
         rehearsal.refuse(SYSTEM, connection(AN_HAI, "online"), ErrorCode.SITE_NOT_INVITED, AN_HAI)
 
     @pytest.mark.parametrize("actor", [ADMIN, CHAIR, SECRETARY, site(HAI_CHAU), STRANGER], ids=str)
-    def test_only_the_server(self, rehearsal: Harness, actor: object) -> None:
-        rehearsal.refuse(actor, connection(HAI_CHAU, "online"), ErrorCode.FORBIDDEN, "system")  # type: ignore[arg-type]
+    def test_only_the_server(self, rehearsal: Harness, actor: Actor) -> None:
+        rehearsal.refuse(actor, connection(HAI_CHAU, "online"), ErrorCode.FORBIDDEN, "system")
 
     @pytest.mark.parametrize(("fields", "message"), [
         ({"connection": "flaky"}, "connection: 'flaky' is not one of online, reconnecting, offline"),
@@ -120,8 +121,8 @@ class TestCheckIn:
         assert totals(live.s).checked_in == 1 and totals(live.s).people == 0
 
     @pytest.mark.parametrize("actor", [CHAIR, SECRETARY], ids=str)
-    def test_the_main_bridge_checks_a_site_in_on_its_behalf(self, rehearsal: Harness, actor: object) -> None:
-        rehearsal.run(actor, check_in(THANH_KHE, 30))  # type: ignore[arg-type]
+    def test_the_main_bridge_checks_a_site_in_on_its_behalf(self, rehearsal: Harness, actor: Actor) -> None:
+        rehearsal.run(actor, check_in(THANH_KHE, 30))
         assert rehearsal.s.attendance[THANH_KHE].headcount == 30
 
     def test_the_main_bridge_checks_itself_in(self, live: Harness) -> None:
@@ -136,8 +137,8 @@ class TestCheckIn:
         live.refuse(CHAIR, check_in(AN_HAI), ErrorCode.SITE_NOT_INVITED, AN_HAI)
 
     @pytest.mark.parametrize("actor", [ADMIN, OBSERVER, STRANGER, SYSTEM], ids=str)
-    def test_nobody_else(self, live: Harness, actor: object) -> None:
-        live.refuse(actor, check_in(HAI_CHAU), ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+    def test_nobody_else(self, live: Harness, actor: Actor) -> None:
+        live.refuse(actor, check_in(HAI_CHAU), ErrorCode.FORBIDDEN)
 
     @pytest.mark.parametrize("phase", ["draft", "scheduled", "ended", "cancelled"])
     def test_only_in_rehearsal_or_live(self, phase: str) -> None:
@@ -198,8 +199,8 @@ class TestOpenRollCall:
                          "deadline": (h.now + timedelta(minutes=5)).isoformat()}, ErrorCode.WRONG_PHASE)
 
     @pytest.mark.parametrize("actor", [ADMIN, SECRETARY, OBSERVER, site(HAI_CHAU), SYSTEM], ids=str)
-    def test_only_the_chair(self, live: Harness, actor: object) -> None:
-        live.refuse(actor, {"type": "open_roll_call", "round_id": "r1",  # type: ignore[arg-type]
+    def test_only_the_chair(self, live: Harness, actor: Actor) -> None:
+        live.refuse(actor, {"type": "open_roll_call", "round_id": "r1",
                             "deadline": (live.now + timedelta(minutes=5)).isoformat()}, ErrorCode.FORBIDDEN)
 
     @pytest.mark.parametrize(("fields", "message"), [
@@ -255,9 +256,9 @@ class TestAnswerRollCall:
         live.refuse(SECRETARY, answer(AN_HAI), ErrorCode.SITE_NOT_INVITED)
 
     @pytest.mark.parametrize("actor", [ADMIN, CHAIR, OBSERVER, STRANGER, SYSTEM], ids=str)
-    def test_nobody_else(self, live: Harness, actor: object) -> None:
+    def test_nobody_else(self, live: Harness, actor: Actor) -> None:
         open_round(live)
-        live.refuse(actor, answer(HAI_CHAU), ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+        live.refuse(actor, answer(HAI_CHAU), ErrorCode.FORBIDDEN)
 
     @pytest.mark.parametrize(("cmd", "message"), [
         (answer(HAI_CHAU, -1), "headcount: must be between 0 and 100000, got -1"),
@@ -295,9 +296,9 @@ class TestCloseRollCall:
         live.refuse(CHAIR, {"type": "close_roll_call", "round_id": "r9"}, ErrorCode.UNKNOWN_ROLL_CALL, "'r9'")
 
     @pytest.mark.parametrize("actor", [ADMIN, SECRETARY, OBSERVER, site(HAI_CHAU), SYSTEM], ids=str)
-    def test_only_the_chair(self, live: Harness, actor: object) -> None:
+    def test_only_the_chair(self, live: Harness, actor: Actor) -> None:
         open_round(live)
-        live.refuse(actor, {"type": "close_roll_call", "round_id": "r1"}, ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+        live.refuse(actor, {"type": "close_roll_call", "round_id": "r1"}, ErrorCode.FORBIDDEN)
 
     def test_bad_input(self, live: Harness) -> None:
         open_round(live)

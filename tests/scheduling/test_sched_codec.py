@@ -131,6 +131,10 @@ def test_parse_refuses_a_missing_type(data: Any) -> None:
     assert refused(data).message == "type: missing or not a string"
 
 
+def test_parse_names_an_unknown_field_whatever_its_key() -> None:
+    assert refused({"type": "mute_all", "key": "k1", 1: "a", "b": 2}).message == "1: unknown field"
+
+
 def test_parse_refuses_an_unknown_type_and_names_it() -> None:
     with pytest.raises(DomainError) as info:
         parse_command({"type": "drop_database", "key": "k1"})
@@ -200,8 +204,8 @@ def test_event_from_dict_ignores_the_store_seq() -> None:
 
 
 def test_registries_name_every_class_once() -> None:
-    assert all(cls.TYPE == name for name, cls in COMMANDS.items())
-    assert all(cls.TYPE == name for name, cls in EVENTS.items())
+    assert all(name == cls.TYPE for name, cls in COMMANDS.items())
+    assert all(name == cls.TYPE for name, cls in EVENTS.items())
     assert not set(COMMANDS) & set(EVENTS)
 
 

@@ -26,6 +26,7 @@ from scheduling_builders import (
 )
 
 from scheduling import (
+    Actor,
     ErrorCode,
     FloorEnded,
     FloorGranted,
@@ -86,8 +87,8 @@ class TestRequestFloor:
         live.refuse(site(AN_HAI), {"type": "request_floor", "site": AN_HAI}, ErrorCode.SITE_NOT_INVITED)
 
     @pytest.mark.parametrize("actor", [ADMIN, CHAIR, SECRETARY, OBSERVER, SYSTEM], ids=str)
-    def test_nobody_asks_on_a_sites_behalf(self, live: Harness, actor: object) -> None:
-        live.refuse(actor, {"type": "request_floor", "site": HAI_CHAU}, ErrorCode.FORBIDDEN, "site itself")  # type: ignore[arg-type]
+    def test_nobody_asks_on_a_sites_behalf(self, live: Harness, actor: Actor) -> None:
+        live.refuse(actor, {"type": "request_floor", "site": HAI_CHAU}, ErrorCode.FORBIDDEN, "site itself")
 
     @pytest.mark.parametrize(("fields", "message"), [
         ({"topic": "x" * 301}, "topic: at most 300 characters"),
@@ -102,7 +103,7 @@ class TestRequestFloor:
 
 class TestWithdrawFloorRequest:
     @pytest.mark.parametrize("actor", [site(HAI_CHAU), CHAIR], ids=str)
-    def test_the_site_or_the_chair_withdraws(self, live: Harness, actor: Any) -> None:
+    def test_the_site_or_the_chair_withdraws(self, live: Harness, actor: Actor) -> None:
         live.request(THANH_KHE)
         live.request(HAI_CHAU)
         events = live.run(actor, {"type": "withdraw_floor_request", "site": HAI_CHAU}, key="rut")
@@ -117,9 +118,9 @@ class TestWithdrawFloorRequest:
         live.refuse(site(THANH_KHE), {"type": "withdraw_floor_request", "site": HAI_CHAU}, ErrorCode.NOT_OWN_SITE)
 
     @pytest.mark.parametrize("actor", [ADMIN, SECRETARY, OBSERVER, SYSTEM], ids=str)
-    def test_nobody_else(self, live: Harness, actor: object) -> None:
+    def test_nobody_else(self, live: Harness, actor: Actor) -> None:
         live.request(HAI_CHAU)
-        live.refuse(actor, {"type": "withdraw_floor_request", "site": HAI_CHAU}, ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+        live.refuse(actor, {"type": "withdraw_floor_request", "site": HAI_CHAU}, ErrorCode.FORBIDDEN)
 
     def test_bad_input(self, live: Harness) -> None:
         live.refuse(site(HAI_CHAU), {"type": "withdraw_floor_request"}, ErrorCode.INVALID_COMMAND, "site: missing")
@@ -188,9 +189,9 @@ class TestGrantFloor:
         rehearsal.refuse(CHAIR, {"type": "grant_floor", "site": HAI_CHAU}, ErrorCode.WRONG_PHASE)
 
     @pytest.mark.parametrize("actor", NOT_CHAIR, ids=str)
-    def test_only_the_chair(self, live: Harness, actor: object) -> None:
+    def test_only_the_chair(self, live: Harness, actor: Actor) -> None:
         live.request(HAI_CHAU)
-        live.refuse(actor, {"type": "grant_floor", "site": HAI_CHAU}, ErrorCode.FORBIDDEN, "chair")  # type: ignore[arg-type]
+        live.refuse(actor, {"type": "grant_floor", "site": HAI_CHAU}, ErrorCode.FORBIDDEN, "chair")
 
     @pytest.mark.parametrize(("fields", "message"), [
         ({"limit_seconds": 9}, "limit_seconds: must be between 10 and 14400, got 9"),
@@ -235,8 +236,8 @@ class TestGiveFloor:
         ended.refuse(CHAIR, {"type": "give_floor", "site": HAI_CHAU}, ErrorCode.WRONG_PHASE)
 
     @pytest.mark.parametrize("actor", NOT_CHAIR, ids=str)
-    def test_only_the_chair(self, live: Harness, actor: object) -> None:
-        live.refuse(actor, {"type": "give_floor", "site": HAI_CHAU}, ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+    def test_only_the_chair(self, live: Harness, actor: Actor) -> None:
+        live.refuse(actor, {"type": "give_floor", "site": HAI_CHAU}, ErrorCode.FORBIDDEN)
 
     def test_bad_input(self, live: Harness) -> None:
         live.refuse(CHAIR, {"type": "give_floor", "site": HAI_CHAU, "limit_seconds": 60.0}, ErrorCode.INVALID_COMMAND,
@@ -263,9 +264,9 @@ class TestRevokeFloor:
         live.refuse(CHAIR, {"type": "revoke_floor", "site": HAI_CHAU}, ErrorCode.NOT_SPEAKING, HAI_CHAU)
 
     @pytest.mark.parametrize("actor", NOT_CHAIR, ids=str)
-    def test_only_the_chair(self, live: Harness, actor: object) -> None:
+    def test_only_the_chair(self, live: Harness, actor: Actor) -> None:
         live.give(HAI_CHAU)
-        live.refuse(actor, {"type": "revoke_floor", "site": HAI_CHAU}, ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+        live.refuse(actor, {"type": "revoke_floor", "site": HAI_CHAU}, ErrorCode.FORBIDDEN)
 
     def test_bad_input(self, live: Harness) -> None:
         live.refuse(CHAIR, {"type": "revoke_floor", "site": [HAI_CHAU]}, ErrorCode.INVALID_COMMAND,
@@ -274,7 +275,7 @@ class TestRevokeFloor:
 
 class TestReleaseFloor:
     @pytest.mark.parametrize("actor", [site(HAI_CHAU), CHAIR], ids=str)
-    def test_the_speaker_hands_the_floor_back(self, live: Harness, actor: Any) -> None:
+    def test_the_speaker_hands_the_floor_back(self, live: Harness, actor: Actor) -> None:
         live.give(HAI_CHAU)
         live.tick(30)
         events = live.run(actor, {"type": "release_floor", "site": HAI_CHAU}, key="xong")
@@ -290,9 +291,9 @@ class TestReleaseFloor:
         live.refuse(site(THANH_KHE), {"type": "release_floor", "site": HAI_CHAU}, ErrorCode.NOT_OWN_SITE)
 
     @pytest.mark.parametrize("actor", [ADMIN, SECRETARY, OBSERVER, SYSTEM], ids=str)
-    def test_nobody_else(self, live: Harness, actor: object) -> None:
+    def test_nobody_else(self, live: Harness, actor: Actor) -> None:
         live.give(HAI_CHAU)
-        live.refuse(actor, {"type": "release_floor", "site": HAI_CHAU}, ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+        live.refuse(actor, {"type": "release_floor", "site": HAI_CHAU}, ErrorCode.FORBIDDEN)
 
     def test_bad_input(self, live: Harness) -> None:
         live.refuse(site(HAI_CHAU), {"type": "release_floor", "site": "hai chau"}, ErrorCode.INVALID_COMMAND, "site:")
@@ -321,10 +322,10 @@ class TestExpireFloor:
         live.refuse(SYSTEM, {"type": "expire_floor", "site": HAI_CHAU}, ErrorCode.NOT_EXPIRED)
 
     @pytest.mark.parametrize("actor", [ADMIN, CHAIR, SECRETARY, site(HAI_CHAU), STRANGER], ids=str)
-    def test_only_the_server(self, live: Harness, actor: object) -> None:
+    def test_only_the_server(self, live: Harness, actor: Actor) -> None:
         live.give(HAI_CHAU, limit=10)
         live.tick(11)
-        live.refuse(actor, {"type": "expire_floor", "site": HAI_CHAU}, ErrorCode.FORBIDDEN, "system")  # type: ignore[arg-type]
+        live.refuse(actor, {"type": "expire_floor", "site": HAI_CHAU}, ErrorCode.FORBIDDEN, "system")
 
     def test_bad_input(self, live: Harness) -> None:
         live.refuse(SYSTEM, {"type": "expire_floor", "site": HAI_CHAU, "limit_seconds": 10}, ErrorCode.INVALID_COMMAND,
@@ -362,9 +363,9 @@ class TestMuteSite:
         live.refuse(site(THANH_KHE), {"type": "mute_site", "site": HAI_CHAU}, ErrorCode.NOT_OWN_SITE)
 
     @pytest.mark.parametrize("actor", [ADMIN, SECRETARY, OBSERVER, SYSTEM], ids=str)
-    def test_nobody_else(self, live: Harness, actor: object) -> None:
+    def test_nobody_else(self, live: Harness, actor: Actor) -> None:
         live.give(HAI_CHAU)
-        live.refuse(actor, {"type": "mute_site", "site": HAI_CHAU}, ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+        live.refuse(actor, {"type": "mute_site", "site": HAI_CHAU}, ErrorCode.FORBIDDEN)
 
     def test_bad_input(self, live: Harness) -> None:
         live.refuse(CHAIR, {"type": "mute_site", "site": None}, ErrorCode.INVALID_COMMAND,
@@ -405,8 +406,8 @@ class TestUnmuteSite:
         live.refuse(site(THANH_KHE), {"type": "unmute_site", "site": HAI_CHAU}, ErrorCode.NOT_OWN_SITE)
 
     @pytest.mark.parametrize("actor", [ADMIN, SECRETARY, OBSERVER, SYSTEM], ids=str)
-    def test_nobody_else(self, live: Harness, actor: object) -> None:
-        live.refuse(actor, {"type": "unmute_site", "site": HAI_CHAU}, ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+    def test_nobody_else(self, live: Harness, actor: Actor) -> None:
+        live.refuse(actor, {"type": "unmute_site", "site": HAI_CHAU}, ErrorCode.FORBIDDEN)
 
     def test_bad_input(self, live: Harness) -> None:
         live.refuse(CHAIR, {"type": "unmute_site"}, ErrorCode.INVALID_COMMAND, "site: missing")
@@ -430,8 +431,8 @@ class TestMuteAll:
         build(phase).refuse(CHAIR, {"type": "mute_all"}, ErrorCode.WRONG_PHASE)
 
     @pytest.mark.parametrize("actor", NOT_CHAIR, ids=str)
-    def test_only_the_chair(self, live: Harness, actor: object) -> None:
-        live.refuse(actor, {"type": "mute_all"}, ErrorCode.FORBIDDEN)  # type: ignore[arg-type]
+    def test_only_the_chair(self, live: Harness, actor: Actor) -> None:
+        live.refuse(actor, {"type": "mute_all"}, ErrorCode.FORBIDDEN)
 
     def test_bad_input(self, live: Harness) -> None:
         live.refuse(CHAIR, {"type": "mute_all", "except": [HAI_CHAU]}, ErrorCode.INVALID_COMMAND,

@@ -153,7 +153,9 @@ const EVOLVE = {
   minutes_distributed(s, ev) {
     const key = String(ev.version);
     const receipts = (s.minutes.receipts[key] ||= {});
-    for (const code of ev.sites) receipts[code] = { delivered_at: ev.at, opened_at: null, acknowledged_at: null };
+    for (const code of ev.sites) {
+      receipts[code] = { delivered_at: ev.at, opened_at: null, acknowledged_at: null, reminded_at: null, reminders: 0 };
+    }
     s.minutes.accounts[key] = (s.minutes.accounts[key] || []).concat(ev.accounts || []);
   },
   minutes_opened(s, ev) {
@@ -163,6 +165,17 @@ const EVOLVE = {
     const r = s.minutes.receipts[String(ev.version)][ev.site];
     r.acknowledged_at = ev.at;
     if (r.opened_at === null) r.opened_at = ev.at;
+  },
+  minutes_reminded(s, ev) {
+    for (const code of ev.sites) {
+      const r = s.minutes.receipts[String(ev.version)][code];
+      r.reminded_at = ev.at;
+      r.reminders += 1;
+    }
+  },
+  minutes_mailed(s, ev) {   // sites get it redacted
+    const mail = (s.minutes.mail[String(ev.version)] ||= {});
+    for (const r of ev.results) mail[r.recipient] = { at: ev.at, error: r.error || "" };
   },
 
   // action items
@@ -235,7 +248,7 @@ export function newState(ev) {
     phase: "draft", opened_at: null, ended_at: null,
     sites: { [main.code]: main }, attendance: { [main.code]: newAttendance() },
     agenda: [], roll_calls: {}, floor: { queue: [], speakers: {}, muted: [], turns: [] },
-    notes: {}, minutes: { approved: [], editing: true, receipts: {}, accounts: {} }, actions: {}, seq: 0,
+    notes: {}, minutes: { approved: [], editing: true, receipts: {}, accounts: {}, mail: {} }, actions: {}, seq: 0,
   };
 }
 

@@ -7,17 +7,14 @@ import {
   actionsOf, activeItem, inboxOf, isOverdue, openRollCall, queuePosition, secondsLeft, siteName,
 } from "./derive.js";
 import { CONFIG, clock, day, dayTime, duration, isoDay, num, t } from "./i18n.js";
-import { createMedia } from "./media.js";
+import { siteMedia } from "./site_media.js";
 import { keyedList, phaseBadge, renderAgenda, setupTabs } from "./ui.js";
 
 const SITE = CONFIG.site;
 const TZ = CONFIG.tz;
 const { store, conn, run } = boot({ token: CONFIG.token });
-const media = createMedia({
-  conn, programVideo: $("#program-video"), selfVideo: $("#self-video"),
-  onState: (state) => { mediaState = state; renderFloor(); },
-});
-let mediaState = "idle";
+const stage = siteMedia({ conn, site: SITE, onChange: () => render() });
+const { media } = stage;
 let lastSpeakers = "";
 let checkinTouched = false;
 
@@ -50,12 +47,14 @@ function renderSpeaking(s) {
   } else {
     fill(box, h("span", { class: "label" }, t("site.program_from")), " ", h("strong", null, siteName(s, s.main_site)));
   }
+  stage.setSpeakers(speakers);
   const key = speakers.join(",");
   if (key !== lastSpeakers) {
     lastSpeakers = key;
     if (speakers.length) announce(t("site.now_speaking") + " " + names);
   }
-  setText($("#program-placeholder-text"), s.phase === "live" ? t("site.no_signal") : t("site.waiting_start"));
+  setText($("#program-placeholder-text"), media.audioOnly ? t("media.audio_only_on")
+    : s.phase === "live" ? t("site.no_signal") : t("site.waiting_start"));
 }
 
 function renderFloor() {
@@ -87,7 +86,8 @@ function renderFloor() {
     const muted = s.floor.muted.includes(SITE.code);
     let text = left === null ? t("floor.you_speak") : t("floor.you_speak_left", { left: duration(left) });
     if (muted) text += " " + t("floor.you_muted");
-    else if (mediaState === "no-device") text += " " + t("floor.no_device");
+    else if (media.devices === "none") text += " " + t("floor.no_device");
+    else if (media.state !== "connected") text += " " + t("floor.media_down");
     setText(state, text);
     toggle(panel, "ending", left !== null && left <= 15);
   } else if (pos > 0) {
@@ -165,14 +165,15 @@ function renderInbox(s) {
     const r = x.receipt;
     const text = r.acknowledged_at ? t("inbox.state.acknowledged", { time: dayTime(r.acknowledged_at, TZ) })
       : r.opened_at ? t("inbox.state.opened") : t("inbox.state.delivered");
-    setText(li.querySelector(".receipt"), text);
+    const reminded = !r.acknowledged_at && r.reminders ? " " + t("inbox.reminded", { n: r.reminders, time: dayTime(r.reminded_at, TZ) }) : "";
+    setText(li.querySelector(".receipt"), text + reminded);
     toggle(li, "acknowledged", !!r.acknowledged_at);
     li.querySelector(".ack-minutes").hidden = !!r.acknowledged_at;
   });
 }
 
 function minutesUrl(version) {
-  // The server will render approved minutes for the sites they were sent to (see docs/client.md).
+  // The server renders approved minutes for the sites they were sent to (docs/documents.md).
   return `/api/v1/conferences/${encodeURIComponent(CONFIG.conference)}/minutes/${version}.html?token=${encodeURIComponent(CONFIG.token)}`;
 }
 
@@ -320,6 +321,7 @@ store.on((ev) => {
   if (ev.type === "floor_granted" && ev.site === SITE.code) toast(t("floor.granted_toast"), "ok");
   if (ev.type === "action_item_created" && ev.assignees.includes(SITE.code)) toast(t("actions.new_toast", { title: ev.title }), "info");
   if (ev.type === "minutes_distributed" && ev.sites.includes(SITE.code)) toast(t("inbox.new_toast"), "info");
+  if (ev.type === "minutes_reminded" && ev.sites.includes(SITE.code)) toast(t("inbox.remind_toast"), "info");
   render();
 });
 conn.onStatus = ((orig) => (status, detail) => { orig(status, detail); render(); })(conn.onStatus);
