@@ -110,7 +110,7 @@ def parse_offer(text: object, config: MediaConfig) -> tuple[sdp.SessionDescripti
             raise MediaError(ErrorCode.BAD_LAYOUT, f"m-line {i} is rejected (port 0)")
         if not m.rtp.muxId:
             raise MediaError(ErrorCode.BAD_SDP, f"m-line {i} has no a=mid")
-        if not m.ice.usernameFragment or not m.ice.password:
+        if m.ice is None or not m.ice.usernameFragment or not m.ice.password:
             raise MediaError(ErrorCode.BAD_SDP, f"m-line {i} has no ICE credentials")
         if m.dtls is None or not m.dtls.fingerprints:
             raise MediaError(ErrorCode.BAD_SDP, f"m-line {i} has no DTLS fingerprint")
@@ -119,6 +119,7 @@ def parse_offer(text: object, config: MediaConfig) -> tuple[sdp.SessionDescripti
         if m.direction not in sdp.DIRECTIONS:
             raise MediaError(ErrorCode.BAD_SDP, f"m-line {i} has no valid direction")
         mids.append(m.rtp.muxId)
+    directions = [str(m.direction) for m in media]
     if len(set(mids)) != len(mids):
         raise MediaError(ErrorCode.BAD_SDP, "the offer repeats a mid")
     bundles = [g for g in desc.group if g.semantic == "BUNDLE"]
@@ -128,8 +129,8 @@ def parse_offer(text: object, config: MediaConfig) -> tuple[sdp.SessionDescripti
     if media[0].kind != "audio" or media[1].kind != "video":
         raise MediaError(ErrorCode.BAD_LAYOUT, "m-line 0 must be audio and m-line 1 video")
     slots = [
-        Slot(0, mids[0], "audio", SlotRole.MAIN, 0, media[0].direction),
-        Slot(1, mids[1], "video", SlotRole.MAIN, 0, media[1].direction),
+        Slot(0, mids[0], "audio", SlotRole.MAIN, 0, directions[0]),
+        Slot(1, mids[1], "video", SlotRole.MAIN, 0, directions[1]),
     ]
     i = 2
     speaker = 0
@@ -139,8 +140,8 @@ def parse_offer(text: object, config: MediaConfig) -> tuple[sdp.SessionDescripti
         for j in (i, i + 1):
             if media[j].direction not in ("recvonly", "inactive"):
                 raise MediaError(ErrorCode.BAD_LAYOUT, f"speaker slot m-line {j} must be recvonly")
-        slots.append(Slot(i, mids[i], "audio", SlotRole.SPEAKER, speaker, media[i].direction))
-        slots.append(Slot(i + 1, mids[i + 1], "video", SlotRole.SPEAKER, speaker, media[i + 1].direction))
+        slots.append(Slot(i, mids[i], "audio", SlotRole.SPEAKER, speaker, directions[i]))
+        slots.append(Slot(i + 1, mids[i + 1], "video", SlotRole.SPEAKER, speaker, directions[i + 1]))
         speaker += 1
         i += 2
     preview = 0
@@ -149,7 +150,7 @@ def parse_offer(text: object, config: MediaConfig) -> tuple[sdp.SessionDescripti
             raise MediaError(ErrorCode.BAD_LAYOUT, f"m-line {i}: preview slots are video only and come last")
         if media[i].direction not in ("recvonly", "inactive"):
             raise MediaError(ErrorCode.BAD_LAYOUT, f"preview slot m-line {i} must be recvonly")
-        slots.append(Slot(i, mids[i], "video", SlotRole.PREVIEW, preview, media[i].direction))
+        slots.append(Slot(i, mids[i], "video", SlotRole.PREVIEW, preview, directions[i]))
         preview += 1
         i += 1
     if speaker > config.max_speaker_slots:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aioice.candidate import Candidate
-from aiortc import RTCPeerConnection, RTCRtpTransceiver
+from aiortc import RTCPeerConnection
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from pylibsrtp import Session
 from pylibsrtp._binding import ffi, lib
@@ -43,6 +43,7 @@ _srtp_protect = lib.srtp_protect
 _srtp_unprotect = lib.srtp_unprotect
 
 MAX_PAYLOAD = 1900
+DRAIN_BATCH = 32  # extra datagrams read per readiness callback
 
 
 def srtp_handle(session: Session) -> Any:
@@ -78,7 +79,7 @@ def restrict_gathering(pc: RTCPeerConnection, config: MediaConfig) -> None:
             continue
         seen.add(id(conn))
         if config.gather_addresses or config.announced_address:
-            conn.gather_candidates = _make_gather(conn, config)
+            conn.gather_candidates = _make_gather(conn, config)  # type: ignore[method-assign]
 
 
 def _make_gather(conn: Any, config: MediaConfig) -> Callable[[], Any]:
@@ -124,12 +125,6 @@ async def _not_started(*args: object, **kwargs: object) -> None:
     return None
 
 
-def silence_transceiver(t: RTCRtpTransceiver) -> None:
-    """Keep aiortc from starting this transceiver's sender loop and receiver decoder."""
-    t.sender.send = _not_started  # type: ignore[method-assign]
-    t.receiver.receive = _not_started  # type: ignore[method-assign]
-
-
 def dtls_of(pc: RTCPeerConnection) -> RTCDtlsTransport:
     transceivers = pc.getTransceivers()
     if not transceivers:
@@ -144,8 +139,9 @@ class Link:
     ``on_state(state)`` gets ``"connected"``, ``"failed"`` or ``"closed"``.
     """
 
-    def __init__(self, pc: RTCPeerConnection) -> None:
+    def __init__(self, pc: RTCPeerConnection, rcvbuf: int = 0) -> None:
         self.pc = pc
+        self.rcvbuf = rcvbuf
         self.on_rtp: Callable[[bytes], None] = lambda data: None
         self.on_rtcp: Callable[[bytes], None] = lambda data: None
         self.on_state: Callable[[str], None] = lambda state: None
@@ -157,20 +153,24 @@ class Link:
         self._sock: socket.socket | None = None
         self._sendto: Callable[[Any, Any], Any] | None = None
         self._addr: tuple[str, int] | None = None
+        self._pair: Any = None
         self.send_errors = 0
         self.rx_errors = 0
         pc.on("connectionstatechange", self._on_pc_state)
 
     # -- setup --
 
-    def take_over(self) -> None:
+    def take_over(self, keep_senders: set[Any] | frozenset[Any] = frozenset()) -> None:
         """Silence aiortc's senders/receivers and intercept the DTLS transport's RTP.
 
+        Senders in ``keep_senders`` keep aiortc's send loop (a Python publisher).
         Call once the transceivers exist (after the remote or local description is
         set) and before the transport connects.
         """
         for t in self.pc.getTransceivers():
-            silence_transceiver(t)
+            t.receiver.receive = _not_started  # type: ignore[method-assign]
+            if t.sender not in keep_senders:
+                t.sender.send = _not_started  # type: ignore[method-assign]
         dtls = dtls_of(self.pc)
         self.dtls = dtls
 
@@ -205,29 +205,47 @@ class Link:
         pair = conn._nominated.get(1)
         if pair is None:
             raise RuntimeError("no nominated ICE pair")
+        self._pair = pair
         self._addr = pair.remote_addr
         transport = pair.protocol.transport
         sock = getattr(transport, "_sock", None)
         if isinstance(sock, socket.socket):
             self._sock = sock
             self._sendto = sock.sendto
+            if self.rcvbuf:  # room for bursts while the loop is busy fanning out
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
         else:  # a TURN relay or another transport: go through it
             self._sendto = transport.sendto
         self._install_fast_receive(pair.protocol)
 
+    def path_changed(self) -> bool:
+        """If ICE moved to another candidate pair (the controlling side renominated),
+        take the new pair's socket and address; True when it did."""
+        if self.state != "connected" or self.dtls is None:
+            return False
+        pair = self.dtls.transport._connection._nominated.get(1)
+        if pair is None or pair is self._pair:
+            return False
+        self._resolve_path()
+        return True
+
     def _install_fast_receive(self, protocol: Any) -> None:
         """Decrypt SRTP/SRTCP straight from the socket callback, skipping aioice's queue
         and the DTLS reader task. STUN and DTLS still go the normal way."""
+        if getattr(protocol, "_bridgeconf_fast", False):
+            return
+        protocol._bridgeconf_fast = True
         original = protocol.datagram_received
         rx = self._rx_handle
-        rx_session = self.dtls._rx_srtp if self.dtls else None
+        assert self.dtls is not None
+        rx_session: Session = self.dtls._rx_srtp
 
-        def datagram_received(data: bytes, addr: tuple[Any, ...]) -> None:
+        def handle(data: bytes, addr: tuple[Any, ...]) -> None:
             b = data[0]
             if 127 < b < 192:
                 if 192 <= data[1] <= 223:
                     try:
-                        plain = rx_session.unprotect_rtcp(data)  # type: ignore[union-attr]
+                        plain = rx_session.unprotect_rtcp(data)
                     except Exception:
                         self.rx_errors += 1
                         return
@@ -241,7 +259,38 @@ class Link:
             else:
                 original(data, addr)
 
+        sock = getattr(protocol.transport, "_sock", None)
+        recvfrom = sock.recvfrom if isinstance(sock, socket.socket) else None
+
+        def datagram_received(data: bytes, addr: tuple[Any, ...]) -> None:
+            handle(data, addr)
+            if recvfrom is None:
+                return
+            # A busy process finds several datagrams waiting: take them in one go
+            # instead of one per event-loop iteration.
+            for _ in range(DRAIN_BATCH):
+                try:
+                    data, addr = recvfrom(2048)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError:
+                    return
+                handle(data, addr)
+
         protocol.datagram_received = datagram_received
+        # Datagrams already queued for the DTLS reader would arrive after newer ones
+        # taken by the fast path: handle the media ones now, in order.
+        queue = self.dtls.transport._connection._queue if self.dtls else None
+        if queue is not None:
+            keep = []
+            while not queue.empty():
+                item = queue.get_nowait()
+                if item is not None and 127 < item[0][0] < 192:
+                    handle(item[0], ("", 0))
+                else:
+                    keep.append(item)
+            for item in keep:
+                queue.put_nowait(item)
 
     # -- sending --
 

@@ -8,6 +8,7 @@ the tests check both against each other.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiortc.rtp import (
@@ -109,6 +110,26 @@ def h264_frame_info(payload: bytes) -> tuple[bool, bool]:
         start = bool(payload[1] & 0x80)
         return start, start and (payload[1] & 0x1F) in (5, 7)
     return False, False
+
+
+def _vp8_info_at(data: bytes, off: int, end: int) -> tuple[bool, bool]:
+    """:func:`vp8_frame_info` of ``data[off:end]``, without slicing it."""
+    d0 = data[off]
+    if not (d0 & 0x10) or (d0 & 0x0F):
+        return False, False
+    i = off + 1
+    if d0 & 0x80:
+        x = data[off + 1]
+        i = off + 2
+        if x & 0x80:
+            i += 2 if data[i] & 0x80 else 1
+        if x & 0x40:
+            i += 1
+        if x & 0x30:
+            i += 1
+    if i >= end:
+        return False, False
+    return True, not (data[i] & 0x01)
 
 
 def vp8_depayload(payload: bytes) -> bytes:
@@ -290,7 +311,8 @@ class StreamCounter:
 
     A video frame is complete when its packets run without a gap from a packet that
     starts a frame to the packet with the marker bit. Audio frames are packets.
-    With ``capture`` set, complete frames (depayloaded) are kept in ``frames``.
+    With ``capture`` set, complete frames (depayloaded) are kept in ``captured``;
+    with ``on_frame`` set, they are handed to it instead (the recorder).
     """
 
     kind: str
@@ -301,41 +323,49 @@ class StreamCounter:
     frames: int = 0
     keyframes: int = 0
     incomplete: int = 0
+    gaps: int = 0
+    """Times the sequence number did not follow the previous packet's."""
     first_frame_keyframe: bool | None = None
     """Whether the first frame start this receiver saw was a keyframe's."""
     last_seq: int | None = None
     captured: list[ReceivedFrame] = field(default_factory=list)
+    on_frame: Callable[[ReceivedFrame], None] | None = None
     _ts: int | None = None
     _ok: bool = False
     _key: bool = False
     _parts: list[bytes] = field(default_factory=list)
 
     def add(self, data: bytes) -> None:
+        """One received (decrypted) RTP packet. Works on offsets: nothing is copied
+        unless frames are kept."""
         hlen = header_length(data)
         end = len(data)
         if data[0] & 0x20:
             end -= data[-1]
-        payload = data[hlen:end]
         seq = (data[2] << 8) | data[3]
+        last = self.last_seq
+        self.last_seq = seq
         self.packets += 1
         self.octets += len(data)
+        contiguous = last is not None and seq == (last + 1) & 0xFFFF
+        if last is not None and not contiguous:
+            self.gaps += 1
+        keep = self.capture or self.on_frame is not None
         if self.kind == "audio":
             self.frames += 1
-            if self.capture:
-                ts = int.from_bytes(data[4:8], "big")
-                self.captured.append(ReceivedFrame(ts, True, payload))
-            self.last_seq = seq
+            if keep:
+                self._emit(ReceivedFrame(int.from_bytes(data[4:8], "big"), True, data[hlen:end]))
             return
-        if not payload:  # padding only
-            self.last_seq = seq
+        if end <= hlen:  # padding only
             return
         ts = int.from_bytes(data[4:8], "big")
-        info = vp8_frame_info if self.codec == "VP8" else h264_frame_info
-        start, key = info(payload)
-        contiguous = self.last_seq is not None and seq == (self.last_seq + 1) & 0xFFFF
+        if self.codec == "VP8":
+            start, key = _vp8_info_at(data, hlen, end)
+        else:
+            start, key = h264_frame_info(data[hlen:end])
         if ts != self._ts:
             if self._ts is not None and self._ok:
-                self.incomplete += 1  # previous frame never saw its marker
+                self.incomplete += 1  # the previous frame never saw its marker
             self._ts = ts
             self._ok = start
             self._key = key
@@ -344,17 +374,23 @@ class StreamCounter:
                 self.first_frame_keyframe = key
         elif not contiguous:
             self._ok = False
-        if self._ok and self.capture:
+        if self._ok and keep:
+            payload = data[hlen:end]
             self._parts.append(vp8_depayload(payload) if self.codec == "VP8" else payload)
-        self.last_seq = seq
-        if data[1] & 0x80:  # marker: last packet of the frame
+        if data[1] & 0x80:  # marker: the frame's last packet
             if self._ok:
                 self.frames += 1
                 if self._key:
                     self.keyframes += 1
-                if self.capture:
-                    self.captured.append(ReceivedFrame(ts, self._key, b"".join(self._parts)))
+                if keep:
+                    self._emit(ReceivedFrame(ts, self._key, b"".join(self._parts)))
             else:
                 self.incomplete += 1
             self._ts = None
             self._ok = False
+
+    def _emit(self, frame: ReceivedFrame) -> None:
+        if self.on_frame is not None:
+            self.on_frame(frame)
+        else:
+            self.captured.append(frame)

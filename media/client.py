@@ -1,0 +1,218 @@
+"""A lean Python site: real ICE + DTLS-SRTP, the documented m-line layout, no decoding.
+
+:class:`SiteClient` offers exactly what a browser site offers (docs/media.md),
+publishes encoded frames from :mod:`media.testsrc` sources through aiortc's
+packetizer (no encoding in the send path), and counts what it receives at the
+socket: packets and complete frames per slot, without decoding. Many fit in one
+process; it is the benchmark's subscriber and the core of the headless bridge.
+
+``signal`` is the one thing it needs from the outside: a coroutine that takes the
+offer SDP and returns the answer SDP (HTTP, the server's WebSocket, or a direct
+``Forwarder.accept_offer`` call in tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcrtpsender import RTCEncodedFrame
+from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPacket, RtcpPsfbPacket
+from aiortc.sdp import SessionDescription
+
+from .config import MediaConfig
+from .errors import ErrorCode, MediaError
+from .layout import Slot, SlotRole, offer_directions
+from .peering import Link, restrict_gathering
+from .rtp import StreamCounter
+from .testsrc import EncodedSource
+
+logger = logging.getLogger(__name__)
+
+Signal = Callable[[str], Awaitable[str]]
+
+
+class _Placeholder(MediaStreamTrack):
+    """Marks a sender as having something to send; frames come from a source."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    async def recv(self) -> Any:  # pragma: no cover - never called
+        raise RuntimeError("frames come from the attached source")
+
+
+def attach_source(sender: RTCRtpSender, source: EncodedSource) -> None:
+    """Feed ``sender`` encoded frames from ``source``: aiortc packetizes, never encodes."""
+    sender.replaceTrack(_Placeholder(source.kind))
+    picture_id = [0]
+
+    async def next_encoded_frame(codec: Any) -> RTCEncodedFrame | None:
+        frame = await source.next_frame()
+        if source.kind == "video":
+            payloads = Vp8Encoder._packetize(frame.data, picture_id[0])
+            picture_id[0] = (picture_id[0] + 1) % (1 << 15)
+        else:
+            payloads = [frame.data]
+        # aiortc wants the level in dBov (<= 0) and negates it into the RFC 6464 field
+        level = -frame.audio_level if frame.audio_level is not None else None
+        return RTCEncodedFrame(payloads, frame.timestamp, level)  # type: ignore[arg-type,unused-ignore]
+
+    sender._next_encoded_frame = next_encoded_frame  # type: ignore[method-assign]
+
+
+def slot_name(slot: Slot) -> str:
+    stream = "program" if slot.role is SlotRole.MAIN else f"{slot.role.value}-{slot.number}"
+    return f"{stream}/{slot.kind}"
+
+
+class SiteClient:
+    """One site's peer connection to the forwarder (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: MediaConfig,
+        signal: Signal,
+        *,
+        speaker_slots: int = 1,
+        preview_slots: int = 0,
+        audio: EncodedSource | None = None,
+        video: EncodedSource | None = None,
+        capture: bool = False,
+        name: str = "site",
+        rcvbuf: int = 0,
+    ) -> None:
+        if config.video_codec != "VP8" and video is not None:
+            raise ValueError("Python publishers send VP8 only")
+        self.config = config
+        self.signal = signal
+        self.name = name
+        self.audio, self.video = audio, video
+        self.speaker_slots = speaker_slots
+        self.preview_slots = preview_slots
+        self.directions = offer_directions(speaker_slots, preview_slots, publish=bool(audio or video))
+        self.counters: dict[str, StreamCounter] = {}
+        self._by_ssrc: dict[int, StreamCounter] = {}
+        self._capture = capture
+        self.pc: RTCPeerConnection | None = None
+        self.link: Link | None = None
+        self.connected = asyncio.Event()
+        self.closed = asyncio.Event()
+        self.keyframe_requests = 0
+        self.unknown_packets = 0
+        self._video_ssrc = 0
+        self._rcvbuf = rcvbuf
+
+    async def connect(self, timeout: float = 10.0) -> None:
+        """Offer, get the answer through ``signal``, wait until media can flow.
+        On any failure the connection is closed and the error raised."""
+        try:
+            await self._connect(timeout)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _connect(self, timeout: float) -> None:
+        pc = RTCPeerConnection(self.config.rtc_configuration())
+        self.pc = pc
+        link = Link(pc, rcvbuf=self._rcvbuf)
+        self.link = link
+        for kind, direction in self.directions:
+            t = pc.addTransceiver(kind, direction=direction)
+            want = f"{kind}/{'opus' if kind == 'audio' else self.config.video_codec}".lower()
+            caps = RTCRtpSender.getCapabilities(kind)
+            t.setCodecPreferences([c for c in caps.codecs if c.mimeType.lower() == want])
+        transceivers = pc.getTransceivers()
+        keep = set()
+        for t, source in ((transceivers[0], self.audio), (transceivers[1], self.video)):
+            if source is not None:
+                attach_source(t.sender, source)
+                keep.add(t.sender)
+        link.take_over(keep_senders=keep)
+        self._video_ssrc = transceivers[1].sender._ssrc
+        link.on_rtp = self._on_rtp
+        link.on_rtcp = self._on_rtcp
+        link.on_state = self._on_state
+        restrict_gathering(pc, self.config)
+        await pc.setLocalDescription(await pc.createOffer())
+        answer = await self.signal(pc.localDescription.sdp)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        self._map_answer(answer)
+        try:
+            await asyncio.wait_for(self.connected.wait(), timeout)
+        except TimeoutError:
+            raise MediaError(ErrorCode.PEER_CLOSED, f"{self.name}: no connection within {timeout}s") from None
+
+    def _map_answer(self, answer: str) -> None:
+        desc = SessionDescription.parse(answer)
+        for i, media in enumerate(desc.media):
+            kind = media.kind
+            if i < 2:
+                role, number = SlotRole.MAIN, 0
+            elif i < 2 + 2 * self.speaker_slots:
+                role, number = SlotRole.SPEAKER, (i - 2) // 2
+            else:
+                role, number = SlotRole.PREVIEW, i - 2 - 2 * self.speaker_slots
+            slot = Slot(i, str(media.rtp.muxId), kind, role, number, self.directions[i][1])
+            counter = StreamCounter(kind, self.config.video_codec, capture=self._capture)
+            self.counters[slot_name(slot)] = counter
+            for ssrc in media.ssrc:
+                self._by_ssrc[ssrc.ssrc] = counter
+
+    def _on_state(self, state: str) -> None:
+        if state == "connected":
+            self.connected.set()
+        elif state in ("failed", "closed"):
+            self.closed.set()
+
+    def _on_rtp(self, data: bytes) -> None:
+        counter = self._by_ssrc.get(int.from_bytes(data[8:12], "big")) if len(data) >= 12 else None
+        if counter is None:
+            self.unknown_packets += 1
+            return
+        try:
+            counter.add(data)
+        except ValueError:
+            self.unknown_packets += 1
+
+    def _on_rtcp(self, data: bytes) -> None:
+        try:
+            packets = RtcpPacket.parse(data)
+        except ValueError:
+            return
+        for p in packets:
+            if isinstance(p, RtcpPsfbPacket) and p.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
+                target = p.media_ssrc if p.fmt == RTCP_PSFB_PLI else int.from_bytes(p.fci[:4] or b"\0", "big")
+                if target == self._video_ssrc and self.video is not None:
+                    self.keyframe_requests += 1
+                    self.video.request_keyframe()
+
+    def counter(self, slot: str) -> StreamCounter:
+        return self.counters[slot]
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "state": self.link.state if self.link else "new",
+            "received": {
+                slot: {"packets": c.packets, "frames": c.frames, "keyframes": c.keyframes, "incomplete": c.incomplete}
+                for slot, c in self.counters.items()
+            },
+            "sent": {
+                kind: {"frames": s.frames_sent, "keyframes": s.keyframes_sent}
+                for kind, s in (("audio", self.audio), ("video", self.video))
+                if s is not None
+            },
+            "keyframe_requests": self.keyframe_requests,
+        }
+
+    async def close(self) -> None:
+        if self.link is not None:
+            await self.link.close()
+        self.closed.set()

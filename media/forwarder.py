@@ -1,0 +1,413 @@
+"""The selective forwarder: the control interface the signaling server drives.
+
+::
+
+    fwd = Forwarder(MediaConfig(gather_addresses=("127.0.0.1",)))
+    await fwd.start()
+    answer = await fwd.accept_offer("site-3", offer_sdp)   # one peer connection per site
+    await fwd.add_candidate("site-3", {"candidate": "...", "sdpMid": "0"})
+    fwd.set_program("main")            # the main bridge's m0/m1 go to every site
+    fwd.set_speakers(["site-3"])       # floor holders fill the speaker slots
+    ...
+    await fwd.close()
+
+Control calls are synchronous and cheap: they change the :class:`ControlState`,
+and the routing (:mod:`media.routing`) re-points outputs without renegotiation.
+All of it runs on the caller's event loop; :mod:`media.worker` runs it in a
+child process instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from .checks import check_ids, check_peer_id, parse_candidate
+from .config import MediaConfig
+from .errors import ErrorCode, MediaError
+from .recording import TRACKS, Recorder, RecordingInfo
+from .routing import ControlState, PublishHint, publish_hint, subscriber_plan
+from .session import PeerState, SitePeer
+from .streams import Output, monotonic
+
+logger = logging.getLogger(__name__)
+
+AudioLevelCallback = Callable[[str, int], None]
+PeerStateCallback = Callable[[str, PeerState], None]
+PublishHintCallback = Callable[[str, PublishHint], None]
+
+
+class Forwarder:
+    """A selective forwarder on aiortc; see docs/media.md."""
+
+    def __init__(
+        self,
+        config: MediaConfig,
+        on_audio_level: AudioLevelCallback | None = None,
+        on_peer_state: PeerStateCallback | None = None,
+        on_publish_hint: PublishHintCallback | None = None,
+    ) -> None:
+        self.config = config
+        self.on_audio_level = on_audio_level
+        self.on_peer_state = on_peer_state
+        self.on_publish_hint = on_publish_hint
+        self._peers: dict[str, SitePeer] = {}
+        self._control = ControlState()
+        self._hints: dict[str, PublishHint] = {}
+        self._waiting: set[Output] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+        self._running = False
+        self._started_at = 0.0
+        self._recorder: Recorder | None = None
+        self._rec_taps: dict[str, tuple[Any, Any]] = {}  # track -> (source, tap)
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        self._started_at = monotonic()
+        self._task = asyncio.create_task(self._tick(), name="forwarder-tick")
+
+    async def close(self) -> None:
+        self._running = False
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._recorder is not None:
+            try:
+                await self.stop_recording()
+            except MediaError:
+                logger.exception("closing the recording failed")
+        peers = list(self._peers.values())
+        self._peers.clear()
+        await asyncio.gather(*(p.close() for p in peers), return_exceptions=True)
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+
+    def _check_running(self) -> None:
+        if not self._running:
+            raise MediaError(ErrorCode.NOT_RUNNING, "the forwarder is not started or is closed")
+
+    # -- peers -----------------------------------------------------------------------
+
+    async def accept_offer(self, peer_id: str, sdp: str) -> str:
+        """Answer a site's offer. A new offer for a known peer replaces its connection
+        (that is how a site reconnects); the chair's decisions about it stay."""
+        self._check_running()
+        check_peer_id(peer_id)
+        old = self._peers.pop(peer_id, None)
+        if old is not None:
+            self._close_later(old)
+        peer = SitePeer(peer_id, self.config, self._peer_state_changed, self._output_waiting)
+        self._peers[peer_id] = peer
+        try:
+            answer = await peer.negotiate(sdp)
+        except BaseException as exc:
+            if self._peers.get(peer_id) is peer:
+                del self._peers[peer_id]
+            self._close_later(peer)
+            if isinstance(exc, MediaError | asyncio.CancelledError):
+                raise
+            logger.exception("negotiation with %s failed", peer_id)
+            raise MediaError(ErrorCode.BAD_SDP, f"negotiation failed: {exc}") from None
+        if self._peers.get(peer_id) is not peer:  # superseded or removed meanwhile
+            self._close_later(peer)
+            raise MediaError(ErrorCode.PEER_CLOSED, "a newer offer or a removal replaced this one")
+        pending, peer.pending_candidates = peer.pending_candidates, []
+        for cand in pending:
+            await self._add_parsed_candidate(peer, cand)
+        return answer
+
+    async def add_candidate(self, peer_id: str, candidate: dict[str, Any] | None) -> None:
+        """A trickled ICE candidate from the site (``RTCIceCandidate.toJSON()``); an
+        empty ``candidate`` string or None ends the candidates."""
+        self._check_running()
+        check_peer_id(peer_id)
+        peer = self._peers.get(peer_id)
+        if peer is None:
+            raise MediaError(ErrorCode.UNKNOWN_PEER, f"no peer {peer_id!r}; send an offer first")
+        if peer.state is PeerState.CLOSED:
+            raise MediaError(ErrorCode.PEER_CLOSED, f"peer {peer_id!r} is closed; send a new offer")
+        parsed = parse_candidate(candidate)
+        if peer.state is PeerState.NEGOTIATING:
+            peer.pending_candidates.append(parsed)
+            return
+        await self._add_parsed_candidate(peer, parsed)
+
+    async def _add_parsed_candidate(self, peer: SitePeer, parsed: tuple[Any, str | None, int | None]) -> None:
+        cand, mid, index = parsed
+        if peer.link is None or peer.layout is None:
+            return
+        first = peer.layout.slots[0].mid
+        if cand is None:
+            await peer.link.pc.addIceCandidate(None)
+            return
+        if mid is not None and mid != first or mid is None and index not in (None, 0):
+            return  # a candidate of a bundled-away m-line: the bundle uses m0's transport
+        cand.sdpMid, cand.sdpMLineIndex = first, 0
+        await peer.link.pc.addIceCandidate(cand)
+
+    async def remove_peer(self, peer_id: str) -> None:
+        """Forget a site and close its connection (idempotent)."""
+        peer = self._peers.pop(peer_id, None)
+        if peer is None:
+            return
+        peer.detach()
+        self._reroute()
+        await peer.close()
+
+    def _close_later(self, peer: SitePeer) -> None:
+        peer.detach()
+        task = asyncio.ensure_future(peer.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    def _peer_state_changed(self, peer: SitePeer) -> None:
+        if self._peers.get(peer.peer_id) is not peer:
+            return
+        if peer.state is PeerState.CLOSED:
+            peer.detach()
+            self._close_later(peer)
+        self._reroute()
+        if peer.state is PeerState.CONNECTED:
+            self._emit_hint(peer.peer_id, force=True)
+        if self.on_peer_state is not None:
+            try:
+                self.on_peer_state(peer.peer_id, peer.state)
+            except Exception:
+                logger.exception("on_peer_state callback failed")
+
+    def _output_waiting(self, out: Output, on: bool) -> None:
+        if out.kind != "video":
+            return
+        if on:
+            self._waiting.add(out)
+        else:
+            self._waiting.discard(out)
+
+    def peer_state(self, peer_id: str) -> PeerState | None:
+        peer = self._peers.get(peer_id)
+        return peer.state if peer else None
+
+    # -- control ------------------------------------------------------------------------
+
+    def set_program(self, peer_id: str | None) -> None:
+        """The main bridge's publisher: its m0/m1 go to every site's m0/m1."""
+        if peer_id is not None:
+            check_peer_id(peer_id)
+        if self._recorder is not None and peer_id != self._control.program:
+            self._recorder.chapter(f"Program: {peer_id or '-'}")
+        self._update(replace(self._control, program=peer_id))
+
+    def set_speakers(self, peer_ids: Sequence[str]) -> None:
+        """Floor holders, in slot order: speaker slot i of every site shows peer_ids[i]."""
+        speakers = check_ids(peer_ids, "speakers")
+        if self._recorder is not None and speakers != self._control.speakers:
+            self._recorder.chapter(f"Floor: {', '.join(speakers) or '-'}")
+        self._update(replace(self._control, speakers=speakers))
+
+    def set_muted(self, peer_id: str, muted: bool) -> None:
+        """A muted site's audio is dropped on arrival and its hint says not to send it."""
+        check_peer_id(peer_id)
+        m = set(self._control.muted)
+        m.add(peer_id) if muted else m.discard(peer_id)
+        self._update(replace(self._control, muted=frozenset(m)))
+
+    def set_audio_only(self, peer_id: str, on: bool) -> None:
+        """This site receives no video at all (poor link), until switched back."""
+        check_peer_id(peer_id)
+        a = set(self._control.audio_only)
+        a.add(peer_id) if on else a.discard(peer_id)
+        self._update(replace(self._control, audio_only=frozenset(a)))
+
+    def set_previews(self, viewer_id: str, peer_ids: Sequence[str]) -> None:
+        """Fill the viewer's preview slots, in order, with these sites' cameras."""
+        check_peer_id(viewer_id)
+        ids = check_ids(peer_ids, "previews")
+        if len(ids) > self.config.max_preview_slots:
+            raise MediaError(ErrorCode.BAD_ARGUMENT, f"at most {self.config.max_preview_slots} previews")
+        previews = dict(self._control.previews)
+        if ids:
+            previews[viewer_id] = ids
+        else:
+            previews.pop(viewer_id, None)
+        self._update(replace(self._control, previews=previews))
+
+    @property
+    def control(self) -> ControlState:
+        return self._control
+
+    def _update(self, state: ControlState) -> None:
+        self._control = state
+        self._reroute()
+
+    def _reroute(self) -> None:
+        state = self._control
+        connected = {pid: p for pid, p in self._peers.items() if p.state is PeerState.CONNECTED}
+        for pid, peer in self._peers.items():
+            audio = peer.sources.get("audio")
+            if audio is not None:
+                audio.enabled = pid not in state.muted
+            if pid not in connected:
+                for out in peer.outputs.values():
+                    out.bind(None)
+                continue
+            want = subscriber_plan(pid, peer.slots, state)
+            for key, out in peer.outputs.items():
+                publisher = connected.get(want.get(key, ""))
+                out.bind(publisher.sources.get(key[2]) if publisher else None)
+        for pid in self._peers:
+            self._emit_hint(pid)
+        if self._recorder is not None:
+            self._route_recorder(connected)
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def start_recording(self, path: str, title: str = "Start") -> None:
+        """Record the program and the first floor holder to ``path`` (.webm), no re-encoding.
+        Floor and program changes add chapters by themselves; see :meth:`mark_chapter`."""
+        self._check_running()
+        if self._recorder is not None:
+            raise MediaError(ErrorCode.BAD_ARGUMENT, "already recording")
+        self._recorder = Recorder(path)
+        self._recorder.chapter(title)
+        self._reroute()
+
+    def mark_chapter(self, title: str) -> None:
+        """A chapter mark in the recording (an agenda item, say); ignored when not recording."""
+        if self._recorder is not None:
+            self._recorder.chapter(title)
+
+    @property
+    def recording(self) -> bool:
+        return self._recorder is not None
+
+    async def stop_recording(self) -> RecordingInfo:
+        recorder = self._recorder
+        if recorder is None:
+            raise MediaError(ErrorCode.BAD_ARGUMENT, "not recording")
+        self._recorder = None
+        for source, tap in self._rec_taps.values():
+            if source is not None and tap in source.taps:
+                source.taps.remove(tap)
+        self._rec_taps.clear()
+        return await asyncio.get_running_loop().run_in_executor(None, recorder.close)
+
+    def _route_recorder(self, connected: dict[str, SitePeer]) -> None:
+        recorder = self._recorder
+        assert recorder is not None
+        state = self._control
+        program = connected.get(state.program or "")
+        speaker = connected.get(state.speakers[0]) if state.speakers else None
+        for name in TRACKS:
+            role, kind = name.split("/")
+            peer = program if role == "program" else speaker
+            source = peer.sources.get(kind) if peer is not None else None
+            old, tap = self._rec_taps.get(name, (None, None))
+            if old is source:
+                continue
+            if old is not None and tap in old.taps:
+                old.taps.remove(tap)
+            recorder.tracks[name].rebind()
+            tap = recorder.tap(name)
+            self._rec_taps[name] = (source, tap)
+            if source is not None:
+                source.taps = [*source.taps, tap]
+                if kind == "video":
+                    source.request_keyframe()
+
+    def _emit_hint(self, peer_id: str, force: bool = False) -> None:
+        hint = publish_hint(peer_id, self._control)
+        if not force and self._hints.get(peer_id) == hint:
+            return
+        self._hints[peer_id] = hint
+        if self.on_publish_hint is not None:
+            try:
+                self.on_publish_hint(peer_id, hint)
+            except Exception:
+                logger.exception("on_publish_hint callback failed")
+
+    # -- periodic work --------------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        interval = min(self.config.audio_level_interval, 0.25)
+        next_rtcp = monotonic() + self.config.rtcp_interval
+        while True:
+            await asyncio.sleep(interval)
+            now = monotonic()
+            try:
+                self._report_levels()
+                self._retry_keyframes(now)
+                if now >= next_rtcp:
+                    next_rtcp = now + self.config.rtcp_interval
+                    unix_now = time.time()
+                    for peer in list(self._peers.values()):
+                        peer.check_path()
+                        peer.send_reports(now, unix_now, self.config.max_video_bitrate)
+            except Exception:
+                logger.exception("forwarder tick failed")
+
+    def _report_levels(self) -> None:
+        cb = self.on_audio_level
+        for peer in self._peers.values():
+            src = peer.sources.get("audio")
+            if src is None or src.level >= 128:
+                continue
+            level, src.level = src.level, 128
+            if cb is not None:
+                try:
+                    cb(peer.peer_id, level)
+                except Exception:
+                    logger.exception("on_audio_level callback failed")
+
+    def _retry_keyframes(self, now: float) -> None:
+        retry = self.config.keyframe_retry
+        for out in list(self._waiting):
+            if out.source is not None and now - out.waiting_since >= retry:
+                out.waiting_since = now
+                out.source.request_keyframe()
+
+    # -- figures ------------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Per-peer packets/frames in and out, keyframe requests, waits; and totals."""
+        peers = {pid: p.stats() for pid, p in self._peers.items()}
+        totals = {
+            "peers": len(peers),
+            "connected": sum(1 for p in self._peers.values() if p.state is PeerState.CONNECTED),
+            "packets_in": 0, "octets_in": 0, "packets_out": 0, "octets_out": 0,
+            "frames_out": 0, "keyframe_requests_sent": 0, "keyframe_requests_received": 0,
+            "retransmits": 0, "send_errors": 0,
+            "at": monotonic(), "cpu_time": time.process_time(),
+        }  # fmt: skip
+        for p in self._peers.values():
+            for src in p.sources.values():
+                totals["packets_in"] += src.packets
+                totals["octets_in"] += src.octets
+                totals["keyframe_requests_sent"] += src.kf_requests
+            for out in p.outputs.values():
+                totals["packets_out"] += out.packets
+                totals["octets_out"] += out.octets
+                totals["frames_out"] += out.frames if out.kind == "video" else 0
+                totals["retransmits"] += out.retransmits
+                totals["send_errors"] += out.errors
+            totals["keyframe_requests_received"] += p.keyframe_requests_received
+        c = self._control
+        control = {
+            "program": c.program,
+            "speakers": list(c.speakers),
+            "muted": sorted(c.muted),
+            "audio_only": sorted(c.audio_only),
+            "previews": {k: list(v) for k, v in c.previews.items()},
+        }
+        return {"peers": peers, "totals": totals, "control": control}

@@ -1,0 +1,188 @@
+"""The headless bridge: a Python site for load tests, demos and kiosks.
+
+It publishes a synthetic test pattern with the site's caption and a tone (or a
+WebM/MKV file's VP8 and Opus packets, looped, without re-encoding), receives the
+program and the speaker slot(s), and counts the frames and packets it gets —
+without decoding (see :class:`media.client.SiteClient`).
+
+It needs one thing from the signaling side: ``signal(offer_sdp) -> answer_sdp``.
+The server's protocol client provides it for ``bridgeconf bridge --join LINK``;
+``python -m media.headless --offer-url URL`` uses a plain HTTP POST (the body is
+the offer, the response the answer), as ``bench/media.py``'s hub does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import av
+
+from .client import Signal, SiteClient
+from .config import MediaConfig
+from .testsrc import (
+    AUDIO_CLOCK,
+    VIDEO_CLOCK,
+    EncodedFrame,
+    EncodedSource,
+    Pacer,
+    PatternSource,
+    ToneSource,
+)
+
+
+class FileSource(EncodedSource):
+    """Loops one stream of a media file (VP8 video or Opus audio), packets as they are."""
+
+    def __init__(self, path: str, kind: str, keep: int = 0) -> None:
+        super().__init__(keep)
+        self.kind = kind
+        self.clock_rate = VIDEO_CLOCK if kind == "video" else AUDIO_CLOCK
+        with av.open(path) as container:
+            streams = container.streams.video if kind == "video" else container.streams.audio
+            if not streams:
+                raise ValueError(f"{path} has no {kind} stream")
+            stream = streams[0]
+            want = "vp8" if kind == "video" else "opus"
+            if stream.codec_context.name != want:
+                raise ValueError(f"{path}: the {kind} stream is {stream.codec_context.name}, not {want}")
+            rate = stream.average_rate if kind == "video" else None
+            self.packets = [(bytes(p), bool(p.is_keyframe)) for p in container.demux(stream) if p.size]
+        if not self.packets:
+            raise ValueError(f"{path} has no {kind} packets")
+        self.period = 1 / float(rate) if kind == "video" and rate else (0.02 if kind == "audio" else 1 / 30)
+        self.pacer = Pacer(self.period)
+        self._pos = 0
+        self._jump = False
+
+    def request_keyframe(self) -> None:
+        super().request_keyframe()
+        self._jump = self.kind == "video"
+
+    async def next_frame(self) -> EncodedFrame:
+        n = await self.pacer.wait()
+        if self._jump:
+            self._jump = False
+            while not self.packets[self._pos][1]:
+                self._pos = (self._pos + 1) % len(self.packets)
+        data, key = self.packets[self._pos]
+        self._pos = (self._pos + 1) % len(self.packets)
+        return self._count(EncodedFrame(data, int(n * self.period * self.clock_rate), key or self.kind == "audio"))
+
+
+class HeadlessBridge:
+    """One simulated bridge site (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: MediaConfig,
+        signal: Signal,
+        caption: str,
+        *,
+        speaker_slots: int = 1,
+        preview_slots: int = 0,
+        size: tuple[int, int] = (320, 180),
+        fps: int = 15,
+        video_bitrate: int = 300_000,
+        tone_hz: float | None = None,
+        media_file: str | None = None,
+        publish: bool = True,
+        keep: int = 0,
+    ) -> None:
+        self.caption = caption
+        audio: EncodedSource | None = None
+        video: EncodedSource | None = None
+        if publish and media_file:
+            video = FileSource(media_file, "video", keep)
+            try:
+                audio = FileSource(media_file, "audio", keep)
+            except ValueError:
+                audio = ToneSource(tone_hz or _tone_for(caption), keep=keep)
+        elif publish:
+            video = PatternSource(caption, size[0], size[1], fps, video_bitrate, keep=keep)
+            audio = ToneSource(tone_hz or _tone_for(caption), keep=keep)
+        self.client = SiteClient(
+            config, signal, speaker_slots=speaker_slots, preview_slots=preview_slots,
+            audio=audio, video=video, capture=keep > 0, name=caption,
+        )  # fmt: skip
+        self.started_at: float | None = None
+
+    async def start(self, timeout: float = 15.0) -> None:
+        await self.client.connect(timeout)
+        self.started_at = time.monotonic()
+
+    async def stop(self) -> None:
+        await self.client.close()
+
+    def report(self) -> dict[str, Any]:
+        """Frames and packets received per slot (and sent), with rates since start."""
+        elapsed = time.monotonic() - self.started_at if self.started_at else 0.0
+        out = self.client.stats()
+        out["caption"] = self.caption
+        out["seconds"] = round(elapsed, 1)
+        if elapsed > 0:
+            for slot in out["received"].values():
+                slot["fps"] = round(slot["frames"] / elapsed, 1)
+        return out
+
+
+def _tone_for(caption: str) -> float:
+    return 300.0 + (sum(caption.encode()) % 40) * 15
+
+
+async def simulate(
+    config: MediaConfig, signal_for: Callable[[str], Signal], sites: int, prefix: str = "site", **kwargs: Any
+) -> list[HeadlessBridge]:
+    """Start ``sites`` headless bridges (a few at a time) and return them running."""
+    bridges = [HeadlessBridge(config, signal_for(f"{prefix}-{i}"), f"{prefix}-{i}", **kwargs) for i in range(1, sites + 1)]
+    gate = asyncio.Semaphore(8)
+
+    async def start(b: HeadlessBridge) -> None:
+        async with gate:
+            await b.start()
+
+    await asyncio.gather(*(start(b) for b in bridges))
+    return bridges
+
+
+def http_signal(url: str) -> Signal:
+    """``signal`` over HTTP: POST the offer to ``url``, the response body is the answer."""
+
+    async def signal(offer: str) -> str:
+        from aiohttp import ClientSession
+
+        async with ClientSession() as session, session.post(url, data=offer) as resp:
+            text = await resp.text()
+            if resp.status != 200:
+                raise RuntimeError(f"offer refused ({resp.status}): {text[:200]}")
+            return text
+
+    return signal
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run one headless bridge site against an HTTP offer endpoint.")
+    parser.add_argument("--offer-url", required=True)
+    parser.add_argument("--caption", default="headless site")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--media-file", default=None, help="a WebM/MKV with VP8 (and Opus) to loop")
+    parser.add_argument("--gather", default="127.0.0.1", help="local address ICE gathers on ('' for all)")
+    args = parser.parse_args()
+    config = MediaConfig(gather_addresses=(args.gather,) if args.gather else ())
+
+    async def run() -> None:
+        bridge = HeadlessBridge(config, http_signal(args.offer_url), args.caption, media_file=args.media_file)
+        await bridge.start()
+        await asyncio.sleep(args.seconds)
+        print(json.dumps(bridge.report(), indent=2))
+        await bridge.stop()
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Recording the program to WebM with chapters, and a headless bridge replaying it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import av
+import pytest
+from media_helpers import LOOPBACK, signal_to, site, wait_for
+
+from media.client import SiteClient
+from media.errors import MediaError
+from media.forwarder import Forwarder
+from media.headless import HeadlessBridge, simulate
+
+
+async def test_the_program_and_the_floor_are_recorded_untouched_with_chapters(
+    fwd: Forwarder, sites: list[SiteClient], tmp_path: Path
+) -> None:
+    main, three = site(fwd, "main"), site(fwd, "site-3", tone=523.0)
+    sites += [main, three]
+    await asyncio.gather(main.connect(), three.connect())
+    fwd.set_program("main")
+    path = str(tmp_path / "conference.webm")
+    fwd.start_recording(path, title="Opening")
+    with pytest.raises(MediaError):
+        fwd.start_recording(path)
+    await asyncio.sleep(0.8)
+    fwd.mark_chapter("Item 2: budget")
+    fwd.set_speakers(["site-3"])
+    await asyncio.sleep(1.0)
+    info = await fwd.stop_recording()
+
+    assert [c.title for c in info.chapters] == ["Opening", "Item 2: budget", "Floor: site-3"]
+    assert info.frames["program/video"] >= 10 and info.frames["speaker/video"] >= 3
+    with av.open(path) as container:
+        titles = [c["metadata"]["title"] for c in container.chapters()]
+        assert titles == ["Opening", "Item 2: budget", "Floor: site-3"]
+        video = container.streams.video[0]
+        packets = [bytes(p) for p in container.demux(video) if p.size]
+    sent = set(main.video.sent)  # type: ignore[union-attr]
+    assert packets and all(p in sent for p in packets), "the recording holds the publisher's own frames"
+    with av.open(path) as container:
+        decoded = sum(1 for _ in container.decode(video=0))
+    assert decoded == len(packets)
+    assert "Item 2: budget" in Path(info.chapters_path).read_text()
+
+
+async def test_headless_bridges_join_and_one_replays_a_recording(fwd: Forwarder, tmp_path: Path) -> None:
+    main = HeadlessBridge(LOOPBACK, signal_to(fwd, "main"), "MAIN BRIDGE", keep=0)
+    await main.start()
+    fwd.set_program("main")
+    path = str(tmp_path / "program.webm")
+    fwd.start_recording(path)
+    bridges = await simulate(LOOPBACK, lambda peer: signal_to(fwd, peer), 3, prefix="ward")
+    try:
+        await wait_for(lambda: all(b.report()["received"]["program/video"]["frames"] >= 10 for b in bridges),
+                       what="program at the simulated sites")  # fmt: skip
+        await fwd.stop_recording()
+        report = bridges[0].report()
+        assert report["caption"] == "ward-1" and report["received"]["program/video"]["fps"] > 0
+
+        # a bridge that publishes the recorded file (VP8 + Opus, as recorded: no re-encoding)
+        replay = HeadlessBridge(LOOPBACK, signal_to(fwd, "replay"), "replay", media_file=path, keep=500)
+        await replay.start()
+        fwd.set_speakers(["replay"])
+        with av.open(path) as container:
+            recorded = {bytes(p) for p in container.demux(container.streams.video[0]) if p.size}
+        seen = bridges[1].client.counter("speaker-0/video")
+        seen.capture = True
+        await wait_for(lambda: len(seen.captured) >= 5, what="the replayed recording")
+        assert all(f.data in recorded for f in seen.captured)
+        await replay.stop()
+    finally:
+        for b in [main, *bridges]:
+            await b.stop()
