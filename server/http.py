@@ -12,6 +12,7 @@ from scheduling import Actor, DomainError
 from .errors import http_status
 from .keys import COOKIE, SERVICE
 from .service import AuthError
+from .store import StoreError
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -45,6 +46,8 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
         return error_response(exc.code, exc.message)
     except web.HTTPRequestEntityTooLarge:
         return error_response("too_large", "the request body is too large")
+    except StoreError:   # the event store is down: nothing was recorded
+        return error_response("busy", "the server cannot record changes now: try again")
 
 
 def token_of(request: web.Request) -> tuple[str, bool]:
@@ -73,7 +76,7 @@ async def json_body(request: web.Request) -> dict[str, Any]:
         raise ApiError("bad_request", "send a JSON object with Content-Type: application/json")
     try:
         body = await request.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: nested too deeply
         raise ApiError("bad_request", "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiError("bad_request", "the body must be a JSON object")

@@ -25,6 +25,7 @@ from scheduling import (
 
 from .hub import StreamHub
 from .service import Service
+from .store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class Presence:
         try:
             await self.service.run_conference(
                 conf_id, SetConnection(key=f"conn-{uuid.uuid4().hex}", site=site, connection=connection), SYSTEM)
-        except DomainError as exc:   # e.g. the site was uninvited meanwhile
+        except (DomainError, StoreError) as exc:   # e.g. the site was uninvited meanwhile; the store is down
             log.info("connection of %s/%s not recorded: %s", conf_id, site, exc)
 
     async def close(self) -> None:

@@ -149,6 +149,23 @@ def encode(msg: ServerMessage) -> str:
     return _encoder.encode(msg).decode()
 
 
+class _Keyed(msgspec.Struct):
+    key: Any = None
+
+
+_keyed = msgspec.json.Decoder(_Keyed)
+
+
+def key_of(raw: str | bytes) -> str | None:
+    """The idempotency key of a message, read without parsing the rest (for an ``error`` that
+    refuses it unread, such as ``rate_limited``); None when there is no valid one."""
+    try:
+        key = _keyed.decode(raw).key
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    return key if isinstance(key, str) and scheduling.base.KEY_RE.match(key) else None
+
+
 def parse_client(raw: str | bytes, *, conference: str | None = None) -> ClientControl | scheduling.Command:
     """Parse one client frame: a control message or a domain command. A command may name
     its ``conference``; it must then be the connection's."""
@@ -158,6 +175,8 @@ def parse_client(raw: str | bytes, *, conference: str | None = None) -> ClientCo
         data = msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise ProtocolError("bad_json", f"not valid JSON: {exc}") from None
+    except RecursionError:   # msgspec refuses nesting deeper than ~1000 levels this way
+        raise ProtocolError("bad_json", "not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_message", "a message is a JSON object")
     kind = data.get("type")

@@ -38,6 +38,7 @@ from .errors import (
 from .hub import EventFrames, StreamHub
 from .keys import COOKIE, LIVENESS, MEDIA, METRICS, PRESENCE, SERVICE
 from .service import AuthError
+from .store import StoreError
 from .views import conference_view
 
 log = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ class Connection:
             await self.ws.close(code=WS_CLOSE_BAD_HELLO, message=b"expected a hello text frame")
             return False
         try:
-            hello = p.parse_client(msg.data)
+            hello = _parse(msg.data)
         except (p.ProtocolError, DomainError) as exc:
             await self.send(p.Error(code=getattr(exc, "code", "bad_message"), message=exc.message, ref="hello"))
             await self.ws.close(code=WS_CLOSE_BAD_HELLO, message=b"bad hello")
@@ -266,10 +267,10 @@ class Connection:
             if self.strikes > 200:
                 await self.ws.close(code=WS_CLOSE_FLOOD, message=b"flood")
                 return
-            await self._refuse("rate_limited", "too many messages: slow down", None)
+            await self._refuse("rate_limited", "too many messages: slow down", p.key_of(raw))
             return
         try:
-            msg = p.parse_client(raw, conference=self.conf_id)
+            msg = _parse(raw, self.conf_id)
         except (p.ProtocolError, DomainError) as exc:
             await self._refuse(str(exc.code), exc.message, None)
             return
@@ -288,6 +289,10 @@ class Connection:
             outcome = await self.service.run_conference(self.conf_id, cmd, self.actor)
         except DomainError as exc:
             await self._refuse(str(exc.code), exc.message, cmd.key)
+            return
+        except StoreError as exc:   # the store is down: nothing recorded; the page may retry with the key
+            log.warning("command %s not recorded: %s", cmd.key, exc)
+            await self.send(p.Error(code="busy", message="the server cannot record commands now: try again", ref=cmd.key))
             return
         await self.send(p.Ack(key=cmd.key, seq=outcome.seq, replayed=outcome.replayed))
 
@@ -313,6 +318,18 @@ class Connection:
             presence = self.request.app[PRESENCE]
             presence.remove_kicker(self.conf_id, self.actor.id, self._kick)
             await presence.disconnected(self.conf_id, self.actor.id)
+
+
+def _parse(raw: str, conference: str | None = None) -> p.ClientControl | Command:
+    """protocol.parse_client; a field check that breaks on hostile input (a bug, logged) is
+    refused like any bad input instead of dropping the page."""
+    try:
+        return p.parse_client(raw, conference=conference)
+    except (p.ProtocolError, DomainError):
+        raise
+    except Exception as exc:
+        log.warning("a message broke the parser (a bug to fix): %.200r", raw, exc_info=True)
+        raise p.ProtocolError("invalid_message", "the message could not be read") from exc
 
 
 def _name(service: Any, state: ConferenceState, actor: Actor) -> str:

@@ -1,0 +1,72 @@
+"""Heartbeats and presence: the chair sees a site whose page went silent or whose link died
+go ``reconnecting`` and then ``offline``; a site that comes back in time never goes offline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from wshelp import FlakyNetwork, RawPage, eventually, states_of, watch_connections
+
+StartServer = Callable[..., Awaitable[Any]]
+
+
+async def test_a_silent_page_makes_its_site_reconnecting_then_offline(server: StartServer) -> None:
+    srv = await server(seed="small", heartbeat_s=0.3, offline_after_s=1.0)
+    site = srv.seeded.sites[0]
+    log: list[tuple[float, str, str]] = []
+    await srv.client(srv.session("chair"), on_message=watch_connections(log))
+    # a page that says hello and then never answers a ping (a frozen tab, a dead link)
+    page = await RawPage.join(srv.base_url, srv.conference, await srv.site_token(site), autoping=False)
+    try:
+        await eventually(lambda: states_of(log, site) == ["online"])
+        online_at = log[-1][0]
+        await eventually(lambda: states_of(log, site) == ["online", "reconnecting", "offline"], timeout=10)
+        times = {c: t for t, s, c in log if s == site}
+        assert times["reconnecting"] - online_at < 3 * 0.3 + 1.0        # dropped <= 3 heartbeats after last heard
+        assert 1.0 <= times["offline"] - times["reconnecting"] < 3.0     # offline_after_s later
+        assert srv.state().attendance[site].connection == "offline"
+    finally:
+        await page.close()
+
+
+async def test_a_site_that_comes_back_in_time_never_goes_offline(server: StartServer) -> None:
+    srv = await server(seed="small", heartbeat_s=0.3, offline_after_s=1.5)
+    site = srv.seeded.sites[1]
+    token = await srv.site_token(site)
+    log: list[tuple[float, str, str]] = []
+    await srv.client(srv.session("chair"), on_message=watch_connections(log))
+    page = await srv.client(token, reconnect=False)
+    await eventually(lambda: states_of(log, site) == ["online"])
+    await page.close()                                   # a reload: the page goes, a new one comes
+    await eventually(lambda: states_of(log, site) == ["online", "reconnecting"])
+    await srv.client(token, reconnect=False)
+    await eventually(lambda: states_of(log, site) == ["online", "reconnecting", "online"])
+    await asyncio.sleep(2.0)                             # longer than offline_after_s
+    assert states_of(log, site) == ["online", "reconnecting", "online"]
+
+
+async def test_with_default_settings_the_chair_sees_a_dead_link_within_10_s(server: StartServer) -> None:
+    """The link dies right after the page was last heard (its hello): the worst case."""
+    srv = await server(seed="small")                     # heartbeat_s=3, offline_after_s=10
+    assert (srv.config.heartbeat_s, srv.config.offline_after_s) == (3.0, 10.0)
+    site = srv.seeded.sites[2]
+    log: list[tuple[float, str, str]] = []
+    chair = await srv.client(srv.session("chair"), on_message=watch_connections(log))
+    net = await FlakyNetwork(srv.config.port).start()
+    try:
+        page = await srv.client(await srv.site_token(site), base_url=net.base_url)
+        await eventually(lambda: states_of(log, site) == ["online"])
+        net.down()
+        dropped = time.monotonic()
+        await eventually(lambda: chair.state.attendance[site].connection == "reconnecting", timeout=10)
+        seen_after = time.monotonic() - dropped
+        assert seen_after < 10.0
+        net.up()                                         # the link comes back: the page reconnects by itself
+        await eventually(lambda: chair.state.attendance[site].connection == "online", timeout=10)
+        assert states_of(log, site) == ["online", "reconnecting", "online"]
+        assert page.reconnects >= 1
+    finally:
+        await net.close()

@@ -1,0 +1,227 @@
+"""Helpers of the server tests: raw WebSocket pages (to send what a well-behaved client never
+would), a TCP proxy that can take a page's network down, and polling."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+
+async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
+def watch_connections(log: list[tuple[float, str, str]]) -> Callable[[dict[str, Any]], None]:
+    """An on_message hook that records (time, site, connection) of connection_changed events."""
+    def hook(msg: dict[str, Any]) -> None:
+        ev = msg.get("event") or {}
+        if msg.get("type") == "event" and ev.get("type") == "connection_changed":
+            log.append((time.monotonic(), ev["site"], ev["connection"]))
+    return hook
+
+
+def states_of(log: list[tuple[float, str, str]], site: str) -> list[str]:
+    return [c for _, s, c in log if s == site]
+
+
+class RawPage:
+    """A WebSocket page that sends exactly what the test says (aiohttp client, no
+    reconnection, no size limit on what it sends)."""
+
+    def __init__(self, session: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.session = session
+        self.ws = ws
+        self.events: list[dict[str, Any]] = []     # event messages received, in order
+        self.others: list[dict[str, Any]] = []     # every other message, in order
+
+    @classmethod
+    async def open(cls, base_url: str, *, autoping: bool = True, headers: dict[str, str] | None = None) -> RawPage:
+        session = aiohttp.ClientSession()
+        try:
+            ws = await session.ws_connect(base_url.rstrip("/") + "/ws", autoping=autoping, max_msg_size=0,
+                                          headers=headers or {})
+        except BaseException:
+            await session.close()
+            raise
+        return cls(session, ws)
+
+    @classmethod
+    async def join(cls, base_url: str, conference: str, token: str | None, *, last_seq: int = 0,
+                   snapshot: bool = False, **kw: Any) -> RawPage:
+        """Open and say hello; the welcome is in ``page.welcome`` (or the error that answered)."""
+        page = await cls.open(base_url, **kw)
+        hello: dict[str, Any] = {"type": "hello", "conference": conference, "last_seq": last_seq, "snapshot": snapshot}
+        if token is not None:
+            hello["token"] = token
+        await page.send(hello)
+        page.welcome = await page.next_other()
+        return page
+
+    welcome: dict[str, Any] | None = None
+
+    async def send(self, data: str | bytes | dict[str, Any]) -> None:
+        if isinstance(data, bytes):
+            await self.ws.send_bytes(data)
+        else:
+            await self.ws.send_str(data if isinstance(data, str) else json.dumps(data, ensure_ascii=False))
+
+    async def _receive(self, timeout: float) -> dict[str, Any] | None:
+        # one deadline for the whole wait (aiohttp restarts its own timeout after each ping)
+        async with asyncio.timeout(timeout):
+            msg = await self.ws.receive()
+        if msg.type is not aiohttp.WSMsgType.TEXT:
+            return None
+        data: dict[str, Any] = json.loads(msg.data)
+        (self.events if data.get("type") == "event" else self.others).append(data)
+        return data
+
+    async def next_other(self, timeout: float = 10.0) -> dict[str, Any] | None:
+        """The next message that is not an event (None when the socket closed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            data = await self._receive(max(0.01, deadline - time.monotonic()))
+            if data is None or data.get("type") != "event":
+                return data
+
+    async def wait_event(self, seq: int, timeout: float = 10.0) -> dict[str, Any]:
+        """Read until the event ``seq`` has arrived; that event's message."""
+        deadline = time.monotonic() + timeout
+        while not any(e["seq"] == seq for e in self.events):
+            if await self._receive(max(0.01, deadline - time.monotonic())) is None:
+                raise AssertionError(f"the socket closed before event {seq} (code {self.ws.close_code})")
+        return next(e for e in self.events if e["seq"] == seq)
+
+    async def reply_to(self, message: str | bytes | dict[str, Any], timeout: float = 10.0) -> dict[str, Any] | None:
+        await self.send(message)
+        return await self.next_other(timeout)
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until the server has handled everything sent before (a ping answered; pings
+        refused for rate are sent again)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            marker = time.monotonic()
+            await self.send({"type": "ping", "t": marker})
+            while True:
+                try:
+                    data = await self.next_other(min(1.0, max(0.01, deadline - time.monotonic())))
+                except TimeoutError:
+                    if time.monotonic() > deadline:
+                        raise
+                    break                               # refused for rate, most likely: again
+                if data is None or (data.get("type") == "pong" and data.get("t") == marker):
+                    return
+
+    async def wait_closed(self, timeout: float = 10.0) -> int | None:
+        """Read until the server closes; the close code."""
+        deadline = time.monotonic() + timeout
+        while not self.ws.closed and time.monotonic() < deadline:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await self._receive(max(0.01, deadline - time.monotonic()))
+        return self.ws.close_code
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.ws.close()
+        await self.session.close()
+
+
+class FlakyNetwork:
+    """A TCP proxy in front of a server whose network can go down and come back.
+
+    Down, it forwards nothing either way (what it has read waits, as TCP would retransmit
+    it later); a side that was closed meanwhile is seen closed once the network is back."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._up = asyncio.Event()
+        self._up.set()
+        self._server: asyncio.AbstractServer | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> FlakyNetwork:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def down(self) -> None:
+        self._up.clear()
+
+    def up(self) -> None:
+        self._up.set()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._up.wait()
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.close()
+            return
+        self._writers |= {writer, up_writer}
+        for src, dst in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.create_task(self._pump(src, dst))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _pump(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await self._up.wait()
+                data = await src.read(65536)
+                await self._up.wait()
+                if not data:
+                    break
+                dst.write(data)
+                await dst.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            dst.close()
+
+    async def close(self) -> None:
+        self._up.set()
+        if self._server is not None:
+            self._server.close()
+        for w in self._writers:
+            w.close()
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def demo_access(base_url: str, password: str, conference: str = "so-ket-quy-3") -> tuple[Any, dict[str, str]]:
+    """For a server seeded with the demo: the admin's API client and every invited site's
+    join-link token (issued through the API, as an organizer would)."""
+    from server.client import ApiClient
+    admin = await ApiClient.login(base_url, "admin", password)
+    rows = (await admin.call("GET", f"/conferences/{conference}/links"))["links"]
+    return admin, {r["site"]: r["url"].rsplit("/join/", 1)[1] for r in rows}
+
+
+async def login(base_url: str, account: str, password: str) -> str:
+    """A session token."""
+    from server.client import ApiClient
+    api = await ApiClient.login(base_url, account, password)
+    await api.close()
+    assert api.token is not None
+    return api.token
