@@ -4,7 +4,9 @@
     /login                sign in
     /admin                directory, accounts, conferences, join links, agendas
     /c/{conf}/chair       the chair console (main bridge)
-    /c/{conf}/secretary   the secretary desk
+    /c/{conf}/secretary   the secretary desk (and, after the meeting, the minutes' approval,
+                          distribution and receipts)
+    /actions              the action items of every conference (staff's dashboard)
     /join/{token}         a site's page, opened by its join link (the main bridge's page when
                           the link is the main site's); no account needed
     /static/...           CSS, ES modules (no build step)
@@ -51,6 +53,7 @@ def add_pages(app: web.Application) -> None:
     app.router.add_get("/admin", admin_page, name="admin")
     app.router.add_get("/c/{conf}/chair", chair_page, name="chair")
     app.router.add_get("/c/{conf}/secretary", secretary_page, name="secretary")
+    app.router.add_get("/actions", actions_page, name="actions")
     app.router.add_get("/join/{token}", join_page, name="join")
     app.router.add_static("/static/", STATIC, name="static", follow_symlinks=False)
     app.on_response_prepare.append(_headers)
@@ -229,6 +232,17 @@ async def chair_page(request: web.Request) -> web.StreamResponse:
 
 async def secretary_page(request: web.Request) -> web.StreamResponse:
     return await _conference_page(request, "secretary.html", "secretary", STAFF)
+
+
+async def actions_page(request: web.Request) -> web.StreamResponse:
+    """The action items of every conference: the page lists them with the REST API
+    (``GET /api/v1/actions``), which decides what the account may see."""
+    who = _account(request)
+    if who is None:
+        raise _to_login(request)
+    actor, token = who
+    you = _you(request, actor, token)
+    return render(request, "actions.html", page="actions", config={"you": you, "csrf": you["csrf"]}, you=you)
 
 
 async def join_page(request: web.Request) -> web.StreamResponse:

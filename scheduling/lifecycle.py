@@ -35,7 +35,7 @@ def _check_common(title: str | None, tz: str | None, starts: datetime | None, en
     if tz is not None:
         try:
             ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):   # OSError: a name too long for a file
             raise ValidationError(f"timezone: {tz[:60]!r} is not an IANA time zone") from None
     if starts is not None and ends is not None:
         if ends <= starts:

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from scheduling import Decision, DomainError, ErrorCode, Event, event_from_dict, event_to_dict
+from scheduling import Decision, Event, event_from_dict, event_to_dict
 from scheduling.visibility import needs_redaction, redact_for_site
 
 from .frames import text_frame
-from .store import ConcurrencyError, EventStore, Recorded
+from .store import ConcurrencyError, EventStore, Recorded, StoreError
 
 log = logging.getLogger(__name__)
 S = TypeVar("S")
@@ -171,7 +171,7 @@ class StreamHub(Generic[S]):
                     self.timing("append", time.perf_counter() - started)
                 self._apply([(expected + i + 1, ev, text) for i, (ev, text) in enumerate(zip(decision.events, texts, strict=True))])
                 return Outcome(decision.events, last, False)
-        raise DomainError(ErrorCode.INVALID_COMMAND, f"stream {self.name} is too busy, try again")
+        raise StoreError(f"stream {self.name} is too busy: try again")
 
     def _apply(self, batch: list[tuple[int, Event, str]]) -> None:
         started = time.perf_counter()

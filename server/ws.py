@@ -119,7 +119,7 @@ class Connection:
         self.service = request.app[SERVICE]
         self.config = self.service.config
         self.bucket = TokenBucket(rate=20, burst=60)
-        self.strikes = 0
+        self.patience = TokenBucket(rate=1.0, burst=200)   # refusals a page may earn before it is closed
         self.conf_id = ""
         self.actor: Actor | None = None
         self.page: Page | None = None
@@ -257,16 +257,16 @@ class Connection:
             liveness.pages.discard(self.page)
 
     async def _refuse(self, code: str, message: str, ref: str | None) -> None:
-        self.strikes += 1
+        """Answer a refused message; a page that keeps earning refusals (a flood of bad or
+        too many messages: more than 200, recovering one a second) is closed 4429."""
         self.request.app[METRICS].errors.labels(code=code).inc()
+        if not self.patience.take():
+            await self.ws.close(code=WS_CLOSE_FLOOD, message=b"flood")
+            return
         await self.send(p.Error(code=code, message=message, ref=ref))
 
     async def _message(self, raw: str) -> None:
         if not self.bucket.take():
-            self.strikes += 1
-            if self.strikes > 200:
-                await self.ws.close(code=WS_CLOSE_FLOOD, message=b"flood")
-                return
             await self._refuse("rate_limited", "too many messages: slow down", p.key_of(raw))
             return
         try:
@@ -304,8 +304,8 @@ class Connection:
         assert self.actor is not None and self.hub is not None
         reply = await media.handle(self.conf_id, self.peer_id, msg)
         if isinstance(reply, p.Error):
-            self.strikes += 1
-        if reply is not None:
+            await self._refuse(reply.code, reply.message, reply.ref)
+        elif reply is not None:
             await self.send(reply)
 
     async def _leave(self) -> None:

@@ -1,11 +1,15 @@
 // The secretary desk: notes and conclusions per agenda item (following the item under
-// discussion), action items for the invited sites, and a draft preview of the minutes.
+// discussion), action items for the invited sites, a draft preview of the minutes, the
+// follow-up of the series' open tasks (follow_up.js), and after the meeting the minutes'
+// approval, distribution and receipts (minutes_panel.js, the second tab of the page).
 
 import { boot, everySecond } from "./app.js";
 import { newKey } from "./conn.js";
 import { $, batched, fill, h, setText, toast, toggle } from "./dom.js";
 import { activeItem, isOverdue, itemSeconds, ms, siteName } from "./derive.js";
 import { CONFIG, clock, day, duration, isoDay, num, t } from "./i18n.js";
+import { followUpBox } from "./follow_up.js";
+import { minutesPanel } from "./minutes_panel.js";
 import { NoteEditor } from "./notes.js";
 import { renderPreview } from "./preview.js";
 import { keyedList, phaseBadge, renderAgenda, setupTabs } from "./ui.js";
@@ -26,10 +30,24 @@ const canWrite = () => {
   return roles.includes("secretary") || roles.includes("chair");
 };
 
-setupTabs($(".tabs"), (id) => {
+setupTabs($(".desk-right .tabs"), (id) => {
   previewOpen = id === "tab-preview";
   if (previewOpen) renderPreviewNow();
 });
+
+// -- the page's two tabs: writing the minutes, and after the meeting their approval -------------
+
+let minutesOpen = location.hash === "#minutes";
+let pageTabChosen = location.hash === "#minutes" || location.hash === "#desk";
+const selectPageTab = setupTabs($("#page-tabs"), (id) => {
+  minutesOpen = id === "tab-minutes";
+  if (history.replaceState) history.replaceState(null, "", minutesOpen ? "#minutes" : "#desk");
+  minutes.render();
+});
+for (const tab of document.querySelectorAll("#page-tabs [role=tab]")) tab.addEventListener("click", () => { pageTabChosen = true; });
+const minutes = minutesPanel({ store, run, isShown: () => minutesOpen });
+const followUp = followUpBox({ store, canWrite });
+if (minutesOpen) selectPageTab("tab-minutes");
 
 // -- notes ---------------------------------------------------------------------------------------
 
@@ -303,6 +321,12 @@ function restoreDrafts() {
 }
 
 store.on((ev, s) => {
+  if (ev.type === "welcome" && !pageTabChosen) {   // after the meeting, the page opens on the minutes
+    pageTabChosen = true;
+    if (s.phase === "ended") selectPageTab("tab-minutes");
+  }
+  minutes.onEvent(ev, s);
+  followUp.onEvent(ev, s);
   if (ev.type === "welcome") {
     if (!$("#action-due").value) $("#action-due").value = defaultDue();
     $("#action-due").min = isoDay(conn.now(), TZ);
