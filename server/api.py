@@ -8,13 +8,11 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from aiohttp import web
 
 from scheduling import (
-    ActionStatus,
     ChangePassword,
     Command,
     CreateAccount,
@@ -36,7 +34,7 @@ from .http import ApiError, actor_of, json_body, ok, text_field, token_of
 from .keys import COOKIE, SERVICE
 from .security import MAX_PASSWORD, MIN_PASSWORD, Signer, hash_password
 from .service import SESSION_DAYS, Service
-from .views import conference_summary, conference_view
+from .views import conference_summary, conference_view, select_actions
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -324,36 +322,12 @@ async def reissue_link(request: web.Request) -> web.StreamResponse:
 
 # -- action items across conferences -------------------------------------------------------
 
-@route("GET", "/actions", "Action items of every conference (filters: conference, site, status, overdue=1)", auth="any")
+@route("GET", "/actions", "Action items of the conferences the caller has a role in (filters: conference, site, "
+       "status, overdue=1)", auth="any")
 async def list_actions(request: web.Request) -> web.StreamResponse:
-    from scheduling import ActorKind
-    actor = actor_of(request)
     svc = _svc(request)
-    q = request.query
-    try:
-        status = ActionStatus(q["status"]) if "status" in q else None
-    except ValueError:
-        raise ApiError("bad_request", "status: one of open, in_progress, done, cancelled") from None
-    site_filter = actor.id if actor.kind is ActorKind.SITE else q.get("site")
-    rows = []
-    for hub in svc.conferences.values():
-        state = hub.state
-        if state is None or ("conference" in q and state.conference_id != q["conference"]):
-            continue
-        today = svc.clock().astimezone(state.tz).date()
-        for a in state.actions.values():
-            if site_filter and site_filter not in a.assignees:
-                continue
-            if status and a.status is not status:
-                continue
-            overdue = a.is_overdue(today)
-            if q.get("overdue") in ("1", "true") and not overdue:
-                continue
-            rows.append({**to_plain(a), "conference_id": state.conference_id, "conference": state.title,
-                         "overdue": overdue,
-                         "assignee_names": [state.sites[c].name for c in a.assignees if c in state.sites]})
-    rows.sort(key=lambda r: (r["due"], r["conference_id"], r["action_id"]))
-    return ok({"actions": rows, "today": date.today().isoformat()})
+    return ok({"actions": select_actions(svc, actor_of(request), request.query),
+               "today": svc.clock().date().isoformat()})
 
 
 # -- OpenAPI -------------------------------------------------------------------------------

@@ -28,7 +28,6 @@ from aiohttp import web
 from scheduling import (
     FOLLOW_UP_ITEM,
     FOLLOW_UP_TITLE,
-    ActionStatus,
     Actor,
     ActorKind,
     AddAgendaItem,
@@ -62,6 +61,7 @@ from .exports import (
 from .http import ApiError, actor_of, json_body, ok
 from .keys import SERVICE
 from .service import Service
+from .views import select_actions
 
 STAFF = frozenset({Role.ADMIN, Role.CHAIR, Role.SECRETARY, Role.OBSERVER})
 FILE_RE = re.compile(r"^(draft|[1-9][0-9]{0,5})\.(html|pdf|docx)$")
@@ -288,33 +288,6 @@ async def conference_invite(request: web.Request) -> web.StreamResponse:
         url = f"{base}/c/{state.conference_id}/{page}" if page else f"{base}/"
     body = invite_ics(state, now=svc.clock(), url=url, host=_host(base))
     return _file(body, "text/calendar; charset=utf-8", f"hoi-nghi-{state.conference_id}.ics")
-
-
-def select_actions(svc: Service, actor: Actor, query: Any) -> list[dict[str, Any]]:
-    """The rows of the dashboard with its filters (conference, site, status, overdue=1), as
-    ``GET /api/v1/actions`` lists them; a site sees only its own."""
-    try:
-        status = ActionStatus(query["status"]) if "status" in query else None
-    except ValueError:
-        raise ApiError("bad_request", "status: one of open, in_progress, done, cancelled") from None
-    site_filter = actor.id if actor.kind is ActorKind.SITE else query.get("site")
-    rows = []
-    for hub in svc.conferences.values():
-        state = hub.state
-        if state is None or ("conference" in query and state.conference_id != query["conference"]):
-            continue
-        today = svc.clock().astimezone(state.tz).date()
-        for a in state.actions.values():
-            if (site_filter and site_filter not in a.assignees) or (status and a.status is not status):
-                continue
-            overdue = a.is_overdue(today)
-            if query.get("overdue") in ("1", "true") and not overdue:
-                continue
-            rows.append({**to_plain(a), "conference_id": state.conference_id, "conference": state.title,
-                         "overdue": overdue,
-                         "assignee_names": [state.sites[c].name for c in a.assignees if c in state.sites]})
-    rows.sort(key=lambda r: (r["due"], r["conference_id"], r["action_id"]))
-    return rows
 
 
 def _suffix(query: Any) -> str:

@@ -6,8 +6,20 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from scheduling import ConferenceState, Role, speaking_seconds, totals
+from scheduling import (
+    ActionStatus,
+    Actor,
+    ActorKind,
+    ConferenceState,
+    Role,
+    roles_in,
+    speaking_seconds,
+    totals,
+)
 from scheduling.codec import to_plain
+
+from .http import ApiError
+from .service import Service
 
 
 def conference_view(state: ConferenceState, roles: frozenset[Role], now: datetime,
@@ -39,3 +51,32 @@ def conference_summary(state: ConferenceState) -> dict[str, Any]:
         "secretaries": list(state.secretaries), "sites": len(state.sites), "series": state.series,
         "seq": state.version, "totals": totals(state).to_dict(),
     }
+
+
+def select_actions(svc: Service, actor: Actor, query: Any) -> list[dict[str, Any]]:
+    """The rows of the dashboard with its filters (conference, site, status, overdue=1), as
+    ``GET /api/v1/actions`` lists them; a site sees only its own."""
+    try:
+        status = ActionStatus(query["status"]) if "status" in query else None
+    except ValueError:
+        raise ApiError("bad_request", "status: one of open, in_progress, done, cancelled") from None
+    site_filter = actor.id if actor.kind is ActorKind.SITE else query.get("site")
+    rows = []
+    for hub in svc.conferences.values():
+        state = hub.state
+        if state is None or ("conference" in query and state.conference_id != query["conference"]):
+            continue
+        if not roles_in(state, actor):   # an account sees the conferences it has a role in; a site, its own
+            continue
+        today = svc.clock().astimezone(state.tz).date()
+        for a in state.actions.values():
+            if (site_filter and site_filter not in a.assignees) or (status and a.status is not status):
+                continue
+            overdue = a.is_overdue(today)
+            if query.get("overdue") in ("1", "true") and not overdue:
+                continue
+            rows.append({**to_plain(a), "conference_id": state.conference_id, "conference": state.title,
+                         "overdue": overdue,
+                         "assignee_names": [state.sites[c].name for c in a.assignees if c in state.sites]})
+    rows.sort(key=lambda r: (r["due"], r["conference_id"], r["action_id"]))
+    return rows
