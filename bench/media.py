@@ -190,7 +190,8 @@ def publisher_main(conn: Any, url: str) -> None:
 
             async def snapshot() -> dict[str, Any]:
                 return {"video_frames": video.frames_sent, "audio_frames": audio.frames_sent,
-                        "skipped": video.pacer.skipped, "t": time.monotonic(), "cpu": proc_cpu(os.getpid())}  # fmt: skip
+                        "skipped": video.pacer.skipped, "t": time.monotonic(), "cpu": proc_cpu(os.getpid()),
+                        "state": client.link.state if client.link else "none"}  # fmt: skip
 
             async def pause() -> float:
                 video.pacer.pause()
@@ -538,6 +539,8 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
         "sites_incomplete_frames": incomplete,
         "sites_seq_gaps": gaps,
         "sites_srtp_errors": rx_errors,
+        "publisher_state": b[4].get("state"),
+        "publisher_state_at_forwarder": (b[3]["peers"].get("pub", {}).get("state") if worker else None),
     }
     if profile:
         result["profile"] = profile

@@ -28,7 +28,7 @@ from aiortc.sdp import SessionDescription
 from .config import MediaConfig
 from .errors import ErrorCode, MediaError
 from .layout import Slot, SlotRole, offer_directions
-from .peering import Link, restrict_gathering
+from .peering import Link, new_peer_connection, restrict_gathering
 from .rtp import StreamCounter
 from .testsrc import EncodedSource
 
@@ -119,7 +119,7 @@ class SiteClient:
             raise
 
     async def _connect(self, timeout: float) -> None:
-        pc = RTCPeerConnection(self.config.rtc_configuration())
+        pc = new_peer_connection(self.config)
         self.pc = pc
         link = Link(pc, rcvbuf=self._rcvbuf)
         self.link = link

@@ -379,11 +379,11 @@ class Forwarder:
 
     # -- figures ------------------------------------------------------------------------------
 
-    def stats(self) -> dict[str, Any]:
-        """Per-peer packets/frames in and out, keyframe requests, waits; and totals."""
-        peers = {pid: p.stats() for pid, p in self._peers.items()}
+    def stats(self, per_peer: bool = True) -> dict[str, Any]:
+        """Totals, the control state and (unless ``per_peer`` is false) per-peer figures:
+        packets/frames in and out, keyframe requests, waits, losses."""
         totals = {
-            "peers": len(peers),
+            "peers": len(self._peers),
             "connected": sum(1 for p in self._peers.values() if p.state is PeerState.CONNECTED),
             "packets_in": 0, "octets_in": 0, "packets_out": 0, "octets_out": 0,
             "frames_out": 0, "keyframe_requests_sent": 0, "keyframe_requests_received": 0,
@@ -396,9 +396,10 @@ class Forwarder:
                 totals["octets_in"] += src.octets
                 totals["keyframe_requests_sent"] += src.kf_requests
             for out in p.outputs.values():
-                totals["packets_out"] += out.packets
-                totals["octets_out"] += out.octets
-                totals["frames_out"] += out.frames if out.kind == "video" else 0
+                packets, octets, frames = out._sent()
+                totals["packets_out"] += packets
+                totals["octets_out"] += octets
+                totals["frames_out"] += frames if out.kind == "video" else 0
                 totals["retransmits"] += out.retransmits
                 totals["send_errors"] += out.errors
             totals["keyframe_requests_received"] += p.keyframe_requests_received
@@ -410,4 +411,7 @@ class Forwarder:
             "audio_only": sorted(c.audio_only),
             "previews": {k: list(v) for k, v in c.previews.items()},
         }
-        return {"peers": peers, "totals": totals, "control": control}
+        out_stats: dict[str, Any] = {"totals": totals, "control": control}
+        if per_peer:
+            out_stats["peers"] = {pid: p.stats() for pid, p in self._peers.items()}
+        return out_stats

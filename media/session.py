@@ -8,7 +8,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCSessionDescription
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
@@ -26,7 +26,7 @@ from . import rtp
 from .config import MediaConfig
 from .errors import ErrorCode, MediaError
 from .layout import Layout, Slot, SlotRole, parse_offer
-from .peering import Link, restrict_gathering
+from .peering import Link, new_peer_connection, restrict_gathering
 from .routing import PeerSlots, SlotKey
 from .streams import Output, Source, monotonic
 
@@ -97,7 +97,7 @@ class SitePeer:
     async def negotiate(self, offer: str) -> str:
         desc, layout = parse_offer(offer, self.config)
         self.layout = layout
-        pc = RTCPeerConnection(self.config.rtc_configuration())
+        pc = new_peer_connection(self.config)
         link = Link(pc, rcvbuf=RCVBUF)
         self.link = link
         try:

@@ -248,7 +248,11 @@ class Source:
         self.rx.lsr_time = self.sr_at
 
     def rtp_time_at(self, now: float) -> int:
-        """This source's RTP clock at monotonic time ``now`` (from its last packet)."""
+        """This source's RTP clock at monotonic time ``now``: from the publisher's last
+        sender report when there is a recent one (it carries the publisher's own
+        audio/video alignment, so lip sync survives forwarding), else from the last packet."""
+        if self.sr_at and now - self.sr_at < 10.0:
+            return (self.sr_rtp + int((now - self.sr_at) * self.clock_rate)) & 0xFFFFFFFF
         return (self.max_ts + int((now - self.last_arrival) * self.clock_rate)) & 0xFFFFFFFF
 
     def packet(self, seq: int) -> bytes | None:

@@ -291,8 +291,7 @@ async def _serve() -> None:
     async def push_stats() -> None:
         while True:
             await asyncio.sleep(float(first.get("stats_interval", 1.0)))
-            full = fwd.stats()  # pushed: the totals and the control state; per peer on request
-            emit({"event": "stats", "stats": {"totals": full["totals"], "control": full["control"]}})
+            emit({"event": "stats", "stats": fwd.stats(per_peer=False)})  # per peer on request
 
     async def call(msg: dict[str, Any]) -> None:
         try:
