@@ -386,3 +386,4 @@ def _accounts_only(handler: Handler) -> Handler:
         return await handler(request)
     guarded.__name__ = handler.__name__
     return guarded
+from . import recordings  # noqa: E402,F401  (its route joins the table: the program recordings)

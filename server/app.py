@@ -18,6 +18,7 @@ from .liveness import Liveness
 from .mailer import start_mailer
 from .metrics import Metrics
 from .presence import Presence
+from .recordings import ProgramRecorder
 from .security import Signer, new_secret
 from .service import Service
 from .store import EventStore
@@ -81,9 +82,14 @@ def create_app(config: Config) -> web.Application:
         if config.media.enabled:
             from .media_plane import MediaPlane
             media_plane = MediaPlane(config.media)
+            recorder = ProgramRecorder(media_plane, config.data_dir / "recordings") if config.media.record else None
             for hub in service.conferences.values():
                 media_plane.watch(hub)
+                if recorder is not None:
+                    recorder.watch(hub)
             service.on_new_conference.append(media_plane.watch)
+            if recorder is not None:
+                service.on_new_conference.append(recorder.watch)
             media_plane.start()
             app[MEDIA] = media_plane
         if not config.redis_url:

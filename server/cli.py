@@ -24,6 +24,7 @@ def _config(args: argparse.Namespace) -> Config:
         gather_addresses=tuple(getattr(args, "media_address", None) or ("127.0.0.1",)),
         announced_address=getattr(args, "announced_address", None),
         workers=getattr(args, "media_workers", 0) or 0,
+        record=getattr(args, "record", False),
     )
     smtp = SmtpSettings(host=getattr(args, "smtp_host", "") or "", port=getattr(args, "smtp_port", 25) or 25,
                         sender=getattr(args, "smtp_from", None) or SmtpSettings.sender,
@@ -62,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="local address the media plane gathers ICE candidates on (default: 127.0.0.1)")
     serve.add_argument("--announced-address", metavar="IP", help="public address to announce behind 1:1 NAT")
     serve.add_argument("--media-workers", type=int, default=0, help="forwarder worker processes (default: 0)")
+    serve.add_argument("--record", action="store_true",
+                       help="record the program of live conferences to DATA_DIR/recordings (WebM, with chapters)")
     serve.add_argument("--smtp-host", default="", help="SMTP server that e-mails distributed minutes (default: none, "
                        "inboxes only); BRIDGECONF_SMTP_USER/BRIDGECONF_SMTP_PASSWORD to sign in")
     serve.add_argument("--smtp-port", type=int, default=25, help="SMTP port (default: 25)")

@@ -14,6 +14,7 @@ class MediaSettings:
     gather_addresses: tuple[str, ...] = ("127.0.0.1",)   # where the media plane gathers ICE candidates
     announced_address: str | None = None                 # public address behind 1:1 NAT
     workers: int = 0                                     # forwarder worker processes (0: in the server process)
+    record: bool = False                                 # record the program of live conferences (WebM)
 
 
 @dataclass(frozen=True)

@@ -311,6 +311,7 @@ GET    /api/v1/conferences/hop-nho                    y     y     y         y   
 POST   /api/v1/conferences/hop-nho/commands#agenda    y     y     y         n        n      n    n         n
 POST   /api/v1/conferences/hop-nho/commands#floor     n     n     n         n        n      y    n         n
 GET    /api/v1/conferences/hop-nho/events             y     y     y         y        n      n    n         n
+GET    /api/v1/conferences/hop-nho/recordings         y     y     y         y        n      n    n         n
 GET    /api/v1/conferences/hop-nho/links              y     n     n         n        n      n    n         n
 POST   /api/v1/conferences/hop-nho/links/X-CHAU/revoke  y   n     n         n        n      n    n         n
 POST   /api/v1/conferences/hop-nho/links/X-CHAU/reissue y   n     n         n        n      n    n         n
