@@ -121,3 +121,49 @@ async def pages(browser: Any, web_server: Server, request: pytest.FixtureRequest
     await p.close()
     assert not p.errors, "errors in the pages:\n" + "\n".join(p.errors)
 
+
+
+# -- media: a server with its media plane (tests/e2e/test_media_*.py) ---------------------------
+
+@pytest.fixture(scope="session")
+def media_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """`bridgeconf serve --demo` with the media plane on (in process, ICE on 127.0.0.1, no
+    STUN): the pages' audio and video go through it."""
+    data = tmp_path_factory.mktemp("bridgeconf-e2e-media")
+    port = free_port()
+    log = data / "server.log"
+    out = open(log, "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--demo", "--media-address", "127.0.0.1",
+         "--data-dir", str(data), "--port", str(port)],
+        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while "serving on" not in log.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"the media server did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.1)
+    yield Server(f"http://127.0.0.1:{port}", data, (data / "demo-password.txt").read_text().strip(), proc, log)
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    out.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def media_pages(browser: Any, media_server: Server, request: pytest.FixtureRequest) -> AsyncIterator[Pages]:
+    """`pages` against the media server; on a failure also keeps the server's log."""
+    p = Pages(browser, media_server)
+    yield p
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"failed-{request.node.name}-console.txt").write_text("\n".join(p.log))
+        (ARTIFACTS / f"failed-{request.node.name}-server.log").write_text(media_server.log.read_text()[-200_000:])
+        for i, ctx in enumerate(p.contexts):
+            for j, page in enumerate(ctx.pages):
+                await page.screenshot(path=str(ARTIFACTS / f"failed-{request.node.name}-{i}-{j}.png"))
+    await p.close()
+    assert not p.errors, "errors in the pages:\n" + "\n".join(p.errors)

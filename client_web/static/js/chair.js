@@ -7,13 +7,12 @@ import {
   activeItem, itemSeconds, latestRollCall, ms, openRollCall, overrunSeconds, secondsLeft, siteName, wallTotals,
 } from "./derive.js";
 import { CONFIG, clock, day, duration, num, t } from "./i18n.js";
-import { createMedia } from "./media.js";
+import { chairMedia } from "./chair_media.js";
 import { phaseBadge, renderAgenda } from "./ui.js";
 import { Wall } from "./wall.js";
 
 const TZ = CONFIG.tz;
 const { store, conn, run } = boot();
-const media = createMedia({ conn, programVideo: $("#program-video") });
 const isChair = () => store.state && store.you && store.you.roles.includes("chair");
 let selected = null;
 let overrunSaid = null;
@@ -23,6 +22,7 @@ const wall = new Wall({
   search: $("#wall-search"), stateFilter: $("#wall-state"), areaFilter: $("#wall-area"), size: $("#wall-size"),
   onSelect: (code) => select(code),
 });
+const av = chairMedia({ conn, store, wall, previewSlots: 4, onChange: () => renderPanels() });
 
 // -- rendering -----------------------------------------------------------------------------------
 
@@ -234,6 +234,7 @@ function renderSelected(s) {
     else if (queued) actions.push(btn(t("queue.grant"), "grant_floor", "btn-ok"));
     else actions.push(btn(t("sel.give_floor"), "give_floor", "btn-ok"));
     actions.push(btn(muted ? t("chair.unmute") : t("chair.mute"), muted ? "unmute_site" : "mute_site"));
+    actions.push(av.pictureButton(selected));
   }
   fill($("#selected-actions"), actions);
 }
@@ -276,16 +277,17 @@ $("#rollcall-form").addEventListener("submit", async (e) => {
 store.on((ev, s) => {
   if (ev.type === "welcome") {
     wall.reset(s);
-    media.attach();
+    av.media.attach();
   } else {
     wall.apply(ev, s);
   }
+  av.event(ev);
   if (ev.type === "floor_requested") announce(t("chair.hand_announce", { name: siteName(s, ev.site) }));
   renderPanels();
 });
 conn.onMessage = ((orig) => (m) => {
   orig(m);
-  if (m.type === "levels") wall.levels(m.levels);
+  if (m.type === "levels") av.levels(m);
 })(conn.onMessage);
 everySecond(() => {
   const s = store.state;

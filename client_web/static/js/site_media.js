@@ -1,0 +1,49 @@
+// The media of a bridge site's page (and of the main bridge's): what the stage shows and plays.
+//
+// A site's page shows the program (stream `program`) full-size and, while another site holds
+// the floor, that site's camera (`speaker-0`) full-size with the program in a corner; its own
+// camera shows in the floor panel while it speaks. The main bridge's page shows its own camera
+// (the program every site sees) and the floor holder the same way. Sound plays through <audio>
+// elements; when the browser refuses to play it without a click, "turn on sound" appears.
+
+import { $, setText, toggle } from "./dom.js";
+import { t } from "./i18n.js";
+import { createMedia } from "./media.js";
+
+export function siteMedia({ conn, site, onChange = () => {} }) {
+  const box = $("#program-box");
+  let speakers = [];
+  const media = createMedia({
+    conn, publish: true, speakerSlots: 1,
+    onChange: () => { render(); onChange(); },
+  });
+  media.show(site.main ? "local" : "program", $("#program-video"));
+  media.show("speaker-0", $("#speaker-video"));
+  media.show("local", $("#self-video"));
+  $("#sound-on").addEventListener("click", () => media.setSound(true));
+
+  function render() {
+    const chip = $("#media-state");
+    chip.dataset.state = media.state;
+    setText(chip, t(`media.${media.state}`));
+    chip.title = media.state === "failed" && media.error ? media.error : "";
+    $("#sound-on").hidden = !media.soundBlocked;
+    const onAir = $("#on-air");
+    onAir.hidden = !(media.onAir && media.state === "connected");
+    setText(onAir, site.main ? t("media.on_air_program") : t("media.on_air"));
+    toggle(box, "has-speaker", speakers.some((c) => c !== site.code) && !media.audioOnly);
+    toggle(box, "audio-only", media.audioOnly);
+  }
+
+  return {
+    media,
+    render,
+    /** The floor holders of the conference (the stage shows another site's camera big). */
+    setSpeakers(codes) {
+      const key = codes.join(",");
+      if (key === speakers.join(",")) return;
+      speakers = codes.slice();
+      render();
+    },
+  };
+}
