@@ -58,6 +58,8 @@ class ConferenceMedia:
     publisher: dict[str, str] = field(default_factory=dict)      # site -> peer id
     levels: dict[str, int] = field(default_factory=dict)          # site -> level (0 loud .. 127 silent)
     sent_levels: dict[str, int] = field(default_factory=dict)
+    on_air: frozenset[str] = frozenset()                          # sites whose audio is forwarded
+    previews: dict[str, list[str]] = field(default_factory=dict)  # viewer peer -> site codes it shows
 
 
 def media_config(settings: MediaSettings) -> MediaConfig:
@@ -132,6 +134,7 @@ class MediaPlane:
         cm = self.conferences.get(conf_id)
         if cm is None or cm.pages.pop(peer_id, None) is None:
             return
+        cm.previews.pop(peer_id, None)
         with contextlib.suppress(MediaError):
             await cm.forwarder.remove_peer(peer_id)
         for site, peer in list(cm.publisher.items()):
@@ -167,7 +170,8 @@ class MediaPlane:
                 if msg.previews is not None:
                     if len(msg.previews) > 64:
                         return p.Error(code="media_error", message="at most 64 previews at once", ref="media_prefs")
-                    cm.forwarder.set_previews(peer_id, [cm.publisher[s] for s in msg.previews if s in cm.publisher])
+                    cm.previews[peer_id] = list(msg.previews)
+                    self._apply_previews(cm, peer_id)
                 return None
         except MediaError as exc:
             return p.Error(code=str(exc.code), message=exc.message, ref=_tag(msg))
@@ -188,12 +192,21 @@ class MediaPlane:
         fwd.set_speakers([cm.publisher[s] for s in state.floor.speakers if s in cm.publisher])
         for site, peer in cm.publisher.items():
             fwd.set_muted(peer, site in state.floor.muted)
+        # levels are shown for the sites on air only; previews follow their sites' current pages
+        cm.on_air = frozenset({state.main_site, *state.floor.speakers}) - state.floor.muted
+        cm.levels = {s: lvl for s, lvl in cm.levels.items() if s in cm.on_air}
+        for viewer in cm.previews:
+            self._apply_previews(cm, viewer)
+
+    @staticmethod
+    def _apply_previews(cm: ConferenceMedia, viewer: str) -> None:
+        cm.forwarder.set_previews(viewer, [cm.publisher[s] for s in cm.previews.get(viewer, ()) if s in cm.publisher])
 
     # -- callbacks from the forwarder ------------------------------------------------------
     def _level(self, conf_id: str, peer_id: str, level: int) -> None:
         cm = self.conferences.get(conf_id)
         page = cm.pages.get(peer_id) if cm else None
-        if cm is not None and page is not None and page.site is not None:
+        if cm is not None and page is not None and page.site is not None and page.site in cm.on_air:
             cm.levels[page.site] = level
 
     def _hint(self, conf_id: str, peer_id: str, hint: PublishHint) -> None:
