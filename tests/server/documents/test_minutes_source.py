@@ -21,7 +21,7 @@ from server.documents import (
     source_for,
 )
 from server.documents.fonts import allowed_urls
-from server.documents.render_pdf import FontsOnlyFetcher
+from server.documents.render_pdf import fonts_only_fetcher
 from server.documents.view import build_view
 from tests.fixtures.conference import (
     Runner,
@@ -108,7 +108,7 @@ def test_the_fixture_is_deterministic() -> None:
 
 
 def test_pdf_rendering_loads_nothing_but_its_fonts() -> None:
-    fetcher = FontsOnlyFetcher(allowed_urls())
+    fetcher = fonts_only_fetcher(allowed_urls())
     for url in ("file:///etc/passwd", "http://127.0.0.1/x.png", "data:text/plain,hi"):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
