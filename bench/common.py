@@ -38,7 +38,7 @@ def raise_nofile() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def wait_http(url: str, timeout: float = 30.0) -> None:
+def wait_http(url: str, timeout: float = 120.0) -> None:
     import urllib.request
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
