@@ -12,8 +12,8 @@ cadres follow on their own screens) and over 3 load processes. Prints one JSON o
 from __future__ import annotations
 
 import argparse
-import contextlib
 import asyncio
+import contextlib
 import json
 import multiprocessing as mp
 import re
@@ -77,7 +77,7 @@ async def _load(conn: Any, pages: list[tuple[str, str]], last_seq: int) -> None:
                     assert '"welcome"' in msg.data, msg.data[:200]
                     readers.append(asyncio.create_task(read(ws)))   # read at once: pings need answers
                     return ws
-                except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+                except (TimeoutError, aiohttp.ClientError, OSError):
                     await asyncio.sleep(0.2 * (attempt + 1))
             raise RuntimeError("could not connect a page")
 
