@@ -231,7 +231,8 @@ async def test_a_flood_is_rate_limited_then_closed_with_4429(server: StartServer
         burst = codes.index("rate_limited")
         assert burst >= 55 and set(codes[:burst]) == {"forbidden"}   # the burst is decided (and refused)...
         assert set(codes[burst:]) <= {"rate_limited", "forbidden"}   # ...then mostly refused for rate
-        assert codes.count("rate_limited") > len(codes) // 3 and len(codes) < 200
+        # at most 200 refusals are answered (the page's patience, recovering one a second), then 4429
+        assert codes.count("rate_limited") > len(codes) // 3 and len(codes) <= 200
         assert all_seqs(srv) == before
     finally:
         await page.close()
