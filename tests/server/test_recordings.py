@@ -47,6 +47,11 @@ async def test_a_live_conference_is_recorded_with_chapters(tmp_path: Path) -> No
         program = HeadlessBridge(MediaConfig(gather_addresses=("127.0.0.1",)), main.offer, "Điểm cầu chính")
         await program.start()
         await chair.command("open_conference")
+        url = f"/conferences/{demo.CONFERENCE}/recordings"
+        for _ in range(100):          # the recorder starts on the phase change, in a task of its own
+            if (await chair_api.call("GET", url))["recording"]:
+                break
+            await asyncio.sleep(0.05)
         await chair.command("start_item", item_id="muc-1")
         site = next(c for c in state.sites if c != state.main_site)
         await chair.command("give_floor", site=site)
@@ -54,15 +59,15 @@ async def test_a_live_conference_is_recorded_with_chapters(tmp_path: Path) -> No
         await chair.command("end_conference")
         listing: dict = {}
         for _ in range(50):          # the recorder closes the file after the end
-            listing = await chair_api.call("GET", f"/conferences/{demo.CONFERENCE}/recordings")
-            if listing["files"] and not listing["recording"]:
+            listing = await chair_api.call("GET", url)
+            if listing["files"] and listing["files"][0]["chapters_url"]:   # the chapters are written last
                 break
             await asyncio.sleep(0.1)
         assert len(listing["files"]) == 1, listing
         recording = listing["files"][0]
         assert recording["bytes"] > 10_000
         titles = [c["title"] for c in recording["chapters"]]
-        assert titles[0] == "Khai mạc"
+        assert "Khai mạc" in titles, titles
         assert any(t.startswith("Mục: Khai mạc, giới thiệu đại biểu") for t in titles), titles
         assert any(t.startswith("Phát biểu: ") for t in titles), titles
         site_api = ApiClient(base, tokens[site])
