@@ -203,11 +203,13 @@ class Recorder:
             self._container.close()
         except Exception as exc:
             self._error = self._error or exc
-        with open(self.chapters_path, "w", encoding="utf-8") as f:
+        partial = self.chapters_path + ".part"   # written whole, then renamed: no reader sees half of it
+        with open(partial, "w", encoding="utf-8") as f:
             f.write("WEBVTT\n\n")
             for i, c in enumerate(marks):
                 end = marks[i + 1].start if i + 1 < len(marks) else duration
                 f.write(f"{i + 1}\n{_vtt(c.start)} --> {_vtt(max(end, c.start))}\n{c.title}\n\n")
+        os.replace(partial, self.chapters_path)
         if self._error is not None:
             raise MediaError(ErrorCode.BAD_ARGUMENT, f"the recording failed: {self._error}")
         return RecordingInfo(
