@@ -111,7 +111,7 @@ async def run(n: int, backend: str, tmp: Path) -> dict[str, Any]:
         bases = [f"http://127.0.0.1:{port_a}"]
         if backend == "redis":
             port_b = free_port()
-            procs.append(start_server(port_b, tmp / f"data-{backend}-{n}-b", *extra))
+            procs.append(start_server(port_b, tmp / f"data-{backend}-{n}-b", *extra, log=tmp / f"server-{backend}-{n}-b.log"))
             bases.append(f"http://127.0.0.1:{port_b}")
         password = (data / "demo-password.txt").read_text().strip()
         admin = await ApiClient.login(bases[0], "admin", password)

@@ -157,6 +157,7 @@ async def _demo_seed(service: Any, config: Config) -> Any:
         import dataclasses
         return dataclasses.replace(accounts, password="(the one printed when the demo was first seeded)")
     if password is None:
+        pw_file.parent.mkdir(parents=True, exist_ok=True)   # with Redis nothing else lives there
         pw_file.write_text(accounts.password)
         pw_file.chmod(0o600)
     return accounts
