@@ -5,9 +5,13 @@ service, return. The route table also feeds /api/v1/openapi.json."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -17,14 +21,17 @@ from scheduling import (
     Command,
     CreateAccount,
     ImportSites,
+    IssueLink,
     RegisterSite,
     RetireSite,
     RevokeLink,
+    Role,
     SiteInfo,
     UpdateAccount,
     UpdateSite,
     parse_command,
     parse_sites_csv,
+    roles_in,
     sites_to_csv,
 )
 from scheduling.codec import from_plain, to_plain
@@ -230,7 +237,6 @@ async def _conference(request: web.Request) -> tuple[Any, Any]:
 
 @route("GET", "/conferences/{conf_id}", "A conference's state as the caller may see it", auth="any")
 async def get_conference(request: web.Request) -> web.StreamResponse:
-    from scheduling import roles_in
     actor, hub = await _conference(request)
     roles = roles_in(hub.state, actor)
     if not roles:
@@ -250,7 +256,6 @@ async def conference_command(request: web.Request) -> web.StreamResponse:
 
 @route("GET", "/conferences/{conf_id}/events", "The conference's log after ?after=SEQ (staff only)")
 async def conference_events(request: web.Request) -> web.StreamResponse:
-    from scheduling import Role, roles_in
     actor, hub = await _conference(request)
     if not roles_in(hub.state, actor) & {Role.ADMIN, Role.CHAIR, Role.SECRETARY, Role.OBSERVER}:
         raise ApiError("forbidden", "only the conference's staff may read its whole log")
@@ -259,7 +264,6 @@ async def conference_events(request: web.Request) -> web.StreamResponse:
         limit = min(int(request.query.get("limit", "1000")), 5000)
     except ValueError:
         raise ApiError("bad_request", "after and limit are whole numbers") from None
-    import json
     recs = await hub.store.read(hub.name, after, limit=limit)
     return ok({"events": [{"seq": r.seq, "event": json.loads(r.data)} for r in recs]})
 
@@ -281,8 +285,6 @@ async def conference_links(request: web.Request) -> web.StreamResponse:
                      "url": svc.join_url(tokens[code]) if code in tokens else None,
                      "expires_at": link.expires_at.isoformat() if link else None})
     if request.query.get("format") == "csv":
-        import csv
-        import io
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n")
         w.writerow(["site", "name", "url", "expires_at"])
@@ -304,7 +306,6 @@ async def revoke_link(request: web.Request) -> web.StreamResponse:
 @route("POST", "/conferences/{conf_id}/links/{site}/reissue", "Re-issue a site's join link (the old one stops working)",
        auth="admin")
 async def reissue_link(request: web.Request) -> web.StreamResponse:
-    from scheduling import IssueLink
     conf_id, site = request.match_info["conf_id"], request.match_info["site"]
     actor = actor_of(request, conf_id)
     svc = _svc(request)
@@ -313,7 +314,6 @@ async def reissue_link(request: web.Request) -> web.StreamResponse:
         raise ApiError("site_not_invited", f"site {site} is not invited to {conf_id}")
     link = svc.links.state.links.get((conf_id, site))
     expires = link.expires_at if link and link.expires_at > svc.clock() else max(hub.state.ends_at, svc.clock())
-    from datetime import timedelta
     expires = max(expires, svc.clock() + timedelta(days=1))
     await svc.run_links(IssueLink(key=f"rest-{uuid.uuid4().hex}", conference_id=conf_id, site=site,
                                   expires_at=expires), actor)
