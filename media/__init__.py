@@ -8,7 +8,7 @@ This package imports nothing else of bridgeconf's.
 
 from .config import IceServer, MediaConfig
 from .errors import ErrorCode, MediaError
-from .forwarder import Forwarder
+from .forwarder import Forwarder, LinkQuality
 from .recording import Chapter, RecordingInfo
 from .routing import ControlState, PublishHint, VideoSend
 from .session import PeerState
@@ -29,6 +29,7 @@ __all__ = [
     "ErrorCode",
     "Forwarder",
     "IceServer",
+    "LinkQuality",
     "MediaConfig",
     "MediaError",
     "PeerState",

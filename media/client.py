@@ -3,8 +3,11 @@
 :class:`SiteClient` offers exactly what a browser site offers (docs/media.md),
 publishes encoded frames from :mod:`media.testsrc` sources through aiortc's
 packetizer (no encoding in the send path), and counts what it receives at the
-socket: packets and complete frames per slot, without decoding. Many fit in one
-process; it is the benchmark's subscriber and the core of the headless bridge.
+socket: packets and complete frames per slot, without decoding. Like a browser, it
+sends receiver reports (fraction lost, jitter) for what it receives, once a second.
+Many fit in one process; it is the benchmark's subscriber and the core of the
+headless bridge. ``rx_loss`` emulates a poor downlink: that fraction of incoming
+RTP packets (chosen by sequence number, so retransmissions are lost too) is dropped.
 
 ``signal`` is the one thing it needs from the outside: a coroutine that takes the
 offer SDP and returns the answer SDP (HTTP, the server's WebSocket, or a direct
@@ -14,7 +17,9 @@ offer SDP and returns the answer SDP (HTTP, the server's WebSocket, or a direct
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,7 +34,7 @@ from .config import MediaConfig
 from .errors import ErrorCode, MediaError
 from .layout import Slot, SlotRole, offer_directions
 from .peering import Link, new_peer_connection, restrict_gathering
-from .rtp import StreamCounter
+from .rtp import ReceptionStats, StreamCounter, receiver_report
 from .testsrc import EncodedSource
 
 logger = logging.getLogger(__name__)
@@ -87,6 +92,7 @@ class SiteClient:
         capture: bool = False,
         name: str = "site",
         rcvbuf: int = 0,
+        rx_loss: float = 0.0,
     ) -> None:
         if config.video_codec != "VP8" and video is not None:
             raise ValueError("Python publishers send VP8 only")
@@ -108,6 +114,11 @@ class SiteClient:
         self.unknown_packets = 0
         self._video_ssrc = 0
         self._rcvbuf = rcvbuf
+        self.rx_loss = rx_loss
+        self.dropped = 0
+        self._rx: dict[int, ReceptionStats] = {}
+        self._rtcp_ssrc = random.randrange(1, 1 << 32)
+        self._reports: asyncio.Task[None] | None = None
 
     async def connect(self, timeout: float = 10.0) -> None:
         """Offer, get the answer through ``signal``, wait until media can flow.
@@ -168,18 +179,39 @@ class SiteClient:
     def _on_state(self, state: str) -> None:
         if state == "connected":
             self.connected.set()
+            if self._reports is None:
+                self._reports = asyncio.get_running_loop().create_task(self._send_reports())
         elif state in ("failed", "closed"):
             self.closed.set()
 
     def _on_rtp(self, data: bytes) -> None:
-        counter = self._by_ssrc.get(int.from_bytes(data[8:12], "big")) if len(data) >= 12 else None
+        ssrc = int.from_bytes(data[8:12], "big") if len(data) >= 12 else 0
+        counter = self._by_ssrc.get(ssrc)
         if counter is None:
             self.unknown_packets += 1
             return
+        seq = (data[2] << 8) | data[3]
+        if self.rx_loss and ((seq * 40503) & 0xFFFF) < self.rx_loss * 0x10000:
+            self.dropped += 1
+            return
+        rx = self._rx.get(ssrc)
+        if rx is None:
+            rx = self._rx[ssrc] = ReceptionStats(90000 if counter.kind == "video" else 48000)
+        rx.add(seq, int.from_bytes(data[4:8], "big"), asyncio.get_running_loop().time())
         try:
             counter.add(data)
         except ValueError:
             self.unknown_packets += 1
+
+    async def _send_reports(self) -> None:
+        """A receiver report for every stream received, about once a second (RFC 3550)."""
+        loop = asyncio.get_running_loop()
+        while self.link is not None and not self.closed.is_set():
+            await asyncio.sleep(random.uniform(0.5, 1.5))
+            now = loop.time()
+            reports = [rx.report(ssrc, now) for ssrc, rx in self._rx.items()]
+            if reports and self.link.connected:
+                self.link.send_rtcp(receiver_report(self._rtcp_ssrc, reports))
 
     def _on_rtcp(self, data: bytes) -> None:
         try:
@@ -210,9 +242,14 @@ class SiteClient:
                 if s is not None
             },
             "keyframe_requests": self.keyframe_requests,
+            "dropped_as_poor_link": self.dropped,
         }
 
     async def close(self) -> None:
+        if self._reports is not None:
+            self._reports.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reports
         if self.link is not None:
             await self.link.close()
         self.closed.set()

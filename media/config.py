@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from aiortc import RTCConfiguration, RTCIceServer
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
+from .quality import QualityPolicy
+
 VIDEO_CODECS = ("VP8", "H264")
 
 
@@ -64,6 +66,12 @@ class MediaConfig:
     max_sdp_bytes: int = 64 * 1024
     max_preview_slots: int = 64
     max_speaker_slots: int = 8
+    auto_audio_only: bool = True
+    """Stop sending video to a site whose link loses too much (see :mod:`media.quality`)."""
+    poor_link_loss: float = 0.10
+    """Fraction of packets lost on the way to a site, reported twice in a row, that makes it audio-only."""
+    audio_only_recover_s: float = 10.0
+    """Seconds without a poor report before an automatically audio-only site gets video back."""
 
     def __post_init__(self) -> None:
         if self.video_codec not in VIDEO_CODECS:
@@ -77,6 +85,14 @@ class MediaConfig:
                 raise ValueError(f"{name} must be positive")
         if self.max_video_bitrate < 30_000:
             raise ValueError("max_video_bitrate is too low")
+        self.quality_policy()  # raises ValueError
+
+    def quality_policy(self) -> QualityPolicy:
+        return QualityPolicy(
+            poor_loss=self.poor_link_loss,
+            recover_after=self.audio_only_recover_s,
+            max_recover_after=max(120.0, self.audio_only_recover_s),
+        )
 
     def rtc_configuration(self) -> RTCConfiguration:
         """aiortc configuration: our ICE servers (possibly none) and max-bundle."""

@@ -24,7 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .checks import check_ids, check_peer_id, parse_candidate
@@ -40,6 +40,18 @@ logger = logging.getLogger(__name__)
 AudioLevelCallback = Callable[[str, int], None]
 PeerStateCallback = Callable[[str, PeerState], None]
 PublishHintCallback = Callable[[str, PublishHint], None]
+LinkQualityCallback = Callable[[str, "LinkQuality"], None]
+
+
+@dataclass(frozen=True)
+class LinkQuality:
+    """The automatic audio-only fallback of one site changed (see :mod:`media.quality`)."""
+
+    audio_only: bool
+    reason: str
+    """``"loss"`` or ``"bandwidth"`` when falling back; empty when video comes back."""
+    loss: float
+    """The last fraction lost on the way to the site (0..1)."""
 
 
 class Forwarder:
@@ -51,11 +63,13 @@ class Forwarder:
         on_audio_level: AudioLevelCallback | None = None,
         on_peer_state: PeerStateCallback | None = None,
         on_publish_hint: PublishHintCallback | None = None,
+        on_link_quality: LinkQualityCallback | None = None,
     ) -> None:
         self.config = config
         self.on_audio_level = on_audio_level
         self.on_peer_state = on_peer_state
         self.on_publish_hint = on_publish_hint
+        self.on_link_quality = on_link_quality
         self._peers: dict[str, SitePeer] = {}
         self._control = ControlState()
         self._hints: dict[str, PublishHint] = {}
@@ -109,6 +123,8 @@ class Forwarder:
         if old is not None:
             self._close_later(old)
         peer = SitePeer(peer_id, self.config, self._peer_state_changed, self._output_waiting)
+        if old is not None:
+            peer.guard = old.guard  # a reconnecting site keeps its link's history
         self._peers[peer_id] = peer
         try:
             answer = await peer.negotiate(sdp)
@@ -163,6 +179,8 @@ class Forwarder:
         if peer is None:
             return
         peer.detach()
+        if peer_id in self._control.poor_links:
+            self._control = replace(self._control, poor_links=self._control.poor_links - {peer_id})
         self._reroute()
         await peer.close()
 
@@ -224,7 +242,8 @@ class Forwarder:
         self._update(replace(self._control, muted=frozenset(m)))
 
     def set_audio_only(self, peer_id: str, on: bool) -> None:
-        """This site receives no video at all (poor link), until switched back."""
+        """This site chose to receive no video at all, until switched back. (The forwarder
+        also does it by itself to a site whose link loses too much: ``poor_links``.)"""
         check_peer_id(peer_id)
         a = set(self._control.audio_only)
         a.add(peer_id) if on else a.discard(peer_id)
@@ -354,8 +373,35 @@ class Forwarder:
                     for peer in list(self._peers.values()):
                         peer.check_path()
                         peer.send_reports(now, unix_now, self.config.max_video_bitrate)
+                    self._watch_links(now)
             except Exception:
                 logger.exception("forwarder tick failed")
+
+    def _watch_links(self, now: float) -> None:
+        """The automatic audio-only fallback: one reading per connected site and interval."""
+        poor = set(self._control.poor_links)
+        changed: list[tuple[str, LinkQuality]] = []
+        for pid, peer in self._peers.items():
+            if peer.state is not PeerState.CONNECTED:
+                continue
+            reading = peer.take_reading()
+            if not self.config.auto_audio_only:
+                continue
+            turn = peer.guard.observe(now, reading)
+            if turn is None:
+                continue
+            poor.add(pid) if turn else poor.discard(pid)
+            changed.append((pid, LinkQuality(turn, peer.guard.reason, round(peer.guard.loss, 3))))
+        if not changed:
+            return
+        self._update(replace(self._control, poor_links=frozenset(poor)))
+        for pid, quality in changed:
+            logger.info("%s: %s", pid, "audio only (poor link)" if quality.audio_only else "video back")
+            if self.on_link_quality is not None:
+                try:
+                    self.on_link_quality(pid, quality)
+                except Exception:
+                    logger.exception("on_link_quality callback failed")
 
     def _report_levels(self) -> None:
         cb = self.on_audio_level
@@ -409,6 +455,7 @@ class Forwarder:
             "speakers": list(c.speakers),
             "muted": sorted(c.muted),
             "audio_only": sorted(c.audio_only),
+            "poor_links": sorted(c.poor_links),
             "previews": {k: list(v) for k, v in c.previews.items()},
         }
         out_stats: dict[str, Any] = {"totals": totals, "control": control}

@@ -92,6 +92,7 @@ class HeadlessBridge:
         media_file: str | None = None,
         publish: bool = True,
         keep: int = 0,
+        rx_loss: float = 0.0,
     ) -> None:
         self.caption = caption
         audio: EncodedSource | None = None
@@ -107,7 +108,7 @@ class HeadlessBridge:
             audio = ToneSource(tone_hz or _tone_for(caption), keep=keep)
         self.client = SiteClient(
             config, signal, speaker_slots=speaker_slots, preview_slots=preview_slots,
-            audio=audio, video=video, capture=keep > 0, name=caption,
+            audio=audio, video=video, capture=keep > 0, name=caption, rx_loss=rx_loss,
         )  # fmt: skip
         self.started_at: float | None = None
 

@@ -1,7 +1,7 @@
 """Who receives what: a pure function of the control state.
 
 The forwarder keeps the chair's decisions (program, floor holders, mutes,
-audio-only sites, preview walls) in a :class:`ControlState`, and each connected
+audio-only sites, whether chosen or forced by a poor link, preview walls) in a :class:`ControlState`, and each connected
 site's slot counts. :func:`plan` says which publisher feeds each slot of each
 site; :func:`publish_hints` says what each site should be sending at all. No
 I/O, no clock: the tests call them directly.
@@ -39,6 +39,9 @@ class ControlState:
     speakers: tuple[str, ...] = ()
     muted: frozenset[str] = frozenset()
     audio_only: frozenset[str] = frozenset()
+    """Sites that chose to receive no video."""
+    poor_links: frozenset[str] = frozenset()
+    """Sites the forwarder put on audio only because their link loses too much."""
     previews: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
@@ -55,7 +58,7 @@ SlotKey = tuple[SlotRole, int, str]
 def subscriber_plan(subscriber: str, slots: PeerSlots, state: ControlState) -> dict[SlotKey, str]:
     """Which publisher feeds each of this subscriber's slots (absent: nothing)."""
     out: dict[SlotKey, str] = {}
-    video = subscriber not in state.audio_only
+    video = subscriber not in state.audio_only and subscriber not in state.poor_links
     program = state.program
     if program is not None and program != subscriber:
         if program not in state.muted:
@@ -85,7 +88,8 @@ def publish_hint(peer: str, state: ControlState) -> PublishHint:
     if on_air:
         video = VideoSend.FULL
     elif any(
-        peer in shown and viewer not in state.audio_only for viewer, shown in state.previews.items()
+        peer in shown and viewer not in state.audio_only and viewer not in state.poor_links
+        for viewer, shown in state.previews.items()
     ):
         video = VideoSend.PREVIEW
     else:

@@ -27,6 +27,7 @@ from .config import MediaConfig
 from .errors import ErrorCode, MediaError
 from .layout import Layout, Slot, SlotRole, parse_offer
 from .peering import Link, new_peer_connection, restrict_gathering
+from .quality import LinkGuard, Reading
 from .routing import PeerSlots, SlotKey
 from .streams import Output, Source, monotonic
 
@@ -84,6 +85,9 @@ class SitePeer:
         self.cname = ""
         self.unknown_packets = 0
         self.keyframe_requests_received = 0
+        self.guard = LinkGuard(config.quality_policy())
+        self._worst_loss: int | None = None  # since the last reading, in 1/256
+        self._least_remb: int | None = None
         self._on_state = on_state
         self._on_waiting = on_waiting
 
@@ -224,6 +228,9 @@ class SitePeer:
                 out = self.by_ssrc.get(report.ssrc)
                 if out is not None:
                     out.loss = report.fraction_lost
+                    if out.active:  # minus what the publisher's own link lost: not this site's fault
+                        down = report.fraction_lost - out.source.up_loss  # type: ignore[union-attr]
+                        self._worst_loss = max(down, self._worst_loss or 0)
                     if report.lsr:
                         rtt = _rtt(report.lsr, report.dlsr)
                         if rtt is not None:
@@ -243,12 +250,20 @@ class SitePeer:
                     out = self.by_ssrc.get(ssrc)
                     if out is not None:
                         out.remb = bitrate
+                        if out.active:
+                            self._least_remb = min(bitrate, self._least_remb or bitrate)
         elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
             out = self.by_ssrc.get(packet.media_ssrc)
             if out is not None:
                 for seq in packet.lost[:64]:
                     out.nacks += 1
                     out.resend(seq)
+
+    def take_reading(self) -> Reading:
+        """How the link to this site fared since the last call (see :mod:`media.quality`)."""
+        loss, self._worst_loss = self._worst_loss, None
+        remb, self._least_remb = self._least_remb, None
+        return Reading(loss=None if loss is None else max(0, loss) / 256, remb=remb)
 
     def _keyframe_wanted(self, ssrc: int) -> None:
         out = self.by_ssrc.get(ssrc)
@@ -275,9 +290,12 @@ class SitePeer:
             chunks.append(rtp.sender_report(out.ssrc, ntp, ts, out.packets, out.octets))
         if chunks:
             self.link.send_rtcp(b"".join(chunks))
-        reports = [
-            src.rx.report(src.ssrc, now) for src in self.sources.values() if src.ssrc is not None
-        ]
+        reports = []
+        for src in self.sources.values():
+            if src.ssrc is not None:
+                report = src.rx.report(src.ssrc, now)
+                src.up_loss = report.fraction_lost
+                reports.append(report)
         if reports:
             data = rtp.receiver_report(self.rtcp_ssrc, reports)
             video = self.sources.get("video")
@@ -293,6 +311,8 @@ class SitePeer:
             "in": {kind: src.stats() for kind, src in self.sources.items()},
             "out": {out.slot: out.stats() for out in self.outputs.values()},
             "keyframe_requests_received": self.keyframe_requests_received,
+            "link": {"audio_only": self.guard.audio_only, "reason": self.guard.reason,
+                     "fraction_lost": round(self.guard.loss, 3), "fallbacks": self.guard.fallbacks},
             "unknown_packets": self.unknown_packets,
             "send_errors": self.link.send_errors if self.link else 0,
             "rx_errors": self.link.rx_errors if self.link else 0,

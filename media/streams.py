@@ -45,7 +45,7 @@ class Source:
         "history", "rx", "enabled", "level_ext", "level",
         "kf_last", "kf_timer", "kf_requests", "kf_interval", "pending",
         "fwd_packets", "fwd_octets", "fwd_frames",
-        "sr_ntp", "sr_rtp", "sr_at", "taps", "kf_pending",
+        "sr_ntp", "sr_rtp", "sr_at", "taps", "kf_pending", "up_loss",
     )  # fmt: skip
 
     def __init__(
@@ -73,6 +73,7 @@ class Source:
         self.ssrc: int | None = None
         self.outputs: list[Output] = []  # in step with this source
         self.pending: list[Output] = []  # waiting for its next keyframe (video) or packet (audio)
+        self.up_loss = 0  # fraction lost on the way from the publisher (1/256), as last reported
         self.fwd_packets = 0  # what went through the fan-out; outputs count from these
         self.fwd_octets = 0
         self.fwd_frames = 0

@@ -15,7 +15,7 @@ Channel (one JSON object per line)::
                        set_previews, mark_chapter; the others carry an id)
     child -> parent   {"ready": pid}
                       {"id": 7, "ok": <result>} | {"id": 7, "error": {"code", "message"}}
-                      {"event": "audio_level" | "peer_state" | "publish_hint" | "stats", ...}
+                      {"event": "audio_level" | "peer_state" | "publish_hint" | "link_quality" | "stats", ...}
 
 If the child dies, pending and later calls raise ``MediaError(WORKER_FAILED)``.
 """
@@ -34,7 +34,14 @@ from typing import Any
 from .checks import check_ids, check_peer_id
 from .config import IceServer, MediaConfig
 from .errors import ErrorCode, MediaError
-from .forwarder import AudioLevelCallback, Forwarder, PeerStateCallback, PublishHintCallback
+from .forwarder import (
+    AudioLevelCallback,
+    Forwarder,
+    LinkQuality,
+    LinkQualityCallback,
+    PeerStateCallback,
+    PublishHintCallback,
+)
 from .recording import Chapter, RecordingInfo
 from .routing import PublishHint, VideoSend
 from .session import PeerState
@@ -73,12 +80,14 @@ class WorkerForwarder:
         on_audio_level: AudioLevelCallback | None = None,
         on_peer_state: PeerStateCallback | None = None,
         on_publish_hint: PublishHintCallback | None = None,
+        on_link_quality: LinkQualityCallback | None = None,
         stats_interval: float = 1.0,
     ) -> None:
         self.config = config
         self.on_audio_level = on_audio_level
         self.on_peer_state = on_peer_state
         self.on_publish_hint = on_publish_hint
+        self.on_link_quality = on_link_quality
         self.stats_interval = stats_interval
         self._proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -203,6 +212,9 @@ class WorkerForwarder:
                 self.on_peer_state(msg["peer"], PeerState(msg["state"]))
             elif event == "publish_hint" and self.on_publish_hint:
                 self.on_publish_hint(msg["peer"], PublishHint(msg["audio"], VideoSend(msg["video"])))
+            elif event == "link_quality" and self.on_link_quality:
+                self.on_link_quality(msg["peer"], LinkQuality(bool(msg["audio_only"]), str(msg["reason"]),
+                                                              float(msg["loss"])))
         except Exception:
             logger.exception("media worker callback for %s failed", event)
 
@@ -283,6 +295,9 @@ async def _serve() -> None:
         on_peer_state=lambda peer, state: emit({"event": "peer_state", "peer": peer, "state": state.value}),
         on_publish_hint=lambda peer, hint: emit(
             {"event": "publish_hint", "peer": peer, "audio": hint.audio, "video": hint.video.value}
+        ),
+        on_link_quality=lambda peer, q: emit(
+            {"event": "link_quality", "peer": peer, "audio_only": q.audio_only, "reason": q.reason, "loss": q.loss}
         ),
     )
     await fwd.start()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
-from media_helpers import decode_vp8, site, wait_for
+from media_helpers import LOOPBACK, decode_vp8, site, wait_for
 
 from media.client import SiteClient
-from media.forwarder import Forwarder
+from media.forwarder import Forwarder, LinkQuality
 from media.routing import PublishHint, VideoSend
 from media.session import PeerState
 
@@ -205,3 +206,40 @@ async def test_audio_levels_are_reported_per_publishing_site(fwd: Forwarder, sit
     await wait_for(lambda: len(levels) >= 3, what="audio levels")
     assert {peer for peer, _ in levels} == {"site-1"}
     assert all(0 <= level < 60 for _, level in levels), levels  # a tone at -10..-20 dBov
+
+
+async def test_a_site_on_a_lossy_link_falls_back_to_audio_only_and_gets_video_back(sites: list[SiteClient]) -> None:
+    fwd = Forwarder(replace(LOOPBACK, rtcp_interval=0.5, audio_only_recover_s=2.0))
+    changes: list[tuple[str, LinkQuality]] = []
+    fwd.on_link_quality = lambda peer, quality: changes.append((peer, quality))
+    await fwd.start()
+    try:
+        main, good, poor = site(fwd, "main"), site(fwd, "site-1", publish=False), site(fwd, "site-2", publish=False)
+        await connect(sites, main, good, poor)
+        fwd.set_program("main")
+        await wait_for(lambda: min(s.counter("program/video").frames for s in (good, poor)) >= 5, what="video")
+        assert not fwd.control.poor_links and not changes, "a clean link stays on video"
+
+        poor.rx_loss = 0.25  # its receiver reports now say a quarter of the packets are lost
+        await wait_for(lambda: "site-2" in fwd.control.poor_links, timeout=10, what="the fallback")
+        assert [(peer, q.audio_only, q.reason) for peer, q in changes] == [("site-2", True, "loss")]
+        assert changes[0][1].loss >= 0.1
+        await asyncio.sleep(0.3)
+        poor_video, poor_audio = poor.counter("program/video"), poor.counter("program/audio")
+        good_video = good.counter("program/video")
+        video_packets, audio_packets, good_frames = poor_video.packets, poor_audio.packets, good_video.frames
+        await asyncio.sleep(2.5)  # longer than the recovery wait: the link is still poor, so no video
+        assert "site-2" in fwd.control.poor_links
+        assert poor_video.packets == video_packets, "no video goes to a site on audio only"
+        assert poor_audio.packets > audio_packets + 50, "its audio goes on"
+        assert good_video.frames > good_frames + 20 and "site-1" not in fwd.control.poor_links
+        assert fwd.stats()["peers"]["site-2"]["link"]["audio_only"] is True
+
+        poor.rx_loss = 0.0
+        mark = len(poor_video.captured)
+        await wait_for(lambda: "site-2" not in fwd.control.poor_links, timeout=10, what="video back")
+        assert [(peer, q.audio_only) for peer, q in changes] == [("site-2", True), ("site-2", False)]
+        await wait_for(lambda: len(poor_video.captured) >= mark + 5, what="video frames again")
+        assert poor_video.captured[mark].keyframe, "video comes back on a keyframe"
+    finally:
+        await fwd.close()

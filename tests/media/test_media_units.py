@@ -9,6 +9,7 @@ import pytest
 from media import rtp
 from media.config import IceServer, MediaConfig
 from media.layout import SlotRole
+from media.quality import LinkGuard, QualityPolicy, Reading
 from media.routing import (
     ControlState,
     PeerSlots,
@@ -120,6 +121,33 @@ def test_routing_audio_only_and_previews() -> None:
     assert subscriber_plan("s1", PeerSlots(1, 0), state) == {(SlotRole.MAIN, 0, "audio"): "main"}
     chair = plan(state, {"main": PeerSlots(1, 2)})["main"]
     assert chair == {(SlotRole.PREVIEW, 0, "video"): "s1", (SlotRole.PREVIEW, 1, "video"): "s2"}
+
+
+def test_routing_poor_links_get_audio_only_and_do_not_call_for_previews() -> None:
+    state = ControlState(program="main", poor_links=frozenset({"s1"}), previews={"s1": ("s2",)})
+    assert subscriber_plan("s1", PeerSlots(1, 1), state) == {(SlotRole.MAIN, 0, "audio"): "main"}
+    assert subscriber_plan("s2", PeerSlots(1, 0), state)[(SlotRole.MAIN, 0, "video")] == "main"
+    assert publish_hint("s2", state) == PublishHint(False, VideoSend.OFF), "nobody can see its preview"
+
+
+def test_link_guard_falls_back_after_poor_readings_in_a_row_and_comes_back_after_a_quiet_wait() -> None:
+    guard = LinkGuard(QualityPolicy(poor_loss=0.1, poor_reports=2, recover_after=10.0, max_recover_after=30.0))
+    assert guard.observe(0.0, Reading(loss=0.2)) is None, "one poor reading is not enough"
+    assert guard.observe(1.0, Reading(loss=0.01)) is None
+    assert guard.observe(2.0, Reading(loss=0.2)) is None, "the count restarts after a good reading"
+    assert guard.observe(3.0, Reading()) is None, "no report says nothing either way"
+    assert guard.observe(4.0, Reading(loss=0.15)) is True and guard.reason == "loss"
+    assert guard.observe(10.0, Reading(loss=0.3)) is None, "still poor on audio alone"
+    assert guard.observe(19.0, Reading(loss=0.0)) is None, "less than 10 s since the last poor reading"
+    assert guard.observe(20.0, Reading(loss=0.0)) is False and guard.reason == ""
+    # falling back again soon after coming back doubles the wait, up to the maximum
+    guard.observe(21.0, Reading(loss=0.5))
+    assert guard.observe(22.0, Reading(loss=0.5)) is True
+    assert guard.observe(41.0, Reading()) is None and guard.observe(42.0, Reading()) is False
+    guard.observe(43.0, Reading(remb=50_000))
+    assert guard.observe(44.0, Reading(remb=60_000)) is True and guard.reason == "bandwidth"
+    assert guard.observe(73.0, Reading()) is None and guard.observe(74.0, Reading()) is False  # capped at 30 s
+    assert guard.fallbacks == 3
 
 
 def test_publish_hints() -> None:
