@@ -16,19 +16,29 @@ from .client import BridgeClient, link_parts
 
 
 async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int | None,
-                     media_file: str | None = None, caption: str | None = None) -> dict[str, Any]:
+                     media_file: str | None = None, caption: str | None = None,
+                     poor_link: float = 0.0) -> dict[str, Any]:
+    """``poor_link``: drop that fraction of the packets received, as a poor link would; the
+    server's ``link_quality`` messages (audio only and back) are in the report."""
     base, conference, token = link_parts(link)
-    client = await BridgeClient(base, conference, token).connect()
+    link_quality: list[dict[str, Any]] = []
+
+    def on_message(msg: dict[str, Any]) -> None:
+        if msg.get("type") == "link_quality":
+            link_quality.append(msg)
+
+    client = await BridgeClient(base, conference, token, on_message=on_message).connect()
     try:
         you = (client.welcome or {}).get("you", {})
         site = str(you.get("id", ""))
         bridge = HeadlessBridge(MediaConfig(gather_addresses=(gather,) if gather else ()), client.offer,
-                                caption or str(you.get("name") or site), media_file=media_file)
+                                caption or str(you.get("name") or site), media_file=media_file, rx_loss=poor_link)
         await bridge.start()
         if headcount is not None and client.state is not None and client.state.phase.value in ("rehearsal", "live"):
             await client.command("check_in", site=site, headcount=headcount)
         await asyncio.sleep(seconds)
         report = bridge.report()
+        report["link_quality"] = link_quality
         await bridge.stop()
         return report
     finally:
@@ -44,5 +54,7 @@ async def simulate(links: list[str], *, seconds: float, gather: str) -> list[dic
 def print_reports(reports: list[dict[str, Any]]) -> None:
     for r in reports:
         got = {slot: v.get("frames", 0) for slot, v in r.get("received", {}).items()}
-        print(json.dumps({"site": r.get("caption"), "seconds": r.get("seconds"), "frames_received": got},
-                         ensure_ascii=False))
+        line = {"site": r.get("caption"), "seconds": r.get("seconds"), "frames_received": got}
+        if r.get("link_quality"):
+            line["link_quality"] = [{k: m.get(k) for k in ("audio_only", "reason", "loss")} for m in r["link_quality"]]
+        print(json.dumps(line, ensure_ascii=False))

@@ -36,6 +36,16 @@ def _config(args: argparse.Namespace) -> Config:
                   public_url=getattr(args, "public_url", "") or "", media=media, smtp=smtp)
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 0.9:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 0.9, not {value}")
+    return value
+
+
 def _store_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default="var", metavar="DIR",
                    help="where the embedded SQLite store and the signing key live (default: ./var)")
@@ -91,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     bridge.add_argument("--headcount", type=int, default=None, help="check in with this many people")
     bridge.add_argument("--media-file", default=None, help="a WebM/MKV with VP8 and Opus to loop")
     bridge.add_argument("--gather", default="127.0.0.1", help="local address for ICE ('' for every address)")
+    bridge.add_argument("--poor-link", type=_fraction, default=0.0, metavar="LOSS",
+                        help="drop this fraction (0..0.9) of the packets received, as a poor link would")
 
     sim = sub.add_parser("simulate", help="run N headless bridge sites of a conference (join links made locally)")
     sim.add_argument("--conference", required=True)
@@ -262,7 +274,7 @@ async def _minutes(args: argparse.Namespace) -> int:
 async def _bridge(args: argparse.Namespace) -> int:
     from .bridge import print_reports, run_bridge
     report = await run_bridge(args.join, seconds=args.seconds, gather=args.gather, headcount=args.headcount,
-                              media_file=args.media_file)
+                              media_file=args.media_file, poor_link=args.poor_link)
     print_reports([report])
     return 0
 

@@ -17,7 +17,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from media import Forwarder, IceServer, MediaConfig, MediaError, PublishHint, WorkerForwarder
+from media import (
+    Forwarder,
+    IceServer,
+    LinkQuality,
+    MediaConfig,
+    MediaError,
+    PublishHint,
+    WorkerForwarder,
+)
 from scheduling import (
     ActorKind,
     ConferenceState,
@@ -60,6 +68,7 @@ class ConferenceMedia:
     sent_levels: dict[str, int] = field(default_factory=dict)
     on_air: frozenset[str] = frozenset()                          # sites whose audio is forwarded
     previews: dict[str, list[str]] = field(default_factory=dict)  # viewer peer -> site codes it shows
+    poor_links: dict[str, p.LinkQuality] = field(default_factory=dict)  # site -> why it is on audio only
 
 
 def media_config(settings: MediaSettings) -> MediaConfig:
@@ -101,13 +110,10 @@ class MediaPlane:
         async with self._lock:
             cm = self.conferences.get(conf_id)
             if cm is None:
-                fwd: Any
-                if self.settings.workers > 0:
-                    fwd = WorkerForwarder(self.config, on_audio_level=lambda peer, lvl: self._level(conf_id, peer, lvl),
-                                          on_publish_hint=lambda peer, hint: self._hint(conf_id, peer, hint))
-                else:
-                    fwd = Forwarder(self.config, on_audio_level=lambda peer, lvl: self._level(conf_id, peer, lvl),
-                                    on_publish_hint=lambda peer, hint: self._hint(conf_id, peer, hint))
+                kind: Any = WorkerForwarder if self.settings.workers > 0 else Forwarder
+                fwd = kind(self.config, on_audio_level=lambda peer, lvl: self._level(conf_id, peer, lvl),
+                           on_publish_hint=lambda peer, hint: self._hint(conf_id, peer, hint),
+                           on_link_quality=lambda peer, q: self._link_quality(conf_id, peer, q))
                 await fwd.start()
                 cm = self.conferences[conf_id] = ConferenceMedia(fwd)
             return cm
@@ -128,7 +134,10 @@ class MediaPlane:
 
     async def attach(self, conf_id: str, peer_id: str, site: str | None, roles: frozenset[Role], send: Send) -> None:
         cm = await self._conference(conf_id)
-        cm.pages[peer_id] = PageMedia(peer_id, site, bool(roles & STAFF), send)
+        page = cm.pages[peer_id] = PageMedia(peer_id, site, bool(roles & STAFF), send)
+        if page.staff:
+            for msg in list(cm.poor_links.values()):
+                await send(msg)
 
     async def detach(self, conf_id: str, peer_id: str) -> None:
         cm = self.conferences.get(conf_id)
@@ -145,6 +154,8 @@ class MediaPlane:
                 else:
                     del cm.publisher[site]
                     cm.levels.pop(site, None)
+                    if cm.poor_links.pop(site, None) is not None:
+                        self._tell_staff(cm, p.LinkQuality(site=site, audio_only=False))
         self._steer_id(conf_id)
 
     async def handle(self, conf_id: str, peer_id: str, msg: Any) -> p.ServerMessage | None:
@@ -214,7 +225,30 @@ class MediaPlane:
         page = cm.pages.get(peer_id) if cm else None
         if page is not None:
             msg = p.Publish(audio=hint.audio, video=hint.video.value)
-            asyncio.get_running_loop().create_task(page.send(msg))
+            asyncio.ensure_future(page.send(msg))
+
+    def _link_quality(self, conf_id: str, peer_id: str, q: LinkQuality) -> None:
+        """The forwarder put a page on audio only (poor link) or gave it video back: tell the
+        page, and the staff pages when it is a site's publishing page."""
+        cm = self.conferences.get(conf_id)
+        page = cm.pages.get(peer_id) if cm else None
+        if cm is None or page is None:
+            return
+        msg = p.LinkQuality(site=page.site, audio_only=q.audio_only, reason=q.reason, loss=q.loss)
+        asyncio.ensure_future(page.send(msg))
+        if page.site is None or cm.publisher.get(page.site) != peer_id:
+            return
+        if q.audio_only:
+            cm.poor_links[page.site] = msg
+        else:
+            cm.poor_links.pop(page.site, None)
+        self._tell_staff(cm, msg)
+
+    @staticmethod
+    def _tell_staff(cm: ConferenceMedia, msg: p.ServerMessage) -> None:
+        for other in list(cm.pages.values()):
+            if other.staff:
+                asyncio.ensure_future(other.send(msg))
 
     async def _send_levels(self) -> None:
         while True:

@@ -4,14 +4,14 @@ JSON text frames, one object each, keyed on ``type``. Client → server: the con
 messages below (``hello``, ``ping``, ``offer``, ``candidate``, ``media_prefs``) and the
 conference commands of the domain (``scheduling.COMMANDS``: ``{type, key, ...fields}``).
 Server → client: ``welcome``, ``event``, ``ack``, ``error``, ``pong``, ``answer``,
-``levels``, ``publish``. docs/protocol.md is generated from this module (``python -m server.protocol``)
+``levels``, ``publish``, ``link_quality``. docs/protocol.md is generated from this module (``python -m server.protocol``)
 and a test keeps the two in step.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 
@@ -133,7 +133,20 @@ class Publish(msgspec.Struct, tag="publish"):
     video: str
 
 
-ServerMessage = Welcome | EventMessage | Ack | Error | Pong | Answer | Levels | Publish
+class LinkQuality(msgspec.Struct, tag="link_quality"):
+    """The forwarder stopped sending video to a site because its link loses too much
+    (``audio_only`` true, ``reason`` ``loss`` or ``bandwidth``, ``loss`` the fraction lost
+    0..1), or gave it video back (``audio_only`` false). Sent to the site's page, and to the
+    staff pages with the site's ``site`` code (the chair's wall marks it); a staff page gets
+    the sites that are on audio only when it joins."""
+
+    site: str | None
+    audio_only: bool
+    reason: str = ""
+    loss: float = 0.0
+
+
+ServerMessage = Welcome | EventMessage | Ack | Error | Pong | Answer | Levels | Publish | LinkQuality
 
 _encoder = msgspec.json.Encoder()
 _control = msgspec.json.Decoder(ClientControl)
@@ -256,7 +269,7 @@ def markdown() -> str:
                            if c not in (*_admin_commands(),)]
     parts += [_dataclass_doc(c, "command") for c in sorted(conference_commands, key=lambda c: c.TYPE)]
     parts += ["", "## Server → client", ""]
-    parts += [_struct_doc(c) for c in (Welcome, EventMessage, Ack, Error, Pong, Answer, Levels, Publish)]
+    parts += [_struct_doc(c) for c in get_args(ServerMessage)]
     parts += ["## Events (the `event` of an `event` message)", "",
               "Every event also has `type`, `at` (ISO date-time), `actor` (`account:ID`, `site:CODE` or `system:server`) and `key`.",
               "", "| type | fields | notes |", "|---|---|---|"]

@@ -9,7 +9,9 @@ join links with the protocol client) on the other end:
 3. the chair shows a site's picture on demand, then gives it the floor: its camera and
    microphone go live (not before), an aiortc site receives the speaker slot, the chair's
    console decodes it and shows its audio level; taking the floor back stops its microphone;
-4. a site page that loses its network gets media again on a new connection.
+4. a site page that loses its network gets media again on a new connection;
+5. a site on a weak link (an aiortc bridge that loses a quarter of what it receives) is put on
+   audio only by the media plane, and the chair's wall flags it until it leaves.
 """
 
 from __future__ import annotations
@@ -91,10 +93,12 @@ async def bridges() -> AsyncIterator[list[Bridge]]:
         await b.client.close()
 
 
-async def join_bridge(conf: Conf, site: str, bridges: list[Bridge], *, publish: bool = True) -> Bridge:
+async def join_bridge(conf: Conf, site: str, bridges: list[Bridge], *, publish: bool = True,
+                      rx_loss: float = 0.0) -> Bridge:
     base, conference, token = link_parts(conf.links[site])
     client = await BridgeClient(base, conference, token).connect()
-    bridge = HeadlessBridge(MediaConfig(gather_addresses=("127.0.0.1",)), client.offer, site, publish=publish)
+    bridge = HeadlessBridge(MediaConfig(gather_addresses=("127.0.0.1",)), client.offer, site, publish=publish,
+                            rx_loss=rx_loss)
     b = Bridge(client, bridge)
     bridges.append(b)
     await bridge.start()
@@ -246,6 +250,26 @@ async def test_site_page_gets_media_again_after_a_drop(media_pages: Pages, conf:
     assert (await stats(site))["generation"] > first, "a new RTCPeerConnection"
     await grows(site, ("in", "program/video", "frames"), 15)
     await grows(site, ("in", "program/audio", "packets"), 25)
+
+
+async def test_chair_wall_flags_a_site_on_a_weak_link(media_pages: Pages, conf: Conf, bridges: list[Bridge]) -> None:
+    await join_bridge(conf, MAIN, bridges)
+    weak = await join_bridge(conf, B, bridges, publish=False, rx_loss=0.25)
+    chair = await media_pages.open(f"/c/{conf.conf_id}/chair", account="chutri")
+    await wait_online(chair)
+    tile = f'.tile[data-code="{B}"]'
+    await chair.wait_for_selector(f"{tile}.poor-link", timeout=20_000)
+    assert "Đường truyền yếu" in (await chair.text_content(f"{tile} .flag-poor-link") or "")
+    assert "chỉ nhận âm thanh" in (await chair.get_attribute(tile, "title") or "")
+    assert await chair.locator(f'.tile[data-code="{A}"].poor-link').count() == 0
+    frames = weak.frames("program/video")
+    await asyncio.sleep(1.0)
+    assert weak.frames("program/video") == frames, "no video to a site on audio only"
+    # it leaves: the flag goes
+    bridges.remove(weak)
+    await weak.bridge.stop()
+    await weak.client.close()
+    await chair.wait_for_selector(f"{tile}:not(.poor-link)", timeout=10_000)
 
 
 async def _true(value: bool) -> bool:

@@ -276,6 +276,7 @@ $("#rollcall-form").addEventListener("submit", async (e) => {
 
 store.on((ev, s) => {
   if (ev.type === "welcome") {
+    wall.poorLinks.clear();   // the server tells the sites on audio only again after each welcome
     wall.reset(s);
     av.media.attach();
   } else {
@@ -288,6 +289,7 @@ store.on((ev, s) => {
 conn.onMessage = ((orig) => (m) => {
   orig(m);
   if (m.type === "levels") av.levels(m);
+  if (m.type === "link_quality") wall.linkQuality(m);
 })(conn.onMessage);
 everySecond(() => {
   const s = store.state;

@@ -51,7 +51,9 @@ export class Media {
     this.error = null;
     this.devices = publish ? "pending" : "none";   // "ok" | "no-camera" | "no-mic" | "none" | "pending"
     this.hint = { audio: false, video: "off" };
-    this.audioOnly = false;
+    this.audioOnly = false;         // this page's own choice
+    this.poorLink = false;          // the server's: this page's link loses too much for video
+    this.you = null;
     this.previews = [];
     this.floor = false;
     this.player = new Player({ sound, onChange: () => this._changed() });
@@ -68,6 +70,13 @@ export class Media {
       welcome: (m) => {
         this.iceServers = Array.isArray(m.ice_servers) ? m.ice_servers : [];
         this.hint = { audio: false, video: "off" };   // a new peer on the server: its hints come anew
+        this.you = m.you || null;
+        this._setPoorLink(false);
+      },
+      linkQuality: (m) => {
+        // about this page (a site's own page, or a staff page's own link), not another site on the wall
+        const own = this.you && this.you.kind === "site" ? m.site === this.you.id : m.site == null;
+        if (own) this._setPoorLink(!!m.audio_only);
       },
       publish: (m) => {
         this.hint = { audio: !!m.audio, video: m.video || "off" };
@@ -102,7 +111,7 @@ export class Media {
     const changed = on !== this.audioOnly;
     this.audioOnly = on;
     this._send({ type: "media_prefs", audio_only: on });
-    this.player.setAudioOnly(on);
+    this.player.setAudioOnly(on || this.poorLink);
     if (!changed || !this.publish) return this._changed();
     if (on) {
       this._stopVideo();
@@ -120,6 +129,14 @@ export class Media {
     } else if (this.pc) {
       this.restart("camera");        // m1 was offered recvonly: a new offer brings the camera
     }
+    this._changed();
+  }
+
+  /** The server stopped (or resumed) sending video to this page because its link loses too much. */
+  _setPoorLink(on) {
+    if (on === this.poorLink) return;
+    this.poorLink = on;
+    this.player.setAudioOnly(this.audioOnly || on);
     this._changed();
   }
 
@@ -170,7 +187,7 @@ export class Media {
   async stats() {
     const pc = this.pc;
     const out = {
-      generation: this.generation, state: this.state, hint: { ...this.hint }, audioOnly: this.audioOnly,
+      generation: this.generation, state: this.state, hint: { ...this.hint }, audioOnly: this.audioOnly, poorLink: this.poorLink,
       devices: this.devices, sound: this.soundOn && !this.soundBlocked, in: {}, out: {}, connection: pc ? pc.connectionState : null,
     };
     if (!pc) return out;

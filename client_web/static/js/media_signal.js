@@ -1,5 +1,5 @@
 // The /ws side of a page's media (media.js): offers and their answers, candidates and
-// media_prefs out; answer, publish and media errors in. It hooks into the page's Conn (its
+// media_prefs out; answer, publish, link_quality and media errors in. It hooks into the page's Conn (its
 // onWelcome / onMessage / onStatus) so that media messages never reach the page's handlers
 // (media errors are not toasted) and the page's handlers keep working as before.
 
@@ -9,7 +9,8 @@ const MEDIA_REFS = new Set(["offer", "candidate", "media_prefs"]);
 export class MediaSignal {
   /**
    * @param {object} conn  the page's Conn
-   * @param {object} on    {welcome(msg), publish(msg), status(status)}: called before the page's own handlers
+   * @param {object} on    {welcome(msg), publish(msg), linkQuality(msg), status(status)}: called before the
+   *                       page's own handlers (link_quality reaches the page's onMessage too: the chair's wall)
    */
   constructor(conn, on) {
     this.conn = conn;
@@ -23,7 +24,10 @@ export class MediaSignal {
     const message = conn.onMessage;
     conn.onMessage = (m) => {
       if (m.type === "publish") on.publish(m);
-      else if (!this._message(m)) message(m);
+      else if (m.type === "link_quality") {
+        on.linkQuality(m);
+        message(m);
+      } else if (!this._message(m)) message(m);
     };
     const status = conn.onStatus;
     conn.onStatus = (s, detail) => {

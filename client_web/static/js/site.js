@@ -53,7 +53,8 @@ function renderSpeaking(s) {
     lastSpeakers = key;
     if (speakers.length) announce(t("site.now_speaking") + " " + names);
   }
-  setText($("#program-placeholder-text"), media.audioOnly ? t("media.audio_only_on")
+  setText($("#program-placeholder-text"), media.poorLink ? t("media.poor_link")
+    : media.audioOnly ? t("media.audio_only_on")
     : s.phase === "live" ? t("site.no_signal") : t("site.waiting_start"));
 }
 

@@ -31,8 +31,9 @@ export function siteMedia({ conn, site, onChange = () => {} }) {
     const onAir = $("#on-air");
     onAir.hidden = !(media.onAir && media.state === "connected");
     setText(onAir, site.main ? t("media.on_air_program") : t("media.on_air"));
-    toggle(box, "has-speaker", speakers.some((c) => c !== site.code) && !media.audioOnly);
-    toggle(box, "audio-only", media.audioOnly);
+    const audioOnly = media.audioOnly || media.poorLink;
+    toggle(box, "has-speaker", speakers.some((c) => c !== site.code) && !audioOnly);
+    toggle(box, "audio-only", audioOnly);
   }
 
   return {

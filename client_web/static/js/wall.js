@@ -23,6 +23,7 @@ export class Wall {
     Object.assign(this, o);
     this.s = null;
     this.tiles = new Map();
+    this.poorLinks = new Map();    // site -> fraction lost: the media plane put it on audio only
     this.order = [];
     this.shown = [];
     this.page = 0;
@@ -79,6 +80,15 @@ export class Wall {
     }
   }
 
+  /** `link_quality` from the media plane: a site on audio only because its link loses too much. */
+  linkQuality(m) {
+    if (!m.site) return;
+    if (m.audio_only) this.poorLinks.set(m.site, m.loss || 0);
+    else this.poorLinks.delete(m.site);
+    this.dirty.add(m.site);
+    this.flush();
+  }
+
   setSelected(code) {
     const old = this.selected && this.tiles.get(this.selected);
     if (old) old.setAttribute("aria-pressed", "false");
@@ -116,19 +126,24 @@ export class Wall {
     setText(el.querySelector(".tile-count"), att.checked_in_at ? num(att.headcount) : "—");
     setText(el.querySelector(".tile-state"), t(`state.${att.connection}`));
     const flags = el.querySelector(".tile-flags");
-    const want = `${pos}|${speaking}|${micOpen}`;
+    const poor = this.poorLinks.has(code);
+    toggle(el, "poor-link", poor);
+    const want = `${pos}|${speaking}|${micOpen}|${poor}`;
     if (flags.dataset.want !== want) {
       flags.dataset.want = want;
       flags.replaceChildren();
       if (speaking) flags.append(h("span", { class: "flag flag-speaking" }, icon("mic"), t("wall.flag_speaking")));
       else if (pos > 0) flags.append(h("span", { class: "flag flag-hand" }, icon("hand"), t("wall.flag_hand", { n: pos })));
       if (!speaking && micOpen) flags.append(h("span", { class: "flag flag-mic" }, icon("mic"), t("wall.flag_mic_open")));
+      if (poor) flags.append(h("span", { class: "flag flag-poor-link" }, t("wall.flag_poor_link")));
     }
     const parts = [s.sites[code].name, t(`state.${att.connection}`),
       att.checked_in_at ? t("wall.n_people", { n: num(att.headcount) }) : t("wall.not_checked_in")];
     if (speaking) parts.push(t("wall.flag_speaking"));
     else if (pos > 0) parts.push(t("wall.flag_hand", { n: pos }));
+    if (poor) parts.push(t("wall.poor_link", { pct: Math.round(this.poorLinks.get(code) * 100) }));
     el.setAttribute("aria-label", parts.join(", "));
+    el.title = poor ? t("wall.poor_link", { pct: Math.round(this.poorLinks.get(code) * 100) }) : "";
   }
 
   _matches(code) {
