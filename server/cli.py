@@ -33,7 +33,9 @@ def _config(args: argparse.Namespace) -> Config:
                         password=os.environ.get("BRIDGECONF_SMTP_PASSWORD", ""))
     return Config(host=getattr(args, "host", "127.0.0.1"), port=getattr(args, "port", 8080),
                   data_dir=Path(args.data_dir), redis_url=args.redis or Config.env_redis_url(),
-                  public_url=getattr(args, "public_url", "") or "", media=media, smtp=smtp)
+                  public_url=getattr(args, "public_url", "") or "", media=media, smtp=smtp,
+                  heartbeat_s=getattr(args, "heartbeat", Config.heartbeat_s),
+                  offline_after_s=getattr(args, "offline_after", Config.offline_after_s))
 
 
 def _fraction(text: str) -> float:
@@ -43,6 +45,16 @@ def _fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not 0 <= value <= 0.9:
         raise argparse.ArgumentTypeError(f"must be between 0 and 0.9, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0.5 <= value <= 600:
+        raise argparse.ArgumentTypeError(f"must be between 0.5 and 600 seconds, not {value}")
     return value
 
 
@@ -73,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
                        help="local address the media plane gathers ICE candidates on (default: 127.0.0.1)")
     serve.add_argument("--announced-address", metavar="IP", help="public address to announce behind 1:1 NAT")
     serve.add_argument("--media-workers", type=int, default=0, help="forwarder worker processes (default: 0)")
+    serve.add_argument("--heartbeat", type=_seconds, default=Config.heartbeat_s, metavar="SECONDS",
+                       help="silent pages are pinged this often and dropped after 2.5 times it; with Redis, "
+                       "processes share which sites they hold this often (default: %(default)s)")
+    serve.add_argument("--offline-after", type=_seconds, default=Config.offline_after_s, metavar="SECONDS",
+                       help="a site that lost its link shows offline after this (default: %(default)s)")
     serve.add_argument("--record", action="store_true",
                        help="record the program of live conferences to DATA_DIR/recordings (WebM, with chapters)")
     serve.add_argument("--smtp-host", default="", help="SMTP server that e-mails distributed minutes (default: none, "

@@ -371,6 +371,7 @@ class BridgeconfProcess:
     data_dir: Path
     redis: str | None
     demo: bool
+    extra: tuple[str, ...] = ()
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[str] | None = None
     output: str = ""
@@ -388,7 +389,7 @@ class BridgeconfProcess:
             cmd += ["--redis", self.redis]
         if self.demo:
             cmd.append("--demo")
-        return cmd
+        return cmd + list(self.extra)
 
     def start(self, timeout: float = 30.0) -> BridgeconfProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -430,13 +431,15 @@ class BridgeconfProcess:
 
 @pytest.fixture
 def bridgeconf_proc(tmp_path: Path) -> Iterator[Callable[..., BridgeconfProcess]]:
-    """``bridgeconf_proc(redis=URL|None, demo=True)``: a started ``bridgeconf serve`` subprocess."""
+    """``bridgeconf_proc(redis=URL|None, demo=True, extra=(more serve arguments))``: a started
+    ``bridgeconf serve`` subprocess."""
     procs: list[BridgeconfProcess] = []
 
-    def start(redis: str | None = None, demo: bool = True, data_dir: Path | None = None) -> BridgeconfProcess:
+    def start(redis: str | None = None, demo: bool = True, data_dir: Path | None = None,
+              extra: tuple[str, ...] = ()) -> BridgeconfProcess:
         last: Exception | None = None
         for _ in range(3):
-            proc = BridgeconfProcess(data_dir or tmp_path / f"proc{len(procs)}", redis, demo)
+            proc = BridgeconfProcess(data_dir or tmp_path / f"proc{len(procs)}", redis, demo, extra)
             procs.append(proc)
             try:
                 return proc.start()

@@ -6,6 +6,8 @@ Layout (every key under one prefix, ``bridgeconf:`` by default)::
     {prefix}streams      a sorted set of stream names (all score 0, listed by prefix with ZRANGEBYLEX)
     {prefix}secret       the token-signing key every process shares (SET NX by the first one)
     {prefix}wake:{id}    a small stream per process that wakes its reader for a new subscription
+    {prefix}held:{id}    a set per process of the ``conference|site`` it has pages of, with a TTL
+                         that process renews (presence: a crashed process's sites are found)
 
 An append is one Lua script: it compares the stream's last entry ID with ``expected_seq``
 and adds the events with IDs ``0-(expected+1)``… atomically, so two processes that decide
@@ -27,7 +29,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -132,6 +134,40 @@ class RedisEventStore:
         with _unavailable():
             await self._redis.set(key, default, nx=True)
             return str(await self._redis.get(key))
+
+    # -- presence: which process has pages of which sites --------------------------------------
+    async def hold(self, owner: str, members: Collection[str], ttl_s: float) -> None:
+        """``owner`` (a process) has pages of exactly these members; forgotten after ``ttl_s``
+        unless said again (the process died)."""
+        self._check_open()
+        key = f"{self.prefix}held:{owner}"
+        with _unavailable():
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(key)
+                if members:
+                    pipe.sadd(key, *members)
+                pipe.pexpire(key, int(ttl_s * 1000))
+                await pipe.execute()
+
+    async def hold_one(self, owner: str, member: str, held: bool, ttl_s: float) -> None:
+        """One member more (``held``) or less for ``owner``, at once."""
+        self._check_open()
+        key = f"{self.prefix}held:{owner}"
+        with _unavailable():
+            async with self._redis.pipeline(transaction=True) as pipe:
+                if held:
+                    pipe.sadd(key, member)
+                else:
+                    pipe.srem(key, member)
+                pipe.pexpire(key, int(ttl_s * 1000))
+                await pipe.execute()
+
+    async def held(self) -> set[str]:
+        """Every member some live process has pages of."""
+        self._check_open()
+        with _unavailable():
+            keys = [k async for k in self._redis.scan_iter(match=f"{self.prefix}held:*", count=1000)]
+            return set(await self._redis.sunion(keys)) if keys else set()
 
     # -- reads ------------------------------------------------------------------------------
     async def read(self, stream: str, after_seq: int = 0, limit: int | None = None) -> list[Recorded]:

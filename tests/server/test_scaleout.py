@@ -1,6 +1,7 @@
 """Two ``bridgeconf serve --redis URL`` processes on different ports share one conference:
 a site on process A sees, in order and without gaps, the chair's commands sent through
-process B; commands racing through both processes are all recorded, once, without gaps."""
+process B; commands racing through both processes are all recorded, once, without gaps;
+when process A is killed, the chair on B sees A's sites go reconnecting, then offline."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from wshelp import demo_access, login
+from wshelp import demo_access, eventually, login, states_of, watch_connections
 
 from server.client import ApiClient, BridgeClient
 
@@ -78,4 +79,31 @@ async def test_two_processes_share_one_conference_through_redis(
         assert json.dumps(logs[0][-1])      # the logs are plain JSON
     finally:
         for c in (*on_a, chair):
+            await c.close()
+
+
+async def test_the_sites_of_a_killed_process_go_reconnecting_then_offline_on_the_other(
+        bridgeconf_proc: Callable[..., Any], redis_url: str) -> None:
+    fast = ("--heartbeat", "0.5", "--offline-after", "1.5")
+    a = bridgeconf_proc(redis=redis_url, demo=True, extra=fast)
+    b = bridgeconf_proc(redis=redis_url, demo=True, extra=fast)
+    admin, tokens = await demo_access(b.base_url, a.password)
+    await admin.close()
+    gone, stays = sorted(tokens)[1:3]
+    log: list[tuple[float, str, str]] = []
+    chair = await BridgeClient(b.base_url, CONF, await login(b.base_url, "chutri", a.password),
+                               on_message=watch_connections(log)).connect()
+    on_a = await BridgeClient(a.base_url, CONF, tokens[gone], reconnect=False).connect()
+    on_b = await BridgeClient(b.base_url, CONF, tokens[stays]).connect()
+    try:
+        await chair.command("open_conference")
+        await eventually(lambda: states_of(log, gone) == ["online"] and states_of(log, stays) == ["online"])
+        await asyncio.sleep(2.0)   # several sweeps: sites held by a live process are left alone
+        assert states_of(log, gone) == ["online"] and states_of(log, stays) == ["online"]
+        a.kill9()                  # its page cannot say goodbye; only the board's expiry tells
+        await eventually(lambda: states_of(log, gone) == ["online", "reconnecting", "offline"], timeout=15)
+        assert states_of(log, stays) == ["online"]
+        assert chair.state is not None and chair.state.attendance[gone].connection == "offline"
+    finally:
+        for c in (on_a, on_b, chair):
             await c.close()
