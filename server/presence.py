@@ -23,12 +23,12 @@ from typing import Protocol
 from scheduling import (
     SYSTEM,
     Connection,
-    Phase,
     DomainError,
     Event,
     LinkIssued,
     LinkRevoked,
     Links,
+    Phase,
     SetConnection,
 )
 
