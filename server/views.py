@@ -17,6 +17,7 @@ from scheduling import (
     totals,
 )
 from scheduling.codec import to_plain
+from scheduling.visibility import without_contacts
 
 from .http import ApiError
 from .service import Service
@@ -40,6 +41,7 @@ def conference_view(state: ConferenceState, roles: frozenset[Role], now: datetim
         plain["minutes"]["mail"] = {}   # the mailer's reports stay with the staff (visibility.py)
         for version in plain["minutes"]["approved"]:
             version.pop("content", None)
+        plain["sites"] = {code: without_contacts(site) for code, site in plain["sites"].items()}
     return plain
 
 

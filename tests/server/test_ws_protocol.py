@@ -230,3 +230,29 @@ async def test_a_client_ahead_of_the_server_starts_over(server: StartServer) -> 
     await client.connect()
     await client.wait_seq(srv.hub().seq)
     assert client.last_seq == srv.hub().seq and client.state == srv.state()
+
+
+async def test_a_site_page_never_sees_the_sites_contact_details(server: StartServer) -> None:
+    srv = await server(seed="demo")   # its sites have contact people
+    token = await srv.site_token(srv.seeded.sites[0])
+    staff = await RawPage.join(srv.base_url, srv.conference, srv.session("secretary"), snapshot=True)
+    site_page = await RawPage.join(srv.base_url, srv.conference, token, snapshot=True)
+    backlog = await RawPage.join(srv.base_url, srv.conference, token, snapshot=False)
+    try:
+        assert staff.welcome is not None and site_page.welcome is not None
+        staff_sites = staff.welcome["snapshot"]["sites"]
+        assert all(s["contact_name"] for c, s in staff_sites.items() if c != srv.seeded.main_site)
+        sites = site_page.welcome["snapshot"]["sites"]
+        assert sites.keys() == staff_sites.keys()
+        for code, s in sites.items():
+            assert (s["contact_name"], s["contact_phone"], s["email"]) == ("", "", ""), code
+            assert s["name"] == staff_sites[code]["name"]
+        await backlog.settle()   # the whole log, from the conference's creation on
+        invited = [e["event"] for e in backlog.events if e["event"]["type"] in ("conference_created", "sites_invited")]
+        assert len(invited) >= 2
+        assert "Văn phòng HĐND" not in json.dumps(invited, ensure_ascii=False)
+        rest = await srv.api(token).call("GET", f"/conferences/{srv.conference}")
+        assert all(s["contact_name"] == "" for s in rest["sites"].values())
+    finally:
+        for page in (staff, site_page, backlog):
+            await page.close()
