@@ -7,9 +7,11 @@ Every concrete class names its wire ``TYPE`` and registers itself.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, TypeVar
 
 from .codec import from_plain, to_plain
@@ -161,3 +163,29 @@ def replay_of(results: Results, actor_ref: str, key: str) -> Decision | None:
     """The decision a command already produced, when this actor used this key before."""
     earlier = results.get(result_key(actor_ref, key))
     return Decision(earlier[0], replayed=True, seq=earlier[1]) if earlier else None
+
+
+# Fields that differ on every sending of one request by design: a password hash is salted
+# anew each time, so a retried account creation or password change differs only there.
+NOT_FINGERPRINTED = frozenset({"password_hash"})
+
+
+def command_fingerprint(cmd: Command) -> str:
+    """A digest of what a command asks for: its type and every field but its key (and the
+    fields of NOT_FINGERPRINTED); date-times count as instants, whatever their offset. One key
+    with one fingerprint is a retry; one key with another fingerprint was reused."""
+    asked = {f.name: _instant(getattr(cmd, f.name)) for f in fields(cmd)
+             if f.name != "key" and f.name not in NOT_FINGERPRINTED}
+    text = json.dumps([cmd.TYPE, to_plain(asked)], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _instant(value: Any) -> Any:
+    return value.astimezone(UTC) if isinstance(value, datetime) else value
+
+
+def key_reused(key: str) -> DomainError:
+    """The refusal of a command sent with a key its actor already used for another command."""
+    return DomainError(ErrorCode.KEY_REUSED,
+                       f"the key {key!r} was already used for another command (another type or other "
+                       "fields): nothing was applied; send each new command with a new key")

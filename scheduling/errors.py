@@ -19,6 +19,7 @@ class ErrorCode(StrEnum):
     # input
     INVALID_COMMAND = "invalid_command"
     UNKNOWN_COMMAND = "unknown_command"
+    KEY_REUSED = "key_reused"          # an idempotency key sent again with another command
     # authorization
     FORBIDDEN = "forbidden"
     NOT_OWN_SITE = "not_own_site"

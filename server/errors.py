@@ -8,13 +8,15 @@ from scheduling import ErrorCode
 HTTP_STATUS: dict[str, int] = {
     ErrorCode.INVALID_COMMAND: 400, ErrorCode.UNKNOWN_COMMAND: 400, ErrorCode.BAD_CSV: 400,
     ErrorCode.BAD_ORDER: 400, ErrorCode.DUE_IN_PAST: 400, ErrorCode.DEADLINE_IN_PAST: 400,
+    ErrorCode.KEY_REUSED: 422,   # as draft-ietf-httpapi-idempotency-key-header answers a reused key
     ErrorCode.FORBIDDEN: 403, ErrorCode.NOT_OWN_SITE: 403, ErrorCode.NOT_ASSIGNEE: 403,
     ErrorCode.SITE_NOT_INVITED: 403,
     ErrorCode.NO_CONFERENCE: 404, ErrorCode.UNKNOWN_SITE: 404, ErrorCode.UNKNOWN_ITEM: 404,
     ErrorCode.UNKNOWN_NOTE: 404, ErrorCode.UNKNOWN_ACTION: 404, ErrorCode.UNKNOWN_ROLL_CALL: 404,
     ErrorCode.UNKNOWN_VERSION: 404, ErrorCode.UNKNOWN_ACCOUNT: 404,
     "not_found": 404, "bad_request": 400, "too_large": 413, "unauthorized": 401, "bad_token": 401,
-    "token_expired": 401, "token_revoked": 401, "csrf": 403, "rate_limited": 429, "busy": 503,
+    "token_expired": 401, "token_revoked": 401, "csrf": 403, "rate_limited": 429, "too_many_sign_ins": 429,
+    "busy": 503,
     "not_available": 409, "bad_credentials": 401, "media_error": 400,
     # documents (server/documents/errors.py)
     "not_ended": 409, "unknown_lang": 400, "unknown_format": 404,

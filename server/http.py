@@ -23,9 +23,10 @@ class ApiError(Exception):
         self.code, self.message = code, message
 
 
-def error_response(code: str, message: str) -> web.Response:
+def error_response(code: str, message: str, *, retry_after: int | None = None) -> web.Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return web.json_response({"error": {"code": code, "message": message}}, status=http_status(code),
-                             dumps=_dumps)
+                             headers=headers, dumps=_dumps)
 
 
 def _dumps(obj: Any) -> str:
@@ -42,7 +43,9 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
         return await handler(request)  # type: ignore[no-any-return]
     except DomainError as exc:
         return error_response(str(exc.code), exc.message)
-    except (AuthError, ApiError) as exc:
+    except AuthError as exc:
+        return error_response(exc.code, exc.message, retry_after=exc.retry_after)
+    except ApiError as exc:
         return error_response(exc.code, exc.message)
     except web.HTTPRequestEntityTooLarge:
         return error_response("too_large", "the request body is too large")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from scheduling import Decision, Event, event_from_dict, event_to_dict
+from scheduling.base import key_reused, result_key
 from scheduling.visibility import needs_redaction, redact_for_site
 
 from .frames import text_frame
@@ -28,7 +29,7 @@ from .store import ConcurrencyError, EventStore, Recorded, StoreError
 log = logging.getLogger(__name__)
 S = TypeVar("S")
 MAX_ATTEMPTS = 8
-MAX_NOOPS = 10_000
+MAX_REMEMBERED = 10_000  # commands a hub remembers (their keys and fingerprints), per stream
 RETRY_JITTER_S = 0.005    # after losing a race to another process, wait up to this x attempt
 
 
@@ -78,6 +79,29 @@ def event_message(seq: int, data: str) -> str:
 
 
 @dataclass(frozen=True)
+class Idempotency:
+    """Who sent a command, with which idempotency key, asking for what (its fingerprint,
+    ``scheduling.base.command_fingerprint``)."""
+
+    actor: str
+    key: str
+    fingerprint: str
+
+    @property
+    def memo(self) -> str:
+        return result_key(self.actor, self.key)
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """A command this process accepted: what it asked for, and when it recorded nothing,
+    the seq its ack named."""
+
+    fingerprint: str
+    noop_seq: int | None
+
+
+@dataclass(frozen=True)
 class Outcome:
     events: tuple[Event, ...]
     seq: int           # the stream's seq after the command (the last event's seq)
@@ -93,7 +117,7 @@ class StreamHub(Generic[S]):
         self._evolve = evolve
         self._version = version
         self.lock = asyncio.Lock()
-        self._noops: OrderedDict[str, int] = OrderedDict()
+        self._remembered: OrderedDict[str, Remembered] = OrderedDict()
         self.listeners: set[Listener] = set()
         self.on_events: list[Callable[[tuple[Event, ...]], None]] = []
         self._follow: asyncio.Task[None] | None = None
@@ -135,25 +159,29 @@ class StreamHub(Generic[S]):
         for rec in await self.store.read(self.name, self.seq):
             self._apply([(rec.seq, event_from_dict(json.loads(rec.data)), rec.data)])
 
-    async def execute(self, decide: Callable[[S], Decision], key: str | None = None) -> Outcome:
+    async def execute(self, decide: Callable[[S], Decision], idem: Idempotency | None = None) -> Outcome:
         """Decide against the current state and record the events; retry after a concurrent
         append by another process. Raises DomainError (nothing recorded).
 
-        ``key`` (actor and idempotency key): a command that recorded nothing is remembered in
-        this process, so that its retry (after a lost ack) also records nothing — the log
-        keeps the keys of the commands that recorded events."""
+        ``idem``: the commands accepted here are remembered in this process (the last
+        MAX_REMEMBERED), so that a retry of one that recorded nothing (after a lost ack) also
+        records nothing — the log keeps the keys of the commands that recorded events — and a
+        key sent again with another command is refused with ``key_reused``. A key this process
+        does not remember (after a restart, or used through another process) is known only
+        by its events: the command is answered as a retry."""
         async with self.lock:
-            if key is not None and key in self._noops:
-                return Outcome((), self._noops[key], True)
+            if idem is not None and idem.memo in self._remembered:
+                earlier = self._remembered[idem.memo]
+                if earlier.fingerprint != idem.fingerprint:
+                    raise key_reused(idem.key)
+                if earlier.noop_seq is not None:
+                    return Outcome((), earlier.noop_seq, True)
             for attempt in range(MAX_ATTEMPTS):
                 decision = decide(self.state)
                 if decision.replayed:
                     return Outcome(decision.events, decision.seq, True)
                 if not decision.events:
-                    if key is not None:
-                        self._noops[key] = self.seq
-                        while len(self._noops) > MAX_NOOPS:
-                            self._noops.popitem(last=False)
+                    self._remember(idem, noop_seq=self.seq)
                     return Outcome((), self.seq, False)
                 texts = [json.dumps(event_to_dict(ev), ensure_ascii=False, separators=(",", ":"))
                          for ev in decision.events]
@@ -170,8 +198,16 @@ class StreamHub(Generic[S]):
                 if self.timing is not None:
                     self.timing("append", time.perf_counter() - started)
                 self._apply([(expected + i + 1, ev, text) for i, (ev, text) in enumerate(zip(decision.events, texts, strict=True))])
+                self._remember(idem, noop_seq=None)
                 return Outcome(decision.events, last, False)
         raise StoreError(f"stream {self.name} is too busy: try again")
+
+    def _remember(self, idem: Idempotency | None, *, noop_seq: int | None) -> None:
+        if idem is None:
+            return
+        self._remembered[idem.memo] = Remembered(idem.fingerprint, noop_seq)
+        while len(self._remembered) > MAX_REMEMBERED:
+            self._remembered.popitem(last=False)
 
     def _apply(self, batch: list[tuple[int, Event, str]]) -> None:
         started = time.perf_counter()

@@ -39,11 +39,11 @@ from scheduling import (
     evolve_directory,
     evolve_links,
 )
-from scheduling.base import replay_of, result_key
+from scheduling.base import command_fingerprint, replay_of
 
 from .config import Config
-from .hub import Outcome, StreamHub
-from .security import Signer, TokenError, verify_password
+from .hub import Idempotency, Outcome, StreamHub
+from .security import Signer, SignInLimiter, TokenError, verify_password
 from .store import EventStore
 
 S = TypeVar("S")
@@ -53,9 +53,11 @@ SESSION_DAYS = 14
 
 
 class AuthError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    """A refused token or sign-in. ``retry_after``: seconds before trying again is of use."""
+
+    def __init__(self, code: str, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.retry_after = code, message, retry_after
 
 
 def utcnow() -> datetime:
@@ -69,17 +71,23 @@ def _simple(decide_fn: Callable[..., list[Any]]) -> Callable[[Any, Command, Acto
     return run
 
 
+def _idempotency(cmd: Command, actor: Actor) -> Idempotency:
+    return Idempotency(actor.ref, cmd.key, command_fingerprint(cmd))
+
+
 _decide_directory = _simple(decide_directory)
 _decide_accounts = _simple(decide_accounts)
 _decide_links = _simple(decide_links)
 
 
 class Service:
-    def __init__(self, config: Config, store: EventStore, signer: Signer, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, config: Config, store: EventStore, signer: Signer, *, clock: Callable[[], datetime] = utcnow,
+                 sign_in_limits: SignInLimiter | None = None) -> None:
         self.config = config
         self.store = store
         self.signer = signer
         self.clock = clock
+        self.sign_in_limits = sign_in_limits or SignInLimiter()
         self.directory: StreamHub[Directory] = StreamHub(DIRECTORY, store, Directory(), evolve_directory, _v)
         self.accounts: StreamHub[Accounts] = StreamHub(ACCOUNTS, store, Accounts(), evolve_accounts, _v)
         self.links: StreamHub[Links] = StreamHub(LINKS, store, Links(), evolve_links, _v)
@@ -143,7 +151,7 @@ class Service:
             state, cmd, actor, now=self.clock(), directory=self.directory.state,
             accounts=self.accounts.state.active_ids(),
             minutes_inputs=self.minutes_inputs(state) if approving and state is not None else None),
-            key=result_key(actor.ref, cmd.key))
+            _idempotency(cmd, actor))
 
     async def load_reviewed(self, state: ConferenceState) -> None:
         """Load the conferences whose action items ``state``'s agenda reviews (follow-up)."""
@@ -169,17 +177,27 @@ class Service:
 
     async def run_directory(self, cmd: Command, actor: Actor) -> Outcome:
         return await self.directory.execute(lambda s: _decide_directory(s, cmd, actor, self.clock()),
-                                            key=result_key(actor.ref, cmd.key))
+                                            _idempotency(cmd, actor))
 
     async def run_accounts(self, cmd: Command, actor: Actor) -> Outcome:
         return await self.accounts.execute(lambda s: _decide_accounts(s, cmd, actor, self.clock()),
-                                           key=result_key(actor.ref, cmd.key))
+                                           _idempotency(cmd, actor))
 
     async def run_links(self, cmd: Command, actor: Actor) -> Outcome:
         return await self.links.execute(lambda s: _decide_links(s, cmd, actor, self.clock()),
-                                        key=result_key(actor.ref, cmd.key))
+                                        _idempotency(cmd, actor))
 
     # -- who you are ------------------------------------------------------------------------
+    async def sign_in(self, account_id: str, password: str, address: str) -> str:
+        """``login`` from client ``address``, within the limits on failed sign-ins
+        (security.SignInLimiter): over one, refused without checking the password."""
+        refusal = self.sign_in_limits.begin(address, account_id)
+        if refusal is not None:
+            raise AuthError("too_many_sign_ins", refusal.message, retry_after=refusal.retry_after)
+        token = await asyncio.to_thread(self.login, account_id, password)   # argon2: ~0.1-0.3 s, off the event loop
+        self.sign_in_limits.succeeded(address, account_id)
+        return token
+
     def login(self, account_id: str, password: str) -> str:
         acc = self.accounts.state.accounts.get(account_id)
         if acc is None or acc.disabled or not verify_password(acc.password_hash, password):
@@ -235,7 +253,14 @@ class Service:
             link = self.links.state.links.get((conf_id, code))
             if link is None:
                 key = "issue-" + hashlib.sha1(f"{conf_id}|{code}".encode()).hexdigest()[:32]
-                await self.run_links(IssueLink(key=key, conference_id=conf_id, site=code, expires_at=expires), SYSTEM)
+                try:
+                    await self.run_links(IssueLink(key=key, conference_id=conf_id, site=code, expires_at=expires),
+                                         SYSTEM)
+                except DomainError as exc:
+                    if exc.code is not ErrorCode.KEY_REUSED:
+                        raise
+                    # a concurrent call issued this link a moment ago (its expiry a moment
+                    # earlier, so another command to the key): that link stands
                 link = self.links.state.links[(conf_id, code)]
             if not link.revoked and link.expires_at > self.clock():
                 out[code] = self.link_token(conf_id, code)

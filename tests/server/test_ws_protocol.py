@@ -133,7 +133,10 @@ async def test_a_replayed_key_gets_the_same_ack_and_records_nothing(server: Star
     ack = await first.command("check_in", key="checkin-1", site=site, headcount=30)
     assert not ack.replayed
     seq = srv.hub().seq
-    again = await first.command("check_in", key="checkin-1", site=site, headcount=99)
+    with pytest.raises(CommandRefused) as refused:     # the key with other fields: another command, refused
+        await first.command("check_in", key="checkin-1", site=site, headcount=99)
+    assert refused.value.code == "key_reused"
+    again = await first.command("check_in", key="checkin-1", site=site, headcount=30)
     assert (again.seq, again.replayed) == (ack.seq, True)
     await first.close()
     # a new connection (a reload, a reconnect) retrying the same key: same answer
