@@ -38,6 +38,35 @@ def raise_nofile() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def loadavg() -> list[float]:
+    """The 1, 5 and 15-minute load averages of the machine."""
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+def machine_cpu() -> dict[str, float]:
+    """CPU seconds of the whole machine since boot, all cores, from /proc/stat: the difference
+    over a window tells how many cores everybody (not only us) kept busy, how much of it in
+    softirq (loopback TCP runs there), and how much the hypervisor gave to others (steal)."""
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = f
+    return {"busy": (user + nice + system + irq + softirq) / CLK_TCK, "softirq": softirq / CLK_TCK,
+            "steal": steal / CLK_TCK}
+
+
+def kernel_threads_cpu(prefix: str = "ksoftirqd") -> float:
+    """CPU seconds of the kernel threads named ``prefix``*: softirq work deferred to them is
+    nobody's process time."""
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (d / "comm").read_text().startswith(prefix):
+                    total += cpu_seconds(int(d.name))
+            except OSError:
+                continue
+    return total
+
+
 def wait_http(url: str, timeout: float = 120.0) -> None:
     import urllib.request
     deadline = time.monotonic() + timeout
@@ -53,7 +82,17 @@ def wait_http(url: str, timeout: float = 120.0) -> None:
 def start_server(port: int, data_dir: Path, *extra: str, log: Path | None = None) -> subprocess.Popen[bytes]:
     out = open(log or os.devnull, "wb")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--data-dir",
-                             str(data_dir), "--no-media", *extra], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+                             str(data_dir), "--no-media", *extra], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                            preexec_fn=raise_nofile)   # the server's open-files limit too
+    wait_http(f"http://127.0.0.1:{port}/healthz")
+    return proc
+
+
+def start_floor(port: int, log: Path | None = None) -> subprocess.Popen[bytes]:
+    """bench/floor_server.py: the plain-aiohttp fan-out floor to compare the server with."""
+    out = open(log or os.devnull, "wb")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "floor_server.py"), "--port", str(port)],
+                            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, preexec_fn=raise_nofile)
     wait_http(f"http://127.0.0.1:{port}/healthz")
     return proc
 
@@ -62,7 +101,7 @@ def start_redis(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     data_dir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(data_dir)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=raise_nofile)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
