@@ -16,6 +16,7 @@ from .http import errors_middleware
 from .keys import LIVENESS, MEDIA, METRICS, PRESENCE, SERVICE
 from .liveness import Liveness
 from .mailer import start_mailer
+from .memory import GcTender
 from .metrics import Metrics
 from .presence import Presence
 from .recordings import ProgramRecorder
@@ -97,9 +98,12 @@ def create_app(config: Config) -> web.Application:
         if not config.redis_url:
             _sweep_connections(service, presence)
         mailer = start_mailer(app, service, config.smtp)   # None without SMTP settings
+        tender = GcTender()
+        tender.start()
         try:
             yield
         finally:
+            await tender.close()
             if mailer is not None:
                 await mailer.close()
             if media_plane is not None:
