@@ -38,24 +38,21 @@ def _config(args: argparse.Namespace) -> Config:
                   offline_after_s=getattr(args, "offline_after", Config.offline_after_s))
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value <= 0.9:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 0.9, not {value}")
-    return value
+def _number_in(low: float, high: float, unit: str = "") -> Callable[[str], float]:
+    """An argparse type: a number from ``low`` to ``high``, with a message naming the range."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number{unit and ' of ' + unit}: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}{unit and ' ' + unit}, not {value}")
+        return value
+    return parse
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0.5 <= value <= 600:
-        raise argparse.ArgumentTypeError(f"must be between 0.5 and 600 seconds, not {value}")
-    return value
+_fraction = _number_in(0, 0.9)
+_seconds = _number_in(0.5, 600, "seconds")
 
 
 def _store_args(p: argparse.ArgumentParser) -> None:

@@ -103,3 +103,16 @@ async def test_links_exports_every_invited_site_as_csv(backend: str, tmp_path: P
     assert table.returncode == 0 and "X-DUNG" in table.stdout
     missing = bridgeconf("links", "khong-co", *store_args)
     assert missing.returncode == 2 and "no_conference" in missing.stderr
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["bridge", "--join", "x", "--poor-link", "2"], "--poor-link: must be between 0 and 0.9, not 2.0"),
+    (["serve", "--heartbeat", "abc"], "--heartbeat: not a number of seconds: 'abc'"),
+    (["serve", "--offline-after", "0.1"], "--offline-after: must be between 0.5 and 600 seconds, not 0.1"),
+])
+def test_out_of_range_numbers_are_refused_with_their_range(argv: list[str], says: str,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from server.cli import main
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2 and says in capsys.readouterr().err

@@ -10,24 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
+from wshelp import free_port, serving
 
 from media import MediaConfig
 from media.headless import HeadlessBridge
 from server import demo
-from server.app import create_app
 from server.client import ApiClient, BridgeClient
 from server.config import Config, MediaSettings
 from server.keys import SERVICE
 
 PASSWORD = "mat-khau-thu-nghiem"
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def wait_for_message(box: list[dict[str, Any]], what: str, timeout: float = 15.0) -> dict[str, Any]:
@@ -41,54 +33,51 @@ async def wait_for_message(box: list[dict[str, Any]], what: str, timeout: float 
 @pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker"])
 async def test_a_site_on_a_poor_link_goes_audio_only_and_the_chair_is_told(tmp_path: Path, workers: int) -> None:
     config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(workers=workers))
-    app = create_app(config)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, config.host, config.port).start()
     base = config.base_url
     closers: list[Any] = []
-    try:
-        service = app[SERVICE]
-        await demo.seed(service, password=PASSWORD)
-        tokens = await service.ensure_links(demo.CONFERENCE)
-        state = service.conferences[demo.CONFERENCE].state
-        poor_code, good_code = [c for c in state.sites if c != state.main_site][:2]
-        boxes: dict[str, list[dict[str, Any]]] = {"chair": [], "poor": [], "good": [], "late": []}
+    async with serving(config) as app:
+        try:
+            service = app[SERVICE]
+            await demo.seed(service, password=PASSWORD)
+            tokens = await service.ensure_links(demo.CONFERENCE)
+            state = service.conferences[demo.CONFERENCE].state
+            poor_code, good_code = [c for c in state.sites if c != state.main_site][:2]
+            boxes: dict[str, list[dict[str, Any]]] = {"chair": [], "poor": [], "good": [], "late": []}
 
-        def box(name: str) -> Any:
-            return lambda m: boxes[name].append(m) if m.get("type") == "link_quality" else None
+            def box(name: str) -> Any:
+                return lambda m: boxes[name].append(m) if m.get("type") == "link_quality" else None
 
-        chair_api = await ApiClient.login(base, "chutri", PASSWORD)
-        closers.append(chair_api)
-        chair = await BridgeClient(base, demo.CONFERENCE, chair_api.token, on_message=box("chair")).connect()
-        closers.append(chair)
-        await chair.command("open_conference")
-        media = MediaConfig(gather_addresses=("127.0.0.1",))
-        bridges = []
-        for code, name, loss in ((state.main_site, "main", 0.0), (poor_code, "poor", 0.25), (good_code, "good", 0.0)):
-            client = await BridgeClient(base, demo.CONFERENCE, tokens[code], on_message=box(name)).connect()
-            closers.append(client)
-            bridge = HeadlessBridge(media, client.offer, name, publish=name == "main", rx_loss=loss)
-            await bridge.start()
-            bridges.append(bridge)
+            chair_api = await ApiClient.login(base, "chutri", PASSWORD)
+            closers.append(chair_api)
+            chair = await BridgeClient(base, demo.CONFERENCE, chair_api.token, on_message=box("chair")).connect()
+            closers.append(chair)
+            await chair.command("open_conference")
+            media = MediaConfig(gather_addresses=("127.0.0.1",))
+            bridges = []
+            for code, name, loss in ((state.main_site, "main", 0.0), (poor_code, "poor", 0.25),
+                                     (good_code, "good", 0.0)):
+                client = await BridgeClient(base, demo.CONFERENCE, tokens[code], on_message=box(name)).connect()
+                closers.append(client)
+                bridge = HeadlessBridge(media, client.offer, name, publish=name == "main", rx_loss=loss)
+                await bridge.start()
+                bridges.append(bridge)
 
-        mine = await wait_for_message(boxes["poor"], "the poor site's page")
-        assert mine["audio_only"] is True and mine["reason"] == "loss" and mine["loss"] >= 0.1
-        assert mine["site"] == poor_code
-        told = await wait_for_message(boxes["chair"], "the chair's page")
-        assert told["site"] == poor_code and told["audio_only"] is True
-        late = await BridgeClient(base, demo.CONFERENCE, chair_api.token, on_message=box("late")).connect()
-        closers.append(late)
-        assert (await wait_for_message(boxes["late"], "a chair page that joined later"))["site"] == poor_code
-        assert not boxes["good"], "a site on a clean link keeps its video"
-        program = bridges[1].client.counter("program/video")
-        frames = program.frames
-        await asyncio.sleep(1.0)
-        assert program.frames == frames, "no video reaches the site on audio only"
-        assert bridges[2].client.counter("program/video").frames > 10
-        for bridge in bridges:
-            await bridge.stop()
-    finally:
-        for c in reversed(closers):
-            await c.close()
-        await runner.cleanup()
+            mine = await wait_for_message(boxes["poor"], "the poor site's page")
+            assert mine["audio_only"] is True and mine["reason"] == "loss" and mine["loss"] >= 0.1
+            assert mine["site"] == poor_code
+            told = await wait_for_message(boxes["chair"], "the chair's page")
+            assert told["site"] == poor_code and told["audio_only"] is True
+            late = await BridgeClient(base, demo.CONFERENCE, chair_api.token, on_message=box("late")).connect()
+            closers.append(late)
+            assert (await wait_for_message(boxes["late"], "a chair page that joined later"))["site"] == poor_code
+            assert not boxes["good"], "a site on a clean link keeps its video"
+            program = bridges[1].client.counter("program/video")
+            frames = program.frames
+            await asyncio.sleep(1.0)
+            assert program.frames == frames, "no video reaches the site on audio only"
+            assert bridges[2].client.counter("program/video").frames > 10
+            for bridge in bridges:
+                await bridge.stop()
+        finally:
+            for c in reversed(closers):
+                await c.close()

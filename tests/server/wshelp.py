@@ -1,16 +1,19 @@
 """Helpers of the server tests: raw WebSocket pages (to send what a well-behaved client never
-would), a TCP proxy that can take a page's network down, and polling."""
+would), a TCP proxy that can take a page's network down, polling, and an app served on a
+free loopback port."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 
 async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
@@ -225,3 +228,23 @@ async def login(base_url: str, account: str, password: str) -> str:
     await api.close()
     assert api.token is not None
     return api.token
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def serving(config: Any) -> AsyncIterator[web.Application]:
+    """``create_app(config)`` listening on ``config.host:config.port`` until the block ends."""
+    from server.app import create_app
+    app = create_app(config)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, config.host, config.port).start()
+        yield app
+    finally:
+        await runner.cleanup()
