@@ -251,14 +251,20 @@ async def _admin(args: argparse.Namespace) -> int:
     return await _with_service(args, run)
 
 
-async def _links(args: argparse.Namespace) -> int:
+async def _ensure_links(service: Any, conference: str) -> dict[str, str] | None:
+    """Every invited site's join-link token (issued when missing), or None after printing why not."""
     from scheduling import DomainError
+    try:
+        return dict(await service.ensure_links(conference))
+    except DomainError as exc:
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        return None
 
+
+async def _links(args: argparse.Namespace) -> int:
     async def run(service: Any) -> int:
-        try:
-            tokens = await service.ensure_links(args.conference)
-        except DomainError as exc:
-            print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        tokens = await _ensure_links(service, args.conference)
+        if tokens is None:
             return 2
         state = service.conferences[args.conference].state
         rows = [(code, state.sites[code].name, service.join_url(tok),
@@ -294,18 +300,14 @@ async def _bridge(args: argparse.Namespace) -> int:
 
 
 async def _simulate(args: argparse.Namespace) -> int:
-    from scheduling import DomainError
-
     from .bridge import print_reports, simulate
 
     args.no_media = True
     args.public_url = args.url
 
     async def links(service: Any) -> int:
-        try:
-            tokens = await service.ensure_links(args.conference)
-        except DomainError as exc:
-            print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        tokens = await _ensure_links(service, args.conference)
+        if tokens is None:
             return 2
         state = service.conferences[args.conference].state
         sites = [c for c in tokens if c != state.main_site][: args.sites]
