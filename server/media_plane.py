@@ -225,7 +225,7 @@ class MediaPlane:
         page = cm.pages.get(peer_id) if cm else None
         if page is not None:
             msg = p.Publish(audio=hint.audio, video=hint.video.value)
-            asyncio.ensure_future(page.send(msg))
+            _post(page, msg)
 
     def _link_quality(self, conf_id: str, peer_id: str, q: LinkQuality) -> None:
         """The forwarder put a page on audio only (poor link) or gave it video back: tell the
@@ -235,7 +235,7 @@ class MediaPlane:
         if cm is None or page is None:
             return
         msg = p.LinkQuality(site=page.site, audio_only=q.audio_only, reason=q.reason, loss=q.loss)
-        asyncio.ensure_future(page.send(msg))
+        _post(page, msg)
         if page.site is None or cm.publisher.get(page.site) != peer_id:
             return
         if q.audio_only:
@@ -248,7 +248,7 @@ class MediaPlane:
     def _tell_staff(cm: ConferenceMedia, msg: p.ServerMessage) -> None:
         for other in list(cm.pages.values()):
             if other.staff:
-                asyncio.ensure_future(other.send(msg))
+                _post(other, msg)
 
     async def _send_levels(self) -> None:
         while True:
@@ -258,14 +258,18 @@ class MediaPlane:
                     continue
                 cm.sent_levels = dict(cm.levels)
                 loud = [(lvl, s) for s, lvl in cm.levels.items() if lvl < 50]
-                msg = p.Levels(levels=dict(cm.levels), active=min(loud)[1] if loud else None)
-                for page in list(cm.pages.values()):
-                    if page.staff:
-                        with contextlib.suppress(Exception):
-                            await page.send(msg)
+                self._tell_staff(cm, p.Levels(levels=dict(cm.levels), active=min(loud)[1] if loud else None))
 
     def stats(self) -> dict[str, Any]:
         return {conf: cm.forwarder.stats() for conf, cm in self.conferences.items()}
+
+
+def _post(page: PageMedia, msg: p.ServerMessage) -> None:
+    """Send to a page without waiting for it; a page that closed meanwhile is no error."""
+    async def send() -> None:
+        with contextlib.suppress(Exception):
+            await page.send(msg)
+    asyncio.ensure_future(send())
 
 
 def _tag(msg: Any) -> str:
