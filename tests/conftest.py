@@ -39,6 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # would then shadow the real packages as namespace packages. The project comes first.
 if sys.path[0] != str(ROOT):
     sys.path.insert(0, str(ROOT))
+
+from tests.fixtures.procs import stop as stop_process  # noqa: E402  (the project first on sys.path)
+
 PASSWORD = "mat-khau-thu-nghiem"
 
 
@@ -81,13 +84,7 @@ class RedisServer:
         wait_port(self.port, 10, self.proc)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc, 10)
 
 
 def start_redis(directory: Path, *, fsync: str = "always", databases: int = 256) -> RedisServer:
@@ -420,13 +417,7 @@ class BridgeconfProcess:
         assert self.proc.returncode == -signal.SIGKILL
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc, 15)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from pathlib import Path
 import aiohttp
 
 from server.client import ApiClient, BridgeClient
+from tests.fixtures.procs import stop as stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = "so-ket-quy-3"
@@ -62,13 +63,7 @@ class Serve:
                 await asyncio.sleep(0.05)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc, 15)
 
 
 async def test_serve_demo_with_redis_starts_without_a_data_dir_and_a_second_process_sees_it(
