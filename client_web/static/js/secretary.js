@@ -5,14 +5,14 @@
 
 import { boot, everySecond } from "./app.js";
 import { newKey } from "./conn.js";
-import { $, batched, fill, h, setText, toast, toggle } from "./dom.js";
-import { activeItem, isOverdue, itemSeconds, ms, siteName } from "./derive.js";
+import { $, batched, fill, h, setText, toast } from "./dom.js";
+import { activeItem, itemSeconds, ms, siteName } from "./derive.js";
 import { CONFIG, clock, day, duration, isoDay, num, t } from "./i18n.js";
 import { followUpBox } from "./follow_up.js";
 import { minutesPanel } from "./minutes_panel.js";
 import { NoteEditor } from "./notes.js";
 import { renderPreview } from "./preview.js";
-import { keyedList, phaseBadge, renderAgenda, setupTabs } from "./ui.js";
+import { keyedList, phaseBadge, renderAgenda, setupTabs, updateActionMeta } from "./ui.js";
 import { fold } from "./wall.js";
 
 const TZ = CONFIG.tz;
@@ -226,12 +226,7 @@ function renderActions(s) {
   (li, a) => {
     setText(li.querySelector(".action-title"), a.title);
     setText(li.querySelector(".action-who"), t("actions.assigned_to", { names: a.assignees.map((c) => siteName(s, c)).join(", ") }));
-    const status = li.querySelector(".action-status");
-    status.className = `chip action-status status-${a.status}`;
-    setText(status, t(`action.${a.status}`) + (a.status === "done" && !a.confirmed ? " " + t("action.awaiting_confirm") : ""));
-    const overdue = isOverdue(a, today);
-    setText(li.querySelector(".action-due"), t(overdue ? "actions.overdue" : "actions.due", { date: day(a.due) }));
-    toggle(li, "overdue", overdue);
+    updateActionMeta(li, a, today);
     const item = a.item_id ? s.agenda.find((i) => i.item_id === a.item_id) : null;
     setText(li.querySelector(".action-item"), item ? t("actions.under_item", { title: item.title }) : "");
     fill(li.querySelector(".updates"), a.updates.slice(-2).map((u) => h("li", null,

@@ -4,11 +4,11 @@
 import { boot, everySecond } from "./app.js";
 import { $, announce, batched, fill, h, setText, toast, toggle } from "./dom.js";
 import {
-  actionsOf, activeItem, inboxOf, isOverdue, openRollCall, queuePosition, secondsLeft, siteName,
+  actionsOf, activeItem, inboxOf, openRollCall, queuePosition, secondsLeft, siteName,
 } from "./derive.js";
 import { CONFIG, clock, day, dayTime, duration, isoDay, num, t } from "./i18n.js";
 import { siteMedia } from "./site_media.js";
-import { keyedList, phaseBadge, renderAgenda, setupTabs } from "./ui.js";
+import { keyedList, phaseBadge, renderAgenda, setupTabs, updateActionMeta } from "./ui.js";
 
 const SITE = CONFIG.site;
 const TZ = CONFIG.tz;
@@ -232,12 +232,7 @@ function actionCard(actionId) {
 function updateActionCard(li, a, today, s) {
   setText(li.querySelector(".action-title"), a.title);
   setText(li.querySelector(".action-desc"), a.description);
-  const status = li.querySelector(".action-status");
-  status.className = `chip action-status status-${a.status}`;
-  setText(status, t(`action.${a.status}`) + (a.status === "done" && !a.confirmed ? " " + t("action.awaiting_confirm") : ""));
-  const overdue = isOverdue(a, today);
-  setText(li.querySelector(".action-due"), t(overdue ? "actions.overdue" : "actions.due", { date: day(a.due) }));
-  toggle(li, "overdue", overdue);
+  updateActionMeta(li, a, today);
   const ol = li.querySelector(".updates");
   fill(ol, a.updates.slice(-3).map((u) => h("li", null,
     h("span", { class: "muted" }, dayTime(u.at, TZ) + (u.percent !== null ? ` · ${u.percent}%` : "") + " — "), u.text)));

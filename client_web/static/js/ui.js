@@ -1,8 +1,18 @@
 // Pieces several pages show: tabs, keyed lists, the agenda, phase badges, icons.
 
 import { h, setText, toggle } from "./dom.js";
-import { itemSeconds, ms } from "./derive.js";
-import { clock, duration, t } from "./i18n.js";
+import { isOverdue, itemSeconds, ms } from "./derive.js";
+import { clock, day, duration, t } from "./i18n.js";
+
+/** An action item card's status chip, due date and overdue mark (the secretary's desk and a site's page). */
+export function updateActionMeta(li, a, today) {
+  const status = li.querySelector(".action-status");
+  status.className = `chip action-status status-${a.status}`;
+  setText(status, t(`action.${a.status}`) + (a.status === "done" && !a.confirmed ? " " + t("action.awaiting_confirm") : ""));
+  const overdue = isOverdue(a, today);
+  setText(li.querySelector(".action-due"), t(overdue ? "actions.overdue" : "actions.due", { date: day(a.due) }));
+  toggle(li, "overdue", overdue);
+}
 
 /** ARIA tabs: arrow keys move between tabs, the selected tab shows its panel. */
 export function setupTabs(list, onSelect = () => {}) {
