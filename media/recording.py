@@ -88,6 +88,7 @@ class Recorder:
         self._queue: queue.Queue[tuple[str, bytes, int, bool] | None] = queue.Queue(maxsize=2000)
         self._error: BaseException | None = None
         self._dropped = 0
+        self._bad = 0
         try:
             self._container = av.open(path, "w", format="matroska" if path.endswith(".mkv") else "webm")
         except Exception as exc:
@@ -120,8 +121,25 @@ class Recorder:
             self._dropped += 1
 
     def chapter(self, title: str) -> None:
+        """A chapter mark, now. The chapters file beside the recording is rewritten at once,
+        so a server that dies mid-conference leaves its marks with what was written."""
         title = " ".join(str(title).split())[:200] or "—"
         self.chapters.append(Chapter(round(self.clock() - self.t0, 3), title))
+        try:
+            self._write_chapters(sorted(self.chapters, key=lambda c: c.start), None)
+        except OSError:
+            logger.exception("could not write %s", self.chapters_path)
+
+    def _write_chapters(self, marks: list[Chapter], duration: float | None) -> None:
+        """The WebVTT chapters file, written whole, then renamed: no reader sees half of it.
+        While recording (``duration`` None) the last chapter ends where it starts."""
+        partial = self.chapters_path + ".part"
+        with open(partial, "w", encoding="utf-8") as f:
+            f.write("WEBVTT\n\n")
+            for i, c in enumerate(marks):
+                end = marks[i + 1].start if i + 1 < len(marks) else (duration or c.start)
+                f.write(f"{i + 1}\n{_vtt(c.start)} --> {_vtt(max(end, c.start))}\n{c.title}\n\n")
+        os.replace(partial, self.chapters_path)
 
     # -- the writer thread --
 
@@ -140,6 +158,7 @@ class Recorder:
                         if not known and time.monotonic() - started < HEADER_WAIT:
                             continue
                     streams = self._open_streams(pending)
+                    self._container.start_encoding()   # the header: a file exists even if no frame follows
                     batch, pending = pending, []
                 else:
                     batch = [item] if item is not None else []
@@ -151,7 +170,12 @@ class Recorder:
                     packet.pts = packet.dts = pts
                     packet.time_base = MS
                     packet.is_keyframe = key
-                    self._container.mux(packet)
+                    try:
+                        self._container.mux(packet)
+                    except av.FFmpegError:  # one bad frame costs that frame, not the recording
+                        self._bad += 1
+                        if self._bad == 1:
+                            logger.exception("%s: a %s frame could not be written", self.path, name)
                 if item is None:
                     break
         except BaseException as exc:  # keep the loop alive; report at stop()
@@ -192,24 +216,21 @@ class Recorder:
         starts: list[int] = []
         for c in marks:  # Matroska keeps chapters with distinct, increasing starts
             starts.append(max(int(c.start * 1000), starts[-1] + 1 if starts else 0))
-        if marks:
-            self._container.set_chapters([
-                {"id": i + 1, "start": starts[i],
-                 "end": starts[i + 1] if i + 1 < len(marks) else max(end_ms, starts[i] + 1),
-                 "time_base": MS, "metadata": {"title": c.title}}
-                for i, c in enumerate(marks)
-            ])  # fmt: skip
+        try:
+            if marks:
+                self._container.set_chapters([
+                    {"id": i + 1, "start": starts[i],
+                     "end": starts[i + 1] if i + 1 < len(marks) else max(end_ms, starts[i] + 1),
+                     "time_base": MS, "metadata": {"title": c.title}}
+                    for i, c in enumerate(marks)
+                ])  # fmt: skip
+        except Exception as exc:  # the file is still closed, and the chapters file still written
+            self._error = self._error or exc
         try:
             self._container.close()
         except Exception as exc:
             self._error = self._error or exc
-        partial = self.chapters_path + ".part"   # written whole, then renamed: no reader sees half of it
-        with open(partial, "w", encoding="utf-8") as f:
-            f.write("WEBVTT\n\n")
-            for i, c in enumerate(marks):
-                end = marks[i + 1].start if i + 1 < len(marks) else duration
-                f.write(f"{i + 1}\n{_vtt(c.start)} --> {_vtt(max(end, c.start))}\n{c.title}\n\n")
-        os.replace(partial, self.chapters_path)
+        self._write_chapters(marks, duration)
         if self._error is not None:
             raise MediaError(ErrorCode.BAD_ARGUMENT, f"the recording failed: {self._error}")
         return RecordingInfo(

@@ -75,3 +75,17 @@ async def test_headless_bridges_join_and_one_replays_a_recording(fwd: Forwarder,
     finally:
         for b in [main, *bridges]:
             await b.stop()
+
+
+def test_chapters_are_on_disk_while_recording_and_an_empty_recording_still_closes(tmp_path: Path) -> None:
+    from media.recording import Recorder
+
+    rec = Recorder(str(tmp_path / "p.webm"))
+    rec.chapter("Khai mạc")
+    rec.chapter("Mục: Báo cáo  kết quả\nquý III")
+    vtt = (tmp_path / "p.chapters.vtt").read_text(encoding="utf-8")   # before any frame, before the end
+    assert vtt.startswith("WEBVTT") and "Khai mạc" in vtt and "Mục: Báo cáo kết quả quý III" in vtt, vtt
+    info = rec.close()                     # no frame ever came: the file is closed all the same
+    assert sum(info.frames.values()) == 0 and [c.title for c in info.chapters] == ["Khai mạc", "Mục: Báo cáo kết quả quý III"]
+    data = Path(info.path).read_bytes()    # header and Matroska chapters, no cluster
+    assert data.startswith(b"\x1a\x45\xdf\xa3") and "Mục: Báo cáo kết quả quý III".encode() in data
