@@ -13,7 +13,7 @@ from scheduling import Connection, Phase
 from .api import add_routes
 from .config import Config
 from .http import errors_middleware
-from .keys import LIVENESS, MEDIA, METRICS, PRESENCE, SERVICE
+from .keys import LIVENESS, MEDIA, METRICS, PRESENCE, RECORDER, SERVICE
 from .liveness import Liveness
 from .mailer import start_mailer
 from .memory import GcTender
@@ -95,6 +95,8 @@ def create_app(config: Config) -> web.Application:
                 service.on_new_conference.append(recorder.watch)
             media_plane.start()
             app[MEDIA] = media_plane
+            if recorder is not None:
+                app[RECORDER] = recorder
         if not config.redis_url:
             _sweep_connections(service, presence)
         mailer = start_mailer(app, service, config.smtp)   # None without SMTP settings

@@ -288,5 +288,13 @@ class ApiClient:
                 raise CommandRefused(err.get("code", str(resp.status)), err.get("message", text[:200]))
             return data
 
+    async def download(self, path: str) -> bytes:
+        """A file the API serves (a recording, a document), whole."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        async with self._http.get(self.base + path, headers=headers) as resp:
+            if resp.status >= 400:
+                raise CommandRefused(str(resp.status), (await resp.text())[:200])
+            return await resp.read()
+
     async def close(self) -> None:
         await self._http.close()

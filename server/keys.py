@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from .liveness import Liveness
     from .metrics import Metrics
     from .presence import Presence
+    from .recordings import ProgramRecorder
     from .service import Service
 
 COOKIE = "bc_session"
@@ -20,3 +21,4 @@ PRESENCE: web.AppKey[Presence] = web.AppKey("presence")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 MEDIA: web.AppKey[Any] = web.AppKey("media")
 LIVENESS: web.AppKey[Liveness] = web.AppKey("liveness")
+RECORDER: web.AppKey[ProgramRecorder] = web.AppKey("recorder")

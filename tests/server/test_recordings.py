@@ -1,84 +1,121 @@
 """Recording of the program: a live conference is recorded from the main bridge's real
-(aiortc) media, with a chapter per agenda item and floor change, and listed for its staff."""
+(aiortc) media, with a chapter per agenda item and floor change, and listed for its staff;
+a server restarted while the conference is live records on, to a file of its own."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 
-from aiohttp import web
+import av
 
 from media import MediaConfig
 from media.headless import HeadlessBridge
 from server import demo
-from server.app import create_app
 from server.client import ApiClient, BridgeClient, CommandRefused
 from server.config import Config, MediaSettings
 from server.keys import SERVICE
+from tests.server.wshelp import free_port, serving
 
 PASSWORD = "mat-khau-thu-nghiem"
+URL = f"/conferences/{demo.CONFERENCE}/recordings"
 
 
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+async def until_recording(api: ApiClient, on: bool, seconds: float = 30.0) -> dict:
+    """The listing once the recording is ``on`` (started) or not (its file closed)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        listing: dict = await api.call("GET", URL)
+        if listing["recording"] is on:
+            return listing
+        assert asyncio.get_running_loop().time() < deadline, f"recording never became {on}: {listing}"
+        await asyncio.sleep(0.05)
+
+
+async def packets_in(api: ApiClient, url: str) -> dict[str, int]:
+    """Packets per track (by title) of a recording fetched through the API."""
+    data = await api.download(url.removeprefix("/api/v1"))
+    counts: dict[str, int] = {}
+    with av.open(io.BytesIO(data)) as container:
+        for packet in container.demux():
+            if packet.size:
+                title = packet.stream.metadata.get("title", str(packet.stream.index))
+                counts[title] = counts.get(title, 0) + 1
+    return counts
 
 
 async def test_a_live_conference_is_recorded_with_chapters(tmp_path: Path) -> None:
     config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(record=True))
-    app = create_app(config)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, config.host, config.port).start()
-    base = config.base_url
     clients: list[object] = []
-    try:
-        service = app[SERVICE]
-        await demo.seed(service, password=PASSWORD)
-        tokens = await service.ensure_links(demo.CONFERENCE)
-        state = service.conferences[demo.CONFERENCE].state
-        chair_api = await ApiClient.login(base, "chutri", PASSWORD)
-        clients.append(chair_api)
-        chair = await BridgeClient(base, demo.CONFERENCE, chair_api.token).connect()
-        main = await BridgeClient(base, demo.CONFERENCE, tokens[state.main_site]).connect()
-        clients += [chair, main]
-        program = HeadlessBridge(MediaConfig(gather_addresses=("127.0.0.1",)), main.offer, "Điểm cầu chính")
-        await program.start()
-        await chair.command("open_conference")
-        url = f"/conferences/{demo.CONFERENCE}/recordings"
-        for _ in range(100):          # the recorder starts on the phase change, in a task of its own
-            if (await chair_api.call("GET", url))["recording"]:
-                break
-            await asyncio.sleep(0.05)
-        await chair.command("start_item", item_id="muc-1")
-        site = next(c for c in state.sites if c != state.main_site)
-        await chair.command("give_floor", site=site)
-        await asyncio.sleep(2.5)
-        await chair.command("end_conference")
-        listing: dict = {}
-        for _ in range(50):          # the recorder closes the file after the end
-            listing = await chair_api.call("GET", url)
-            if listing["files"] and listing["files"][0]["chapters_url"]:   # the chapters are written last
-                break
-            await asyncio.sleep(0.1)
-        assert len(listing["files"]) == 1, listing
-        recording = listing["files"][0]
-        assert recording["bytes"] > 10_000
-        titles = [c["title"] for c in recording["chapters"]]
-        assert "Khai mạc" in titles, titles
-        assert any(t.startswith("Mục: Khai mạc, giới thiệu đại biểu") for t in titles), titles
-        assert any(t.startswith("Phát biểu: ") for t in titles), titles
-        site_api = ApiClient(base, tokens[site])
-        clients.append(site_api)
+    async with serving(config) as app:
         try:
-            await site_api.call("GET", f"/conferences/{demo.CONFERENCE}/recordings")
-            raise AssertionError("a site may not list the recordings")
-        except CommandRefused as exc:
-            assert exc.code in ("forbidden", "unauthorized")
-        await program.stop()
-    finally:
-        for c in clients:
-            await c.close()  # type: ignore[attr-defined]
-        await runner.cleanup()
+            service = app[SERVICE]
+            await demo.seed(service, password=PASSWORD)
+            tokens = await service.ensure_links(demo.CONFERENCE)
+            state = service.conferences[demo.CONFERENCE].state
+            chair_api = await ApiClient.login(config.base_url, "chutri", PASSWORD)
+            clients.append(chair_api)
+            chair = await BridgeClient(config.base_url, demo.CONFERENCE, chair_api.token).connect()
+            main = await BridgeClient(config.base_url, demo.CONFERENCE, tokens[state.main_site]).connect()
+            clients += [chair, main]
+            program = HeadlessBridge(MediaConfig(gather_addresses=("127.0.0.1",)), main.offer, "Điểm cầu chính")
+            await program.start()
+            await chair.command("open_conference")
+            await until_recording(chair_api, True)   # it starts on the phase change, in a task of its own
+            await chair.command("start_item", item_id="muc-1")
+            site = next(c for c in state.sites if c != state.main_site)
+            await chair.command("give_floor", site=site)
+            await asyncio.sleep(2.5)
+            await chair.command("end_conference")
+            listing = await until_recording(chair_api, False)   # the file is closed after the end
+            assert len(listing["files"]) == 1, listing
+            recording = listing["files"][0]
+            packets = await packets_in(chair_api, recording["url"])
+            assert packets.get("program/video", 0) > 10 and packets.get("program/audio", 0) > 10, packets
+            titles = [c["title"] for c in recording["chapters"]]
+            assert "Khai mạc" in titles, titles
+            assert any(t.startswith("Mục: Khai mạc, giới thiệu đại biểu") for t in titles), titles
+            assert any(t.startswith("Phát biểu: ") for t in titles), titles
+            site_api = ApiClient(config.base_url, tokens[site])
+            clients.append(site_api)
+            try:
+                await site_api.call("GET", URL)
+                raise AssertionError("a site may not list the recordings")
+            except CommandRefused as exc:
+                assert exc.code in ("forbidden", "unauthorized")
+            await program.stop()
+        finally:
+            for c in clients:
+                await c.close()  # type: ignore[attr-defined]
+
+
+async def test_a_restart_during_the_conference_records_on_to_a_new_file(tmp_path: Path) -> None:
+    config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(record=True))
+    async with serving(config) as app:
+        await demo.seed(app[SERVICE], password=PASSWORD)
+        chair_api = await ApiClient.login(config.base_url, "chutri", PASSWORD)
+        try:
+            await chair_api.call("POST", f"/conferences/{demo.CONFERENCE}/commands",
+                                 {"type": "open_conference"})
+            await chair_api.call("POST", f"/conferences/{demo.CONFERENCE}/commands",
+                                 {"type": "start_item", "item_id": "muc-1"})
+            await until_recording(chair_api, True)
+        finally:
+            await chair_api.close()
+    config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(record=True))
+    async with serving(config):
+        chair_api = await ApiClient.login(config.base_url, "chutri", PASSWORD)
+        try:
+            listing = await until_recording(chair_api, True)   # live again: recording again
+            assert len(listing["files"]) == 2, listing        # the first part is kept, whole
+            first, second = listing["files"]
+            assert [c["title"] for c in first["chapters"]][0] == "Khai mạc", first
+            titles = [c["title"] for c in second["chapters"]]
+            assert titles[0] == "Tiếp tục ghi", titles
+            assert any(t.startswith("Mục: Khai mạc, giới thiệu đại biểu") for t in titles), titles
+            await chair_api.call("POST", f"/conferences/{demo.CONFERENCE}/commands", {"type": "end_conference"})
+            listing = await until_recording(chair_api, False)
+            assert len(listing["files"]) == 2 and all(f["bytes"] > 0 for f in listing["files"]), listing
+        finally:
+            await chair_api.close()
