@@ -71,6 +71,7 @@ class Page:
         self.buffer_limit = buffer_limit
         self.too_slow = asyncio.Event()
         self.last_heard = time.monotonic()
+        self.pinged_at = 0.0
 
     def ping(self, frame: bytes) -> None:
         t = self.transport
