@@ -7,7 +7,7 @@ a :class:`DomainError`, ``evolve`` folds events into state. See docs/architectur
 
 from .accounts import *  # noqa: F403
 from .actions import *  # noqa: F403
-from .actors import SYSTEM, Actor, ActorKind, Role, roles_in
+from .actors import STAFF_ROLES, SYSTEM, Actor, ActorKind, Role, roles_in
 from .agenda import *  # noqa: F403
 from .attendance import *  # noqa: F403
 from .base import (

@@ -30,6 +30,11 @@ class Role(StrEnum):
     SYSTEM = "system"
 
 
+STAFF_ROLES = frozenset({Role.ADMIN, Role.CHAIR, Role.SECRETARY, Role.OBSERVER})
+"""The roles of the conference's staff: they see notes, contacts and the mailer's reports,
+which a site's page never does (``scheduling.visibility``)."""
+
+
 @dataclass(frozen=True)
 class Actor:
     kind: ActorKind

@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from scheduling import (
+    STAFF_ROLES,
     ChangePassword,
     Command,
     CreateAccount,
@@ -25,7 +26,6 @@ from scheduling import (
     RegisterSite,
     RetireSite,
     RevokeLink,
-    Role,
     SiteInfo,
     UpdateAccount,
     UpdateSite,
@@ -260,7 +260,7 @@ async def conference_command(request: web.Request) -> web.StreamResponse:
 @route("GET", "/conferences/{conf_id}/events", "The conference's log after ?after=SEQ (staff only)")
 async def conference_events(request: web.Request) -> web.StreamResponse:
     actor, hub = await _conference(request)
-    if not roles_in(hub.state, actor) & {Role.ADMIN, Role.CHAIR, Role.SECRETARY, Role.OBSERVER}:
+    if not roles_in(hub.state, actor) & STAFF_ROLES:
         raise ApiError("forbidden", "only the conference's staff may read its whole log")
     try:
         after = int(request.query.get("after", "0"))

@@ -15,9 +15,9 @@ import logging
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from scheduling import Decision, Event, event_from_dict, event_to_dict
 from scheduling.base import key_reused, result_key
@@ -122,6 +122,9 @@ class StreamHub(Generic[S]):
         self.on_events: list[Callable[[tuple[Event, ...]], None]] = []
         self._follow: asyncio.Task[None] | None = None
         self.timing: Callable[[str, float], None] | None = None   # ("append" | "fanout", seconds)
+        self.views: dict[Hashable, tuple[int, float, Any]] = {}
+        """Read models of the state, as (seq, built at, view), for whoever builds them
+        (``server.views.snapshot``): keyed by what they depend on, checked against ``seq``."""
 
     @property
     def seq(self) -> int:

@@ -27,6 +27,7 @@ from media import (
     WorkerForwarder,
 )
 from scheduling import (
+    STAFF_ROLES,
     ActorKind,
     ConferenceState,
     Event,
@@ -43,7 +44,6 @@ from .config import MediaSettings
 from .hub import StreamHub
 
 log = logging.getLogger(__name__)
-STAFF = frozenset({Role.ADMIN, Role.CHAIR, Role.SECRETARY, Role.OBSERVER})
 LEVELS_EVERY_S = 0.25
 STEERING = (FloorGranted, FloorEnded, SiteMuted, SiteUnmuted, PhaseChanged)
 
@@ -134,7 +134,7 @@ class MediaPlane:
 
     async def attach(self, conf_id: str, peer_id: str, site: str | None, roles: frozenset[Role], send: Send) -> None:
         cm = await self._conference(conf_id)
-        page = cm.pages[peer_id] = PageMedia(peer_id, site, bool(roles & STAFF), send)
+        page = cm.pages[peer_id] = PageMedia(peer_id, site, bool(roles & STAFF_ROLES), send)
         if page.staff:
             for msg in list(cm.poor_links.values()):
                 await send(msg)

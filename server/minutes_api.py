@@ -28,6 +28,7 @@ from aiohttp import web
 from scheduling import (
     FOLLOW_UP_ITEM,
     FOLLOW_UP_TITLE,
+    STAFF_ROLES,
     Actor,
     ActorKind,
     AddAgendaItem,
@@ -63,7 +64,6 @@ from .keys import SERVICE
 from .service import Service
 from .views import select_actions
 
-STAFF = frozenset({Role.ADMIN, Role.CHAIR, Role.SECRETARY, Role.OBSERVER})
 FILE_RE = re.compile(r"^(draft|[1-9][0-9]{0,5})\.(html|pdf|docx)$")
 # a minutes document is a static page: no script, no request; inline styles only
 DOCUMENT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
@@ -85,7 +85,7 @@ async def _state(request: web.Request, actor: Actor) -> tuple[ConferenceState, f
 async def _staff(request: web.Request) -> tuple[Actor, ConferenceState]:
     actor = actor_of(request, request.match_info["conf_id"])
     state, roles = await _state(request, actor)
-    if not roles & STAFF:
+    if not roles & STAFF_ROLES:
         raise ApiError("forbidden", "only the conference's staff may see this")
     return actor, state
 
@@ -176,7 +176,7 @@ async def minutes_document(request: web.Request) -> web.StreamResponse:
     state, roles = await _state(request, actor)
     svc = _svc(request)
     version = None if which == "draft" else int(which)
-    if not roles & STAFF:
+    if not roles & STAFF_ROLES:
         if actor.kind is not ActorKind.SITE or Role.SITE not in roles:
             raise ApiError("forbidden", "you have no role in this conference")
         if version is None:

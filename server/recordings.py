@@ -16,7 +16,15 @@ from typing import Any
 
 from aiohttp import web
 
-from scheduling import ConferenceState, Event, FloorGranted, ItemStarted, Phase, Role, roles_in
+from scheduling import (
+    STAFF_ROLES,
+    ConferenceState,
+    Event,
+    FloorGranted,
+    ItemStarted,
+    Phase,
+    roles_in,
+)
 from scheduling.lifecycle import PhaseChanged
 
 from .api import route
@@ -26,7 +34,6 @@ from .keys import RECORDER, SERVICE
 
 log = logging.getLogger(__name__)
 NAME_RE = re.compile(r"^program(?:-(\d{8}T\d{6}))?(?:-(\d{1,4}))?\.(webm|chapters\.vtt)$")
-STAFF = frozenset({Role.ADMIN, Role.CHAIR, Role.SECRETARY, Role.OBSERVER})
 
 
 class ProgramRecorder:
@@ -120,7 +127,7 @@ async def list_recordings(request: web.Request) -> web.StreamResponse:
     svc = request.app[SERVICE]
     actor = actor_of(request, conf_id)
     hub = await svc.conference_hub(conf_id)
-    if not roles_in(hub.state, actor) & STAFF:
+    if not roles_in(hub.state, actor) & STAFF_ROLES:
         raise ApiError("forbidden", "only the conference's staff may fetch its recordings")
     folder = svc.config.data_dir / "recordings" / conf_id
     name = request.query.get("file")

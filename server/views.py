@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from scheduling import (
+    STAFF_ROLES,
     ActionStatus,
     Actor,
     ActorKind,
@@ -20,6 +22,7 @@ from scheduling.codec import to_plain
 from scheduling.visibility import without_contacts
 
 from .http import ApiError
+from .hub import StreamHub
 from .service import Service
 
 
@@ -36,13 +39,34 @@ def conference_view(state: ConferenceState, roles: frozenset[Role], now: datetim
     people = {state.chair, *state.secretaries, *state.observers,
               *(n.author.split(":", 1)[1] for n in state.notes.values() if n.author.startswith("account:"))}
     plain["people"] = {a: (names or {}).get(a, a) for a in sorted(people)}
-    if not roles & {Role.ADMIN, Role.CHAIR, Role.SECRETARY, Role.OBSERVER}:
+    if not roles & STAFF_ROLES:
         plain["notes"] = {}
         plain["minutes"]["mail"] = {}   # the mailer's reports stay with the staff (visibility.py)
         for version in plain["minutes"]["approved"]:
             version.pop("content", None)
         plain["sites"] = {code: without_contacts(site) for code, site in plain["sites"].items()}
     return plain
+
+
+SNAPSHOT_MAX_AGE_S = 1.0
+
+
+def snapshot(hub: StreamHub[ConferenceState | None], roles: frozenset[Role], now: datetime,
+             names: Callable[[], Mapping[str, str]], monotonic: Callable[[], float] = time.monotonic) -> dict[str, Any]:
+    """:func:`conference_view` of the hub's state for a ``welcome``, built once per seq, view
+    (staff or site) and second, then shared: when 10,000 pages reconnect after a restart the
+    view (~5 ms for 126 sites) is built a few times, not 10,000. Within that second only the
+    floor holder's ``speaking_seconds`` can lag, and the page's timer counts on from it."""
+    state = hub.state
+    assert state is not None
+    staff = bool(roles & STAFF_ROLES)
+    t = monotonic()
+    cached = hub.views.get(("snapshot", staff))
+    if cached is not None and cached[0] == state.version and t - cached[1] < SNAPSHOT_MAX_AGE_S:
+        return cast(dict[str, Any], cached[2])
+    view = conference_view(state, roles, now, names())
+    hub.views[("snapshot", staff)] = (state.version, t, view)
+    return view
 
 
 def conference_summary(state: ConferenceState) -> dict[str, Any]:

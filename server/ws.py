@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from scheduling import (
+    STAFF_ROLES,
     Actor,
     ActorKind,
     Command,
@@ -27,6 +28,7 @@ from scheduling import (
 )
 
 from . import protocol as p
+from . import views
 from .errors import (
     WS_CLOSE_BAD_HELLO,
     WS_CLOSE_FLOOD,
@@ -39,7 +41,6 @@ from .hub import EventFrames, StreamHub
 from .keys import COOKIE, LIVENESS, MEDIA, METRICS, PRESENCE, SERVICE
 from .service import AuthError
 from .store import StoreError
-from .views import conference_view
 
 log = logging.getLogger(__name__)
 HELLO_TIMEOUT_S = 10.0
@@ -193,7 +194,7 @@ class Connection:
             await self.ws.close(code=WS_CLOSE_FORBIDDEN, message=b"no role")
             return False
         self.conf_id, self.actor, self.hub = state.conference_id, actor, hub
-        site_view = not roles & {Role.ADMIN, Role.CHAIR, Role.SECRETARY, Role.OBSERVER}
+        site_view = not roles & STAFF_ROLES
         self.page = Page(self.ws, self.request.transport, site_view=site_view,
                          buffer_limit=self.config.send_buffer_limit)
         await self._welcome(hello, roles)
@@ -222,7 +223,7 @@ class Connection:
             seq = hub.seq
             last = hello.last_seq if 0 <= hello.last_seq <= seq else 0
             use_snapshot = hello.snapshot and (last == 0 or seq - last > self.config.snapshot_after)
-            snapshot = conference_view(state, roles, self.service.clock(), self.service.names()) if use_snapshot else None
+            snapshot = views.snapshot(hub, roles, self.service.clock(), self.service.names) if use_snapshot else None
             you = p.You(kind=actor.kind.value, id=actor.id, roles=sorted(r.value for r in roles),
                         name=_name(self.service, state, actor))
             await self.send(p.Welcome(conference=self.conf_id, seq=seq, you=you,
