@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wshelp import free_port, serving
+from wshelp import free_port, seed_demo, serving
 
 from media import MediaConfig
 from media.headless import HeadlessBridge
 from server import demo
 from server.client import ApiClient, BridgeClient
 from server.config import Config, MediaSettings
-from server.keys import SERVICE
 
 PASSWORD = "mat-khau-thu-nghiem"
 
@@ -37,10 +36,7 @@ async def test_a_site_on_a_poor_link_goes_audio_only_and_the_chair_is_told(tmp_p
     closers: list[Any] = []
     async with serving(config) as app:
         try:
-            service = app[SERVICE]
-            await demo.seed(service, password=PASSWORD)
-            tokens = await service.ensure_links(demo.CONFERENCE)
-            state = service.conferences[demo.CONFERENCE].state
+            _, tokens, state = await seed_demo(app, PASSWORD)
             poor_code, good_code = [c for c in state.sites if c != state.main_site][:2]
             boxes: dict[str, list[dict[str, Any]]] = {"chair": [], "poor": [], "good": [], "late": []}
 

@@ -16,7 +16,7 @@ from server import demo
 from server.client import ApiClient, BridgeClient, CommandRefused
 from server.config import Config, MediaSettings
 from server.keys import SERVICE
-from tests.server.wshelp import free_port, serving
+from tests.server.wshelp import free_port, seed_demo, serving
 
 PASSWORD = "mat-khau-thu-nghiem"
 URL = f"/conferences/{demo.CONFERENCE}/recordings"
@@ -50,10 +50,7 @@ async def test_a_live_conference_is_recorded_with_chapters(tmp_path: Path) -> No
     clients: list[object] = []
     async with serving(config) as app:
         try:
-            service = app[SERVICE]
-            await demo.seed(service, password=PASSWORD)
-            tokens = await service.ensure_links(demo.CONFERENCE)
-            state = service.conferences[demo.CONFERENCE].state
+            _, tokens, state = await seed_demo(app, PASSWORD)
             chair_api = await ApiClient.login(config.base_url, "chutri", PASSWORD)
             clients.append(chair_api)
             chair = await BridgeClient(config.base_url, demo.CONFERENCE, chair_api.token).connect()

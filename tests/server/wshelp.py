@@ -248,3 +248,13 @@ async def serving(config: Any) -> AsyncIterator[web.Application]:
         yield app
     finally:
         await runner.cleanup()
+
+
+async def seed_demo(app: web.Application, password: str) -> tuple[Any, dict[str, str], Any]:
+    """The demo conference in a served app: (its service, the sites' join tokens, its state)."""
+    from server import demo
+    from server.keys import SERVICE
+    service = app[SERVICE]
+    await demo.seed(service, password=password)
+    tokens = await service.ensure_links(demo.CONFERENCE)
+    return service, tokens, service.conferences[demo.CONFERENCE].state
