@@ -113,7 +113,7 @@ async def test_whole_conference(pages: Pages, web_server: Any, artifacts: Any) -
     assert await text(chair, ".t-online .big") == "3/5"
     assert await text(chair, ".t-people .big") == "180"
     await chair.click(f'.tile[data-code="{SITES["A"]}"]')
-    await chair.wait_for_selector("#selected:not([hidden])")
+    await chair.wait_for_selector("#selected:not([hidden]) #selected-facts dd")
     facts = await text(chair, "#selected-facts")
     assert "45 / dự kiến" in facts and "vắng: Đi công tác" in facts
 

@@ -201,8 +201,8 @@ function renderRollCall(s, now) {
 function select(code) {
   selected = selected === code ? null : code;
   wall.setSelected(selected);
+  if (store.state) renderSelected(store.state);   // at once: the panel never shows up empty
   renderPanels();
-  if (selected) $("#selected").hidden = false;
 }
 
 function renderSelected(s) {
