@@ -307,10 +307,6 @@ class Forwarder:
         if self._recorder is not None:
             self._recorder.chapter(title)
 
-    @property
-    def recording(self) -> bool:
-        return self._recorder is not None
-
     async def stop_recording(self) -> RecordingInfo:
         recorder = self._recorder
         if recorder is None:

@@ -15,7 +15,7 @@ import logging
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -122,9 +122,9 @@ class StreamHub(Generic[S]):
         self.on_events: list[Callable[[tuple[Event, ...]], None]] = []
         self._follow: asyncio.Task[None] | None = None
         self.timing: Callable[[str, float], None] | None = None   # ("append" | "fanout", seconds)
-        self.views: dict[Hashable, tuple[int, float, Any]] = {}
-        """Read models of the state, as (seq, built at, view), for whoever builds them
-        (``server.views.snapshot``): keyed by what they depend on, checked against ``seq``."""
+        self.snapshots: dict[bool, tuple[int, float, Any]] = {}
+        """``server.views.snapshot``'s welcome snapshots, staff's (True) and sites' (False),
+        as (seq, built at, view)."""
 
     @property
     def seq(self) -> int:

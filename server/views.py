@@ -61,11 +61,11 @@ def snapshot(hub: StreamHub[ConferenceState | None], roles: frozenset[Role], now
     assert state is not None
     staff = bool(roles & STAFF_ROLES)
     t = monotonic()
-    cached = hub.views.get(("snapshot", staff))
+    cached = hub.snapshots.get(staff)
     if cached is not None and cached[0] == state.version and t - cached[1] < SNAPSHOT_MAX_AGE_S:
         return cast(dict[str, Any], cached[2])
     view = conference_view(state, roles, now, names())
-    hub.views[("snapshot", staff)] = (state.version, t, view)
+    hub.snapshots[staff] = (state.version, t, view)
     return view
 
 
