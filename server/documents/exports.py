@@ -1,7 +1,7 @@
 """Read models and files made from them, with no I/O: action items as CSV and XLSX, the
 receipts tracker of a minutes version (and as CSV), iCalendar (a conference's invite; action items' due
-dates), and the minutes documents as the server renders them (PDFs one at a time,
-approved versions kept). The routes that serve them are in minutes_api.py.
+dates). The routes that serve them are in server/web/minutes_api.py; the minutes documents
+as the server renders them are in render_cache.py.
 
 CSV is UTF-8 with a byte-order mark (Excel opens Vietnamese text correctly only with it),
 one header row; dates ISO 8601 (times in the conference's time zone). XLSX has real date
@@ -11,18 +11,12 @@ cells, a frozen header with filters, and overdue rows marked.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import json
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from scheduling import ConferenceState, Phase
-
-from .documents import DocumentError, MinutesSource, Rendered, RenderOptions, render
 
 CSV_BOM = "\ufeff"
 PRODID = "-//bridgeconf//bridgeconf 1//VI"
@@ -306,46 +300,3 @@ def place_of(state: ConferenceState) -> str:
         if parent.startswith(prefix):
             return parent[len(prefix):]
     return ""
-
-
-# -- rendering the minutes for the server ----------------------------------------------------------
-
-_CACHE_LOCK = threading.Lock()      # guards _RENDERED
-_PDF_LOCK = threading.Lock()        # WeasyPrint lays out one document at a time in this process
-_RENDERED: OrderedDict[tuple[str, ...], Rendered] = OrderedDict()
-_RENDERED_MAX = 24
-
-
-def render_minutes(source: MinutesSource, fmt: str, options: RenderOptions) -> Rendered | DocumentError:
-    """``documents.render`` for the server: blocking (call it in a thread); PDFs one at a
-    time in the process; approved versions kept (they never change), so many sites opening
-    one version cost one render. A draft is rendered every time."""
-    key: tuple[str, ...] | None = None
-    if source.approval is not None:
-        names = hashlib.sha256(json.dumps(dict(options.names), sort_keys=True).encode()).hexdigest()
-        key = (source.approval.sha256, fmt, options.lang, options.place, names)
-    if (doc := _cached(key)) is not None:
-        return doc
-    if fmt == "pdf":
-        with _PDF_LOCK:
-            if (doc := _cached(key)) is not None:   # rendered meanwhile by whoever held the lock
-                return doc
-            result = render(source, fmt, options)
-    else:
-        result = render(source, fmt, options)
-    if key is not None and isinstance(result, Rendered):
-        with _CACHE_LOCK:
-            _RENDERED[key] = result
-            while len(_RENDERED) > _RENDERED_MAX:
-                _RENDERED.popitem(last=False)
-    return result
-
-
-def _cached(key: tuple[str, ...] | None) -> Rendered | None:
-    if key is None:
-        return None
-    with _CACHE_LOCK:
-        doc = _RENDERED.get(key)
-        if doc is not None:
-            _RENDERED.move_to_end(key)
-        return doc

@@ -1,4 +1,5 @@
-"""The HTML pages of bridgeconf and their static files, added to the server's app.
+"""The HTML pages of bridgeconf and their static files (the assets of ``client_web/``),
+added to the server's app.
 
     /                     the signed-in person's conferences (and where to go for each)
     /login                sign in
@@ -30,17 +31,17 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from scheduling import Actor, ActorKind, DomainError, Role, roles_in
-from server.keys import COOKIE, SERVICE
-from server.service import AuthError
+import client_web
+from client_web import i18n
+from client_web.strings import js_table
+from scheduling import STAFF_ROLES, Actor, ActorKind, DomainError, Role, roles_in
 
-from . import i18n
-from .strings import js_table
+from ..service.identity import AuthError
+from ..service.keys import COOKIE, SERVICE
 
-HERE = Path(__file__).parent
-STATIC = HERE / "static"
-TEMPLATES = HERE / "templates"
-STAFF = frozenset({Role.ADMIN, Role.CHAIR, Role.SECRETARY, Role.OBSERVER})
+ASSETS = Path(client_web.__file__).parent
+STATIC = ASSETS / "static"
+TEMPLATES = ASSETS / "templates"
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; font-src 'self'; "
@@ -136,7 +137,7 @@ def _account(request: web.Request) -> tuple[Actor, str] | None:
     if not token:
         return None
     try:
-        return request.app[SERVICE].session_actor(token), token
+        return request.app[SERVICE].identity.session_actor(token), token
     except AuthError:
         return None
 
@@ -149,7 +150,7 @@ def _you(request: web.Request, actor: Actor, token: str) -> dict[str, Any]:
     service = request.app[SERVICE]
     acc = service.accounts.state.accounts.get(actor.id)
     return {"id": actor.id, "name": acc.name if acc else actor.id, "admin": actor.admin,
-            "csrf": service.signer.csrf_for(token)}
+            "csrf": service.identity.signer.csrf_for(token)}
 
 
 def _t(request: web.Request, message: str) -> str:
@@ -227,11 +228,11 @@ async def _conference_page(request: web.Request, template: str, page: str, allow
 
 
 async def chair_page(request: web.Request) -> web.StreamResponse:
-    return await _conference_page(request, "chair.html", "chair", STAFF)
+    return await _conference_page(request, "chair.html", "chair", STAFF_ROLES)
 
 
 async def secretary_page(request: web.Request) -> web.StreamResponse:
-    return await _conference_page(request, "secretary.html", "secretary", STAFF)
+    return await _conference_page(request, "secretary.html", "secretary", STAFF_ROLES)
 
 
 async def actions_page(request: web.Request) -> web.StreamResponse:
@@ -249,7 +250,7 @@ async def join_page(request: web.Request) -> web.StreamResponse:
     token = request.match_info["token"]
     service = request.app[SERVICE]
     try:
-        conf_id, actor = service.site_actor(token)
+        conf_id, actor = service.identity.site_actor(token)
         if conf_id is None or actor.kind is not ActorKind.SITE:
             raise AuthError("bad_token", "not a join link")
         hub = await service.conference_hub(conf_id)

@@ -39,9 +39,9 @@ from scheduling import (
 )
 from scheduling.lifecycle import PhaseChanged
 
-from . import protocol as p
-from .config import MediaSettings
-from .hub import StreamHub
+from .. import protocol as p
+from ..config import MediaSettings
+from ..service.hub import StreamHub
 
 log = logging.getLogger(__name__)
 LEVELS_EVERY_S = 0.25

@@ -41,11 +41,12 @@ from scheduling import (
     RecordMinutesMail,
 )
 
-from .config import SmtpSettings
-from .documents import Rendered, RenderOptions, approved_source
-from .exports import place_of, render_minutes
-from .hub import StreamHub
-from .service import Service
+from ..config import SmtpSettings
+from ..documents import Rendered, RenderOptions, approved_source
+from ..documents.exports import place_of
+from ..documents.render_cache import render_minutes
+from ..service.hub import StreamHub
+from ..service.service import Service
 
 log = logging.getLogger(__name__)
 SMTP_TIMEOUT_S = 30.0
@@ -153,7 +154,7 @@ class Mailer:
         for code in with_address:
             site = directory.get(code) or state.sites[code]
             address = _address(site.email) or _address(state.sites[code].email)
-            url = self.service.join_url(tokens[code]) if code in tokens else ""
+            url = self.service.identity.join_url(tokens[code]) if code in tokens else ""
             out.append(Recipient(f"site:{code}", address, site.name, url))
         accounts = self.service.accounts.state.accounts
         for account_id in job.accounts:

@@ -1,26 +1,24 @@
-"""Helpers of the HTTP edge: who is asking, JSON bodies, and errors as JSON."""
+"""Helpers of the HTTP edge: who is asking, JSON bodies, commands' keys and acks, and errors
+as JSON."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from aiohttp import web
 
 from scheduling import Actor, DomainError
 
-from .errors import http_status
-from .keys import COOKIE, SERVICE
-from .service import AuthError
-from .store import StoreError
+from ..errors import ApiError, http_status
+from ..service.hub import Outcome
+from ..service.identity import AuthError
+from ..service.keys import COOKIE, SERVICE
+from ..service.service import Service
+from ..store import StoreError
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-class ApiError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 def error_response(code: str, message: str, *, retry_after: int | None = None) -> web.Response:
@@ -67,9 +65,9 @@ def actor_of(request: web.Request, conf_id: str | None = None) -> Actor:
     token, from_cookie = token_of(request)
     if not token:
         raise AuthError("unauthorized", "sign in, or send a join-link token as 'Authorization: Bearer …'")
-    _, actor = service.actor_for(token, conf_id)
+    _, actor = service.identity.actor_for(token, conf_id)
     if from_cookie and request.method in UNSAFE and \
-            not service.signer.check_csrf(token, request.headers.get("X-CSRF-Token")):
+            not service.identity.signer.check_csrf(token, request.headers.get("X-CSRF-Token")):
         raise AuthError("csrf", "missing or wrong X-CSRF-Token header")
     return actor
 
@@ -95,3 +93,20 @@ def text_field(body: dict[str, Any], name: str, *, max_len: int = 500, required:
     if len(value) > max_len:
         raise ApiError("bad_request", f"{name}: at most {max_len} characters")
     return value
+
+
+def service_of(request: web.Request) -> Service:
+    return request.app[SERVICE]
+
+
+def ack(outcome: Outcome) -> dict[str, Any]:
+    """What a REST command answers: the seq its events end at."""
+    return {"seq": outcome.seq, "replayed": outcome.replayed, "events": len(outcome.events)}
+
+
+def command_key(body: dict[str, Any]) -> str:
+    """The command's idempotency key from the body, or a fresh one."""
+    key = body.get("key") or f"rest-{uuid.uuid4().hex}"
+    if not isinstance(key, str):
+        raise ApiError("bad_request", "key: expected a string")
+    return key

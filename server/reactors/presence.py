@@ -32,9 +32,9 @@ from scheduling import (
     SetConnection,
 )
 
-from .hub import StreamHub
-from .service import Service
-from .store import StoreError
+from ..service.hub import StreamHub
+from ..service.service import Service
+from ..store import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -120,14 +120,14 @@ async def _chain(conference: str, data_dir: str | None, redis: str | None) -> li
     """The approved versions of ``conference`` from the store, or why they cannot be read."""
     from scheduling import event_from_dict, replay
 
-    from .config import Config
-    from .service import CONF_PREFIX
+    from ..config import Config
+    from ..service.service import CONF_PREFIX
 
     if not redis:
         db = Path(data_dir or "var") / "events.db"
         if not db.exists():
             return f"no bridgeconf store at {db.parent} (give the server's --data-dir)"
-    from .app import open_store
+    from ..app import open_store
     store = await open_store(Config(data_dir=Path(data_dir or "var"), redis_url=redis))
     try:
         stream = CONF_PREFIX + conference

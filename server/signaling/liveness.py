@@ -19,6 +19,8 @@ import contextlib
 import time
 from typing import Protocol
 
+from aiohttp import web
+
 SWEEPS_PER_INTERVAL = 10
 PING_FRAME = b"\x89\x00"     # FIN + ping, no payload, unmasked (server to client)
 
@@ -62,3 +64,6 @@ class Liveness:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+LIVENESS: web.AppKey[Liveness] = web.AppKey("liveness", Liveness)

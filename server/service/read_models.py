@@ -1,11 +1,12 @@
-"""Read models handed to pages: the conference state as plain data, shaped for who asks."""
+"""Read models handed to pages and API clients: the conference state as plain data, shaped
+for who asks (a welcome's snapshot, a conference's summary, the action items dashboard)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from scheduling import (
     STAFF_ROLES,
@@ -21,8 +22,8 @@ from scheduling import (
 from scheduling.codec import to_plain
 from scheduling.visibility import without_contacts
 
-from .http import ApiError
-from .hub import StreamHub
+from ..errors import ApiError
+from .hub import CachedView, StreamHub
 from .service import Service
 
 
@@ -59,13 +60,13 @@ def snapshot(hub: StreamHub[ConferenceState | None], roles: frozenset[Role], now
     floor holder's ``speaking_seconds`` can lag, and the page's timer counts on from it."""
     state = hub.state
     assert state is not None
-    staff = bool(roles & STAFF_ROLES)
+    kind = "staff" if roles & STAFF_ROLES else "site"
     t = monotonic()
-    cached = hub.snapshots.get(staff)
-    if cached is not None and cached[0] == state.version and t - cached[1] < SNAPSHOT_MAX_AGE_S:
-        return cast(dict[str, Any], cached[2])
+    cached = hub.snapshots.get(kind)
+    if cached is not None and cached.seq == state.version and t - cached.built_at < SNAPSHOT_MAX_AGE_S:
+        return cached.view
     view = conference_view(state, roles, now, names())
-    hub.snapshots[staff] = (state.version, t, view)
+    hub.snapshots[kind] = CachedView(state.version, t, view)
     return view
 
 

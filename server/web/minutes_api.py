@@ -1,5 +1,4 @@
-"""REST routes of the after-the-meeting work, in the route table of api.py (and so in the
-OpenAPI document):
+"""REST routes of the after-the-meeting work (and so in the OpenAPI document):
 
     GET  /conferences/{conf_id}/minutes                    versions, the draft, the receipts tracker
     GET  /conferences/{conf_id}/minutes/content            the draft's content (JSON), any phase
@@ -10,7 +9,7 @@ OpenAPI document):
     GET  /conferences/{conf_id}/invite.ics                 the conference as an iCalendar invite
     GET  /actions.csv | /actions.xlsx | /actions.ics       the action-item dashboard as files
 
-Thin: authenticate, read the state, call the domain or a builder of exports.py. Staff are
+Thin: authenticate, read the state, call the domain or a builder of documents/exports.py. Staff are
 the conference's admin, chair, secretaries and observers. A site reads a version only when
 it was distributed to it, with its join-link token in the Authorization header or, as the
 inbox opens a new tab, in ``?token=``.
@@ -45,9 +44,8 @@ from scheduling import (
 )
 from scheduling.codec import from_plain, to_plain
 
-from .api import route
-from .documents import DocumentError, Rendered, RenderOptions, source_for, verify_chain
-from .exports import (
+from ..documents import DocumentError, Rendered, RenderOptions, source_for, verify_chain
+from ..documents.exports import (
     account_mail,
     actions_csv,
     actions_ics,
@@ -55,14 +53,16 @@ from .exports import (
     invite_ics,
     place_of,
     receipts_csv,
-    render_minutes,
     tracker,
     tracker_totals,
 )
-from .http import ApiError, actor_of, json_body, ok
-from .keys import SERVICE
-from .service import Service
-from .views import select_actions
+from ..documents.render_cache import render_minutes
+from ..service.read_models import select_actions
+from ..service.service import Service
+from .http import ApiError, actor_of, json_body, ok, service_of
+from .routes import RouteTable
+
+routes = RouteTable()
 
 FILE_RE = re.compile(r"^(draft|[1-9][0-9]{0,5})\.(html|pdf|docx)$")
 # a minutes document is a static page: no script, no request; inline styles only
@@ -71,12 +71,8 @@ DOCUMENT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; f
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _svc(request: web.Request) -> Service:
-    return request.app[SERVICE]
-
-
 async def _state(request: web.Request, actor: Actor) -> tuple[ConferenceState, frozenset[Role]]:
-    hub = await _svc(request).conference_hub(request.match_info["conf_id"])
+    hub = await service_of(request).conference_hub(request.match_info["conf_id"])
     state = hub.state
     assert state is not None   # conference_hub refuses a conference being created
     return state, roles_in(state, actor)
@@ -96,7 +92,7 @@ def _reader(request: web.Request) -> Actor:
     conf_id = request.match_info.get("conf_id")
     token = request.query.get("token", "")
     if token and "Authorization" not in request.headers:
-        return _svc(request).actor_for(token[:4096], conf_id)[1]
+        return service_of(request).identity.actor_for(token[:4096], conf_id)[1]
     return actor_of(request, conf_id)
 
 
@@ -127,11 +123,11 @@ def _file(body: bytes | str, media_type: str, filename: str) -> web.Response:
 
 # -- the minutes -----------------------------------------------------------------------------------
 
-@route("GET", "/conferences/{conf_id}/minutes", "Minutes: approved versions (hash chain), the draft, and per "
+@routes.route("GET", "/conferences/{conf_id}/minutes", "Minutes: approved versions (hash chain), the draft, and per "
        "version the receipts tracker (delivered/opened/acknowledged, reminders, e-mail) (staff)")
 async def minutes_overview(request: web.Request) -> web.StreamResponse:
     _, state = await _staff(request)
-    svc = _svc(request)
+    svc = service_of(request)
     names = svc.names()
     base = f"/api/v1/conferences/{state.conference_id}/minutes"
     ended = state.phase is Phase.ENDED
@@ -154,17 +150,17 @@ async def minutes_overview(request: web.Request) -> web.StreamResponse:
         "chain": verify_chain(state.minutes.approved).to_dict(), "versions": versions})
 
 
-@route("GET", "/conferences/{conf_id}/minutes/content", "The draft minutes' content as JSON, for the "
+@routes.route("GET", "/conferences/{conf_id}/minutes/content", "The draft minutes' content as JSON, for the "
        "secretaries' live preview (staff; any phase)")
 async def minutes_draft_content(request: web.Request) -> web.StreamResponse:
     _, state = await _staff(request)
-    svc = _svc(request)
+    svc = service_of(request)
     await svc.load_reviewed(state)
     return ok({"version": state.minutes.draft_version, "editing": state.minutes.editing, "seq": state.version,
                "content": minutes_content(state, svc.minutes_inputs(state))})
 
 
-@route("GET", "/conferences/{conf_id}/minutes/{file}", "A minutes document: draft.html|pdf|docx (staff, once "
+@routes.route("GET", "/conferences/{conf_id}/minutes/{file}", "A minutes document: draft.html|pdf|docx (staff, once "
        "the conference has ended) or <version>.html|pdf|docx (staff, or a site it was sent to: join-link token "
        "in Authorization or ?token=); ?lang=en, ?download=1", auth="any")
 async def minutes_document(request: web.Request) -> web.StreamResponse:
@@ -174,7 +170,7 @@ async def minutes_document(request: web.Request) -> web.StreamResponse:
     which, fmt = found.groups()
     actor = _reader(request)
     state, roles = await _state(request, actor)
-    svc = _svc(request)
+    svc = service_of(request)
     version = None if which == "draft" else int(which)
     if not roles & STAFF_ROLES:
         if actor.kind is not ActorKind.SITE or Role.SITE not in roles:
@@ -201,14 +197,14 @@ async def minutes_document(request: web.Request) -> web.StreamResponse:
     return _document(doc, download=request.query.get("download") in ("1", "true"))
 
 
-@route("GET", "/conferences/{conf_id}/minutes/{version}/receipts.csv", "The receipts tracker of a version as "
+@routes.route("GET", "/conferences/{conf_id}/minutes/{version}/receipts.csv", "The receipts tracker of a version as "
        "CSV (staff)")
 async def minutes_receipts_csv(request: web.Request) -> web.StreamResponse:
     _, state = await _staff(request)
     version = _version(request.match_info["version"])
     if not 1 <= version <= len(state.minutes.approved):
         raise ApiError("unknown_version", f"no approved version {version} of the minutes")
-    rows = tracker(state, version, _svc(request).directory.state.sites)
+    rows = tracker(state, version, service_of(request).directory.state.sites)
     return _file(receipts_csv(rows), "text/csv; charset=utf-8", f"bien-ban-{state.conference_id}-v{version}-nhan.csv")
 
 
@@ -223,11 +219,11 @@ def _follow_up(svc: Service, state: ConferenceState) -> tuple[ConferenceState | 
     return prev, [to_plain(action_snapshot(prev, a.action_id, today)) for a in open_actions(prev)]
 
 
-@route("GET", "/conferences/{conf_id}/follow-up", "The open action items of the previous conference of the "
+@routes.route("GET", "/conferences/{conf_id}/follow-up", "The open action items of the previous conference of the "
        "series, offered as an agenda item reviewing them (staff)")
 async def follow_up_offer(request: web.Request) -> web.StreamResponse:
     _, state = await _staff(request)
-    prev, actions = _follow_up(_svc(request), state)
+    prev, actions = _follow_up(service_of(request), state)
     refs = {a["ref"] for a in actions}
     added = next((i.item_id for i in state.agenda if refs & set(i.follow_up)), None)
     return ok({"conference_id": state.conference_id, "series": state.series,
@@ -238,13 +234,13 @@ async def follow_up_offer(request: web.Request) -> web.StreamResponse:
                "actions": actions, "added_as": added})
 
 
-@route("POST", "/conferences/{conf_id}/follow-up", "Add the follow-up agenda item {actions?: [ids], item_id?, "
+@routes.route("POST", "/conferences/{conf_id}/follow-up", "Add the follow-up agenda item {actions?: [ids], item_id?, "
        "title?, planned_minutes?, position?, key?}: it reviews those (default: all open) action items")
 async def follow_up_add(request: web.Request) -> web.StreamResponse:
     actor = actor_of(request, request.match_info["conf_id"])
     body = await json_body(request)
     state, _ = await _state(request, actor)
-    prev, actions = _follow_up(_svc(request), state)
+    prev, actions = _follow_up(service_of(request), state)
     if prev is None:
         raise ApiError("no_follow_up", f"conference {state.conference_id} has no earlier conference in its series"
                        + (f" {state.series!r}" if state.series else " (it has no series)"))
@@ -265,24 +261,24 @@ async def follow_up_add(request: web.Request) -> web.StreamResponse:
                 "title": FOLLOW_UP_TITLE, **fields,
                 "follow_up": [follow_up_ref(prev.conference_id, a) for a in chosen]}
     cmd = from_plain(AddAgendaItem, cmd_data)
-    out = await _svc(request).run_conference(state.conference_id, cmd, actor)
+    out = await service_of(request).run_conference(state.conference_id, cmd, actor)
     return ok({"seq": out.seq, "replayed": out.replayed, "events": len(out.events), "item_id": cmd.item_id,
                "follow_up": list(cmd.follow_up)}, status=201)
 
 
 # -- calendars and the action-item dashboard as files ---------------------------------------------
 
-@route("GET", "/conferences/{conf_id}/invite.ics", "The conference as an iCalendar invite (staff, or an invited "
+@routes.route("GET", "/conferences/{conf_id}/invite.ics", "The conference as an iCalendar invite (staff, or an invited "
        "site with its join-link token)", auth="any")
 async def conference_invite(request: web.Request) -> web.StreamResponse:
     actor = _reader(request)
     state, roles = await _state(request, actor)
     if not roles:
         raise ApiError("forbidden", "you have no role in this conference")
-    svc = _svc(request)
+    svc = service_of(request)
     base = svc.config.base_url
     if actor.kind is ActorKind.SITE:
-        url = svc.join_url(svc.link_token(state.conference_id, actor.id))
+        url = svc.identity.join_url(svc.identity.link_token(state.conference_id, actor.id))
     else:
         page = "chair" if Role.CHAIR in roles else "secretary" if Role.SECRETARY in roles else ""
         url = f"{base}/c/{state.conference_id}/{page}" if page else f"{base}/"
@@ -295,24 +291,24 @@ def _suffix(query: Any) -> str:
                                                                                query["conference"]) else ""
 
 
-@route("GET", "/actions.csv", "Action items as CSV (UTF-8 with BOM; the filters of /actions; ?lang=en)", auth="any")
+@routes.route("GET", "/actions.csv", "Action items as CSV (UTF-8 with BOM; the filters of /actions; ?lang=en)", auth="any")
 async def actions_as_csv(request: web.Request) -> web.StreamResponse:
-    rows = select_actions(_svc(request), actor_of(request), request.query)
+    rows = select_actions(service_of(request), actor_of(request), request.query)
     return _file(actions_csv(rows, _lang(request)), "text/csv; charset=utf-8",
                  f"nhiem-vu{_suffix(request.query)}-{_today(request)}.csv")
 
 
-@route("GET", "/actions.xlsx", "Action items as an Excel workbook (the filters of /actions; ?lang=en)", auth="any")
+@routes.route("GET", "/actions.xlsx", "Action items as an Excel workbook (the filters of /actions; ?lang=en)", auth="any")
 async def actions_as_xlsx(request: web.Request) -> web.StreamResponse:
-    rows = select_actions(_svc(request), actor_of(request), request.query)
+    rows = select_actions(service_of(request), actor_of(request), request.query)
     body = await asyncio.to_thread(actions_xlsx, rows, _lang(request))
     return _file(body, XLSX, f"nhiem-vu{_suffix(request.query)}-{_today(request)}.xlsx")
 
 
-@route("GET", "/actions.ics", "Action items' due dates as iCalendar: a VTODO each, or ?as=event an all-day "
+@routes.route("GET", "/actions.ics", "Action items' due dates as iCalendar: a VTODO each, or ?as=event an all-day "
        "VEVENT (the filters of /actions)", auth="any")
 async def actions_as_ics(request: web.Request) -> web.StreamResponse:
-    svc = _svc(request)
+    svc = service_of(request)
     rows = select_actions(svc, actor_of(request), request.query)
     body = actions_ics(rows, now=svc.clock(), as_events=request.query.get("as") == "event",
                        host=_host(svc.config.base_url))
@@ -320,7 +316,7 @@ async def actions_as_ics(request: web.Request) -> web.StreamResponse:
 
 
 def _today(request: web.Request) -> str:
-    return _svc(request).clock().date().isoformat()
+    return service_of(request).clock().date().isoformat()
 
 
 def _host(base_url: str) -> str:

@@ -1,5 +1,6 @@
 """The application service: the streams of this deployment (directory, accounts, links,
-one per conference), the commands that run against them, and who a token says you are.
+one per conference) and the commands that run against them; who a token says you are is
+``identity.py`` (``service.identity``).
 
 Views and WebSocket handlers call this; it calls the domain; the domain decides.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -41,23 +41,15 @@ from scheduling import (
 )
 from scheduling.base import command_fingerprint, replay_of
 
-from .config import Config
+from ..config import Config
+from ..store import EventStore
 from .hub import Idempotency, Outcome, StreamHub
-from .security import Signer, SignInLimiter, TokenError, verify_password
-from .store import EventStore
+from .identity import Identity
+from .security import Signer, SignInLimiter
 
 S = TypeVar("S")
 CONF_PREFIX = "conf-"
 DIRECTORY, ACCOUNTS, LINKS = "directory", "accounts", "links"
-SESSION_DAYS = 14
-
-
-class AuthError(Exception):
-    """A refused token or sign-in. ``retry_after``: seconds before trying again is of use."""
-
-    def __init__(self, code: str, message: str, *, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.retry_after = code, message, retry_after
 
 
 def utcnow() -> datetime:
@@ -85,15 +77,14 @@ class Service:
                  sign_in_limits: SignInLimiter | None = None) -> None:
         self.config = config
         self.store = store
-        self.signer = signer
         self.clock = clock
-        self.sign_in_limits = sign_in_limits or SignInLimiter()
         self.directory: StreamHub[Directory] = StreamHub(DIRECTORY, store, Directory(), evolve_directory, _v)
         self.accounts: StreamHub[Accounts] = StreamHub(ACCOUNTS, store, Accounts(), evolve_accounts, _v)
         self.links: StreamHub[Links] = StreamHub(LINKS, store, Links(), evolve_links, _v)
         self.conferences: dict[str, StreamHub[ConferenceState | None]] = {}
         self.on_new_conference: list[Callable[[StreamHub[ConferenceState | None]], None]] = []
         self._create_lock = asyncio.Lock()
+        self.identity = Identity(self.accounts, self.links, signer, clock, config.base_url, sign_in_limits)
 
     async def start(self) -> None:
         for hub in (self.directory, self.accounts, self.links):
@@ -187,60 +178,6 @@ class Service:
         return await self.links.execute(lambda s: _decide_links(s, cmd, actor, self.clock()),
                                         _idempotency(cmd, actor))
 
-    # -- who you are ------------------------------------------------------------------------
-    async def sign_in(self, account_id: str, password: str, address: str) -> str:
-        """``login`` from client ``address``, within the limits on failed sign-ins
-        (security.SignInLimiter): over one, refused without checking the password."""
-        refusal = self.sign_in_limits.begin(address, account_id)
-        if refusal is not None:
-            raise AuthError("too_many_sign_ins", refusal.message, retry_after=refusal.retry_after)
-        token = await asyncio.to_thread(self.login, account_id, password)   # argon2: ~0.1-0.3 s, off the event loop
-        self.sign_in_limits.succeeded(address, account_id)
-        return token
-
-    def login(self, account_id: str, password: str) -> str:
-        acc = self.accounts.state.accounts.get(account_id)
-        if acc is None or acc.disabled or not verify_password(acc.password_hash, password):
-            raise AuthError("bad_credentials", "wrong account or password")
-        expires = time.time() + SESSION_DAYS * 86400
-        return self.signer.sign("session", {"a": acc.account_id, "g": acc.generation}, expires)
-
-    def session_actor(self, token: str) -> Actor:
-        try:
-            claims = self.signer.verify("session", token)
-        except TokenError as exc:
-            raise AuthError(exc.code, exc.message) from None
-        acc = self.accounts.state.accounts.get(claims.get("a", ""))
-        if acc is None or acc.disabled or acc.generation != claims.get("g"):
-            raise AuthError("token_revoked", "this session has ended: sign in again")
-        return Actor.account(acc.account_id, admin=acc.admin)
-
-    def link_token(self, conf_id: str, site: str) -> str:
-        link = self.links.state.links.get((conf_id, site))
-        if link is None or link.revoked:
-            raise DomainError(ErrorCode.INVALID_COMMAND, f"no live join link for site {site}")
-        return self.signer.sign("site", {"c": conf_id, "s": site, "g": link.generation}, link.expires_at.timestamp())
-
-    def site_actor(self, token: str, conf_id: str | None = None) -> tuple[str, Actor]:
-        """The conference and site a join-link token admits."""
-        try:
-            claims = self.signer.verify("site", token)
-        except TokenError as exc:
-            raise AuthError(exc.code, exc.message) from None
-        conf, site = claims.get("c", ""), claims.get("s", "")
-        if conf_id is not None and conf != conf_id:
-            raise AuthError("forbidden", "this join link is for another conference")
-        link = self.links.state.links.get((conf, site))
-        if link is None or not link.valid(claims.get("g", -1), self.clock()):
-            raise AuthError("token_revoked", "this join link was revoked or re-issued: ask the organizer for the new one")
-        return conf, Actor.site(site)
-
-    def actor_for(self, token: str, conf_id: str | None = None) -> tuple[str | None, Actor]:
-        """A session token (account) or a join-link token (site)."""
-        if Signer.kind_of(token) == "site":
-            return self.site_actor(token, conf_id)
-        return conf_id, self.session_actor(token)
-
     async def ensure_links(self, conf_id: str, sites: list[str] | None = None) -> dict[str, str]:
         """Issue join links for the invited sites that never had one; return the token of
         every site whose link is live (revoked and expired links stay so: re-issue them)."""
@@ -263,24 +200,12 @@ class Service:
                     # earlier, so another command to the key): that link stands
                 link = self.links.state.links[(conf_id, code)]
             if not link.revoked and link.expires_at > self.clock():
-                out[code] = self.link_token(conf_id, code)
+                out[code] = self.identity.link_token(conf_id, code)
         return out
-
-    def link_status(self, conf_id: str, site: str) -> tuple[str, int]:
-        """("live" | "revoked" | "expired" | "none", generation) of a site's join link."""
-        link = self.links.state.links.get((conf_id, site))
-        if link is None:
-            return "none", 0
-        if link.revoked:
-            return "revoked", link.generation
-        return ("expired" if link.expires_at <= self.clock() else "live"), link.generation
 
     def names(self) -> dict[str, str]:
         """Display names of the accounts."""
         return {a: acc.name for a, acc in self.accounts.state.accounts.items()}
-
-    def join_url(self, token: str) -> str:
-        return f"{self.config.base_url}/join/{token}"
 
 
 def _v(state: Any) -> int:

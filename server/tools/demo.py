@@ -25,8 +25,8 @@ from scheduling import (
     sites_to_csv,
 )
 
-from .security import hash_password
-from .service import Service
+from ..service.security import hash_password
+from ..service.service import Service
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MAIN = "HN-TRU-SO"

@@ -1,39 +1,25 @@
 """Recording of the program: while a conference is live, the media plane records what the
 sites see and hear (the main bridge and the floor holder, no re-encoding) to WebM under
 ``DATA_DIR/recordings/<conference>/``, with a chapter mark at each agenda item and each floor
-change; the files are listed at ``GET /api/v1/conferences/{id}/recordings``."""
+change (the files: ``service/recordings.py``; their route: ``web/recordings_api.py``)."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
-from scheduling import (
-    STAFF_ROLES,
-    ConferenceState,
-    Event,
-    FloorGranted,
-    ItemStarted,
-    Phase,
-    roles_in,
-)
+from scheduling import ConferenceState, Event, FloorGranted, ItemStarted, Phase
 from scheduling.lifecycle import PhaseChanged
 
-from .api import route
-from .http import ApiError, actor_of, ok
-from .hub import StreamHub
-from .keys import RECORDER, SERVICE
+from ..service.hub import StreamHub
+from ..service.recordings import new_file
 
 log = logging.getLogger(__name__)
-NAME_RE = re.compile(r"^program(?:-(\d{8}T\d{6}))?(?:-(\d{1,4}))?\.(webm|chapters\.vtt)$")
 
 
 class ProgramRecorder:
@@ -87,7 +73,7 @@ class ProgramRecorder:
     async def _start(self, state: ConferenceState, resumed: bool = False) -> None:
         folder = self.root / state.conference_id
         folder.mkdir(parents=True, exist_ok=True)
-        path = _new_file(folder, state.opened_at or datetime.now(UTC))
+        path = new_file(folder, state.opened_at or datetime.now(UTC))
         try:
             cm = await self.plane._conference(state.conference_id)
             result = cm.forwarder.start_recording(str(path), title="Tiếp tục ghi" if resumed else "Khai mạc")
@@ -118,62 +104,3 @@ class ProgramRecorder:
             log.exception("could not stop recording %s", conf_id)
         finally:
             self.active.discard(conf_id)
-
-
-@route("GET", "/conferences/{conf_id}/recordings",
-       "Recordings of the program (staff): the list, or one file with ?file=NAME", auth="account")
-async def list_recordings(request: web.Request) -> web.StreamResponse:
-    conf_id = request.match_info["conf_id"]
-    svc = request.app[SERVICE]
-    actor = actor_of(request, conf_id)
-    hub = await svc.conference_hub(conf_id)
-    if not roles_in(hub.state, actor) & STAFF_ROLES:
-        raise ApiError("forbidden", "only the conference's staff may fetch its recordings")
-    folder = svc.config.data_dir / "recordings" / conf_id
-    name = request.query.get("file")
-    if name is not None:
-        if not NAME_RE.match(name) or not (folder / name).is_file():
-            raise ApiError("not_found", f"no recording {name[:80]!r}")
-        return web.FileResponse(folder / name, headers={"Content-Disposition": f"attachment; filename={name}"})
-    files = []
-    base = f"/api/v1/conferences/{conf_id}/recordings?file="
-    # a part shows from its first chapter mark on; its video file from its first frames on
-    names = {p.name.split(".")[0] + ".webm" for p in folder.glob("program*") if NAME_RE.match(p.name)} \
-        if folder.is_dir() else set()
-    for path in (folder / n for n in sorted(names, key=_order)):
-        vtt = path.with_suffix(".chapters.vtt")
-        files.append({"file": path.name, "bytes": path.stat().st_size if path.is_file() else 0, "url": base + path.name,
-                      "chapters": _chapters(vtt.read_text(encoding="utf-8")) if vtt.is_file() else [],
-                      "chapters_url": base + vtt.name if vtt.is_file() else None})
-    recorder = request.app.get(RECORDER)
-    return ok({"recording": recorder is not None and conf_id in recorder.active, "files": files})
-
-
-def _new_file(folder: Path, opened: datetime) -> Path:
-    """``program-<opened>.webm``, or, when the server restarted during the conference, a new
-    name for the next part (``-<now>``, then ``-2``, ``-3``… within one second): never overwrite."""
-    for stamp in (opened, datetime.now(UTC)):
-        path = folder / f"program-{stamp:%Y%m%dT%H%M%S}.webm"
-        if not path.exists():
-            return path
-    n = 2
-    while (folder / f"{path.stem}-{n}.webm").exists():
-        n += 1
-    return folder / f"{path.stem}-{n}.webm"
-
-
-def _order(name: str) -> tuple[str, int]:
-    """Recordings in the order they were made: by time stamp, then part number."""
-    m = NAME_RE.match(name)
-    assert m is not None
-    return m.group(1) or "", int(m.group(2) or 1)
-
-
-def _chapters(vtt: str) -> list[dict[str, str]]:
-    """(start, title) of each cue of a WebVTT chapters file."""
-    out = []
-    lines = vtt.splitlines()
-    for i, line in enumerate(lines):
-        if "-->" in line and i + 1 < len(lines):
-            out.append({"start": line.split("-->")[0].strip(), "title": lines[i + 1].strip()})
-    return out

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from scheduling import SYSTEM, ConferenceState, DomainError, Event, ExpireFloor, FloorGranted
 
-from .service import Service
+from ..service.service import Service
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from scheduling import Actor, Role
 from scheduling.base import parse_command
-from server import demo, views
 from server.config import Config
-from server.keys import SERVICE
+from server.service import read_models
+from server.service.keys import SERVICE
+from server.tools import demo
 from tests.server.wshelp import free_port, serving
 
 
@@ -23,7 +24,7 @@ async def test_the_snapshot_is_shared_within_a_seq_and_a_second(tmp_path: Path) 
         clock = [100.0]
 
         def snap(*roles: Role) -> dict:
-            return views.snapshot(hub, frozenset(roles), now, service.names, monotonic=lambda: clock[0])
+            return read_models.snapshot(hub, frozenset(roles), now, service.names, monotonic=lambda: clock[0])
 
         site = snap(Role.SITE)
         assert snap(Role.SITE) is site                      # the second page gets the same one
@@ -31,7 +32,7 @@ async def test_the_snapshot_is_shared_within_a_seq_and_a_second(tmp_path: Path) 
         assert staff is not site and snap(Role.OBSERVER) is staff
         assert any(s["contact_name"] for s in staff["sites"].values())
         assert not any(s["contact_name"] for s in site["sites"].values())
-        clock[0] += views.SNAPSHOT_MAX_AGE_S                # a second on: speaking time moves
+        clock[0] += read_models.SNAPSHOT_MAX_AGE_S                # a second on: speaking time moves
         assert snap(Role.SITE) is not site
         site = snap(Role.SITE)
         assert snap(Role.SITE) is site

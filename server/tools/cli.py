@@ -5,16 +5,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import dataclasses
 import getpass
 import logging
 import os
+import resource
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from .config import Config, MediaSettings, SmtpSettings
+from aiohttp import web
+
+from scheduling import SYSTEM, Actor, CreateAccount, DomainError
+
+from ..app import create_app, load_secret, open_store
+from ..config import Config, MediaSettings, SmtpSettings
+from ..service.keys import SERVICE
+from ..service.security import MIN_PASSWORD, Signer, hash_password
+from ..service.service import Service
+from . import demo
+from .bridge import print_reports, run_bridge, simulate
+from .cli_minutes import add_parser as add_minutes_parser
+from .cli_minutes import run as run_minutes
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -126,7 +140,6 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--gather", default="127.0.0.1")
     _store_args(sim)
 
-    from .cli_minutes import add_parser as add_minutes_parser
     add_minutes_parser(sub)   # bridgeconf minutes verify
 
     args = parser.parse_args(argv)
@@ -140,11 +153,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from .app import create_app
-    from .keys import SERVICE
-
     _raise_open_files()
     config = _config(args)
     app = create_app(config)
@@ -167,20 +175,17 @@ async def _serve(args: argparse.Namespace) -> int:
 
 def _raise_open_files() -> None:
     """Thousands of pages need thousands of sockets: lift the soft limit to the hard one."""
-    import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 async def _demo_seed(service: Any, config: Config) -> Any:
-    from . import demo
     pw_file = config.data_dir / "demo-password.txt"
     password = pw_file.read_text().strip() if pw_file.exists() else None
     seeded_before = bool(service.accounts.state.accounts)
     accounts = await demo.seed(service, password=password)
     if password is None and seeded_before:   # by another process on the same Redis: its password is not here
-        import dataclasses
         return dataclasses.replace(accounts, password="(the one printed when the demo was first seeded)")
     if password is None:
         pw_file.parent.mkdir(parents=True, exist_ok=True)   # with Redis nothing else lives there
@@ -190,7 +195,6 @@ async def _demo_seed(service: Any, config: Config) -> Any:
 
 
 async def _print_demo(service: Any, accounts: Any, config: Config) -> None:
-    from . import demo
     tokens = await service.ensure_links(demo.CONFERENCE)
     state = service.conferences[demo.CONFERENCE].state
     base = config.base_url
@@ -201,17 +205,14 @@ async def _print_demo(service: Any, accounts: Any, config: Config) -> None:
     print(f"  Bàn chủ trì / chair console: {base}/c/{demo.CONFERENCE}/chair", flush=True)
     print(f"  Bàn thư ký / secretary desk: {base}/c/{demo.CONFERENCE}/secretary", flush=True)
     print(f"  Quản trị / admin:            {base}/admin", flush=True)
-    print(f"  Điểm cầu chính / main bridge: {service.join_url(tokens[state.main_site])}", flush=True)
+    print(f"  Điểm cầu chính / main bridge: {service.identity.join_url(tokens[state.main_site])}", flush=True)
     shown = [c for c in state.sites if c != state.main_site][:5]
     for code in shown:
-        print(f"  Điểm cầu {state.sites[code].name}: {service.join_url(tokens[code])}", flush=True)
+        print(f"  Điểm cầu {state.sites[code].name}: {service.identity.join_url(tokens[code])}", flush=True)
     print(f"  (… {len(tokens) - len(shown) - 1} more: bridgeconf links {demo.CONFERENCE} --csv links.csv)\n", flush=True)
 
 
 async def _with_service(args: argparse.Namespace, fn: Callable[[Any], Awaitable[int]]) -> int:
-    from .app import load_secret, open_store
-    from .security import Signer
-    from .service import Service
     config = _config(args)
     store = await open_store(config)
     service = Service(config, store, Signer(await load_secret(config, store)))
@@ -224,10 +225,6 @@ async def _with_service(args: argparse.Namespace, fn: Callable[[Any], Awaitable[
 
 
 async def _admin(args: argparse.Namespace) -> int:
-    from scheduling import SYSTEM, Actor, CreateAccount, DomainError
-
-    from .security import MIN_PASSWORD, hash_password
-
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
     if len(password) < MIN_PASSWORD:
         print(f"error: a password has at least {MIN_PASSWORD} characters", file=sys.stderr)
@@ -253,7 +250,6 @@ async def _admin(args: argparse.Namespace) -> int:
 
 async def _ensure_links(service: Any, conference: str) -> dict[str, str] | None:
     """Every invited site's join-link token (issued when missing), or None after printing why not."""
-    from scheduling import DomainError
     try:
         return dict(await service.ensure_links(conference))
     except DomainError as exc:
@@ -267,7 +263,7 @@ async def _links(args: argparse.Namespace) -> int:
         if tokens is None:
             return 2
         state = service.conferences[args.conference].state
-        rows = [(code, state.sites[code].name, service.join_url(tok),
+        rows = [(code, state.sites[code].name, service.identity.join_url(tok),
                  service.links.state.links[(args.conference, code)].expires_at.isoformat())
                 for code, tok in tokens.items()]
         if args.csv:
@@ -287,12 +283,10 @@ async def _links(args: argparse.Namespace) -> int:
 
 
 async def _minutes(args: argparse.Namespace) -> int:
-    from .cli_minutes import run
-    return await run(args)
+    return await run_minutes(args)
 
 
 async def _bridge(args: argparse.Namespace) -> int:
-    from .bridge import print_reports, run_bridge
     report = await run_bridge(args.join, seconds=args.seconds, gather=args.gather, headcount=args.headcount,
                               media_file=args.media_file, poor_link=args.poor_link)
     print_reports([report])
@@ -300,8 +294,6 @@ async def _bridge(args: argparse.Namespace) -> int:
 
 
 async def _simulate(args: argparse.Namespace) -> int:
-    from .bridge import print_reports, simulate
-
     args.no_media = True
     args.public_url = args.url
 
@@ -311,7 +303,7 @@ async def _simulate(args: argparse.Namespace) -> int:
             return 2
         state = service.conferences[args.conference].state
         sites = [c for c in tokens if c != state.main_site][: args.sites]
-        args.links = [service.join_url(tokens[c]) for c in sites]
+        args.links = [service.identity.join_url(tokens[c]) for c in sites]
         return 0
     if await _with_service(args, links):
         return 2

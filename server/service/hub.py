@@ -1,5 +1,6 @@
 """A stream hub: the live state of one event stream in this process, the lock that
-serializes its commands, and the fan-out of its events to the pages that follow it.
+serializes its commands, and the hand-over of its events to those that follow them (the
+signaling edge's page fan-out, the reactors).
 
 Commands decided here are appended with optimistic concurrency; when another server
 process appended first (Redis scale-out), the hub catches up and decides again. Events
@@ -21,10 +22,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from scheduling import Decision, Event, event_from_dict, event_to_dict
 from scheduling.base import key_reused, result_key
-from scheduling.visibility import needs_redaction, redact_for_site
 
-from .frames import text_frame
-from .store import ConcurrencyError, EventStore, Recorded, StoreError
+from ..store import ConcurrencyError, EventStore, Recorded, StoreError
 
 log = logging.getLogger(__name__)
 S = TypeVar("S")
@@ -34,48 +33,20 @@ RETRY_JITTER_S = 0.005    # after losing a race to another process, wait up to t
 
 
 class Listener(Protocol):
-    """A page following a stream. ``deliver`` must not block: it queues or writes at once."""
+    """Who follows a stream's events in this process (the signaling edge's page fan-out, one
+    per conference). ``deliver`` must not block: it queues or writes at once. ``data`` is the
+    event as recorded (its JSON text), so that a listener encodes it once for all its pages."""
 
-    def deliver(self, seq: int, event: Event, frames: EventFrames) -> None: ...
-
-
-class EventFrames:
-    """One event encoded once per conference: the message text and the ready WebSocket
-    frame, and (made on first use) the redacted variants that sites' pages get."""
-
-    __slots__ = ("seq", "kind", "data", "text", "frame", "_site_text", "_site_frame")
-
-    def __init__(self, seq: int, data: str, kind: str) -> None:
-        self.seq = seq
-        self.kind = kind
-        self.data = data
-        self.text = event_message(seq, data)
-        self.frame = text_frame(self.text)
-        self._site_text: str | None = None
-        self._site_frame: bytes | None = None
-
-    @classmethod
-    def of_record(cls, seq: int, data: str) -> EventFrames:
-        return cls(seq, data, json.loads(data).get("type", ""))
-
-    def site_text(self) -> str:
-        if not needs_redaction(self.kind):
-            return self.text
-        if self._site_text is None:
-            redacted = redact_for_site(json.loads(self.data))
-            self._site_text = event_message(self.seq, json.dumps(redacted, ensure_ascii=False, separators=(",", ":")))
-        return self._site_text
-
-    def site_frame(self) -> bytes:
-        if not needs_redaction(self.kind):
-            return self.frame
-        if self._site_frame is None:
-            self._site_frame = text_frame(self.site_text())
-        return self._site_frame
+    def deliver(self, seq: int, event: Event, data: str) -> None: ...
 
 
-def event_message(seq: int, data: str) -> str:
-    return f'{{"type":"event","seq":{seq},"event":{data}}}'
+@dataclass(frozen=True)
+class CachedView:
+    """A read model of the hub's state at ``seq``, built at ``built_at`` (monotonic)."""
+
+    seq: int
+    built_at: float
+    view: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -122,9 +93,8 @@ class StreamHub(Generic[S]):
         self.on_events: list[Callable[[tuple[Event, ...]], None]] = []
         self._follow: asyncio.Task[None] | None = None
         self.timing: Callable[[str, float], None] | None = None   # ("append" | "fanout", seconds)
-        self.snapshots: dict[bool, tuple[int, float, Any]] = {}
-        """``server.views.snapshot``'s welcome snapshots, staff's (True) and sites' (False),
-        as (seq, built at, view)."""
+        self.snapshots: dict[str, CachedView] = {}
+        """``read_models.snapshot``'s welcome snapshots, by view ("staff" or "site")."""
 
     @property
     def seq(self) -> int:
@@ -218,11 +188,10 @@ class StreamHub(Generic[S]):
         for seq, ev, text in batch:
             self.state = self._evolve(self.state, ev)
             assert self.seq == seq, (self.name, self.seq, seq)
-            frames = EventFrames(seq, text, ev.TYPE)
             for listener in tuple(self.listeners):
                 try:
-                    listener.deliver(seq, ev, frames)
-                except Exception:  # a broken page must not stop the others
+                    listener.deliver(seq, ev, text)
+                except Exception:  # a broken listener must not stop the others
                     log.exception("delivery failed")
                     self.listeners.discard(listener)
             events.append(ev)
