@@ -80,8 +80,9 @@ def create_app(config: Config) -> web.Application:
         for hub in (service.directory, service.accounts, service.links):
             watch(hub)
         await service.start()
-        board = store if config.redis_url else None   # several processes: share who holds which site
-        presence = Presence(service, config.offline_after_s, board, every_s=config.heartbeat_s)  # type: ignore[arg-type]
+        # several processes: share who holds which site
+        board = store if isinstance(store, RedisEventStore) else None
+        presence = Presence(service, config.offline_after_s, board, every_s=config.heartbeat_s)
         presence.watch_links(service.links)
         presence.start()
         liveness = Liveness(config.heartbeat_s)

@@ -207,9 +207,10 @@ def parse_client(raw: str | bytes, *, conference: str | None = None) -> ClientCo
         raise ProtocolError("bad_message", "a message needs a string 'type'")
     if kind in CONTROL_TYPES:
         try:
-            return msgspec.convert(data, ClientControl)
+            control: ClientControl = msgspec.convert(data, ClientControl)
         except msgspec.ValidationError as exc:
             raise ProtocolError("invalid_message", f"{kind}: {exc}") from None
+        return control
     named = data.pop("conference", None)
     if named is not None and named != conference:
         raise ProtocolError("wrong_conference", f"this connection is for conference {conference!r}, not {str(named)[:64]!r}")

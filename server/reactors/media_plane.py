@@ -24,8 +24,8 @@ from media import (
     MediaConfig,
     MediaError,
     PublishHint,
-    WorkerForwarder,
 )
+from media.worker import WorkerForwarder
 from scheduling import (
     STAFF_ROLES,
     ActorKind,

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from scheduling import SYSTEM, ConferenceState, DomainError, Event, ExpireFloor, FloorGranted
 
+from ..service.hub import StreamHub
 from ..service.service import Service
 
 log = logging.getLogger(__name__)
@@ -24,14 +25,14 @@ class FloorTimers:
             self._watch(hub)
         self.service.on_new_conference.append(self._watch)
 
-    def _watch(self, hub: object) -> None:
+    def _watch(self, hub: StreamHub[ConferenceState | None]) -> None:
         def on_events(events: tuple[Event, ...]) -> None:
-            state = hub.state  # type: ignore[attr-defined]
+            state = hub.state
             if state is not None and any(isinstance(e, FloorGranted) for e in events):
                 self._schedule(state)
-        hub.on_events.append(on_events)  # type: ignore[attr-defined]
-        if hub.state is not None:  # type: ignore[attr-defined]
-            self._schedule(hub.state)  # type: ignore[attr-defined]
+        hub.on_events.append(on_events)
+        if hub.state is not None:
+            self._schedule(hub.state)
 
     def _schedule(self, state: ConferenceState) -> None:
         for sp in state.floor.speakers.values():

@@ -82,12 +82,17 @@ class Signer:
             raise TokenError("bad_token", "the token is malformed") from None
         if not hmac.compare_digest(given, self._mac(payload)):
             raise TokenError("bad_token", "the token's signature does not match")
-        claims = json.loads(payload)
+        try:
+            claims = json.loads(payload)
+        except (ValueError, RecursionError):   # signed, so ours: but never a traceback
+            raise TokenError("bad_token", "the token is malformed") from None
+        if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int | float):
+            raise TokenError("bad_token", "the token is malformed")
         if claims.get("k") != kind:
             raise TokenError("bad_token", f"this is not a {kind} token")
         if claims["exp"] <= (time.time() if now is None else now):
             raise TokenError("token_expired", "the token has expired")
-        return claims  # type: ignore[no-any-return]
+        return claims
 
     @staticmethod
     def kind_of(token: str) -> str:

@@ -94,7 +94,10 @@ class Service:
             await self._load_conference(stream[len(CONF_PREFIX):])
 
     async def close(self) -> None:
-        for hub in (self.directory, self.accounts, self.links, *self.conferences.values()):
+        await self.directory.close()
+        await self.accounts.close()
+        await self.links.close()
+        for hub in self.conferences.values():
             await hub.close()
 
     async def _load_conference(self, conf_id: str) -> StreamHub[ConferenceState | None]:

@@ -24,6 +24,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from scheduling import event_from_dict, replay
+
+from ..app import open_store
+from ..config import Config
+from ..documents import VerifyCode, verify_chain, verify_document
+from ..service.service import CONF_PREFIX
+
 OK, FAILED, CANNOT = 0, 1, 2
 
 
@@ -61,8 +68,6 @@ async def run(args: argparse.Namespace) -> int:
 
 
 async def _verify_chain(args: argparse.Namespace, redis: str | None) -> int:
-    from server.documents import verify_chain
-
     chain = await _chain(args.conference, args.data_dir, redis)
     if isinstance(chain, str):
         return _cannot(chain)
@@ -77,8 +82,6 @@ async def _verify_chain(args: argparse.Namespace, redis: str | None) -> int:
 
 
 async def _verify_file(args: argparse.Namespace, redis: str | None) -> int:
-    from server.documents import VerifyCode, verify_document
-
     path = Path(args.file)
     has_store = bool(args.data_dir or redis)
     conference: str | None = args.conference
@@ -118,16 +121,10 @@ def _report(args: argparse.Namespace, report: Any) -> int:
 
 async def _chain(conference: str, data_dir: str | None, redis: str | None) -> list[Any] | str:
     """The approved versions of ``conference`` from the store, or why they cannot be read."""
-    from scheduling import event_from_dict, replay
-
-    from ..config import Config
-    from ..service.service import CONF_PREFIX
-
     if not redis:
         db = Path(data_dir or "var") / "events.db"
         if not db.exists():
             return f"no bridgeconf store at {db.parent} (give the server's --data-dir)"
-    from ..app import open_store
     store = await open_store(Config(data_dir=Path(data_dir or "var"), redis_url=redis))
     try:
         stream = CONF_PREFIX + conference
