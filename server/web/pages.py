@@ -33,7 +33,7 @@ from markupsafe import Markup
 
 import client_web
 from client_web import i18n
-from client_web.strings import js_table
+from client_web.strings import PAGE_STRINGS, js_table
 from scheduling import STAFF_ROLES, Actor, ActorKind, DomainError, Role, roles_in
 
 from ..service.identity import AuthError
@@ -153,8 +153,10 @@ def _you(request: web.Request, actor: Actor, token: str) -> dict[str, Any]:
             "csrf": service.identity.signer.csrf_for(token)}
 
 
-def _t(request: web.Request, message: str) -> str:
-    return i18n.gettext(language(request), message)
+def _t(request: web.Request, key: str) -> str:
+    """A message of the server-rendered pages (``client_web.strings.PAGE_STRINGS``), in the
+    request's language."""
+    return i18n.gettext(language(request), PAGE_STRINGS[key])
 
 
 # -- pages ---------------------------------------------------------------------------------
@@ -198,8 +200,8 @@ async def admin_page(request: web.Request) -> web.StreamResponse:
         raise _to_login(request)
     actor, token = who
     if not actor.admin:
-        return error_page(request, 403, _t(request, "Not allowed"),
-                          _t(request, "Only an administrator may open the administration page."))
+        return error_page(request, 403, _t(request, "page.not_allowed"),
+                          _t(request, "page.admin_only"))
     you = _you(request, actor, token)
     return render(request, "admin.html", page="admin", config={"you": you, "csrf": you["csrf"]}, you=you)
 
@@ -213,14 +215,14 @@ async def _conference_page(request: web.Request, template: str, page: str, allow
     try:
         hub = await request.app[SERVICE].conference_hub(conf_id)
     except DomainError:
-        return error_page(request, 404, _t(request, "No such conference"),
-                          _t(request, "This conference does not exist, or was removed."))
+        return error_page(request, 404, _t(request, "page.no_conference"),
+                          _t(request, "page.no_conference.hint"))
     state = hub.state
     assert state is not None
     roles = roles_in(state, actor)
     if not roles & allowed:
-        return error_page(request, 403, _t(request, "Not allowed"),
-                          _t(request, "You have no role in this conference that opens this page."))
+        return error_page(request, 403, _t(request, "page.not_allowed"),
+                          _t(request, "page.no_role"))
     you = {**_you(request, actor, token), "roles": sorted(r.value for r in roles)}
     config = {"conference": state.conference_id, "tz": state.timezone, "you": you, "csrf": you["csrf"]}
     return render(request, template, page=page, config=config, you=you, title=state.title,
@@ -255,20 +257,20 @@ async def join_page(request: web.Request) -> web.StreamResponse:
             raise AuthError("bad_token", "not a join link")
         hub = await service.conference_hub(conf_id)
     except AuthError as exc:
-        message = {"token_expired": _t(request, "This join link has expired."),
-                   "token_revoked": _t(request, "This join link was revoked or replaced by a new one."),
-                   }.get(exc.code, _t(request, "This join link is not valid."))
-        return error_page(request, 401, _t(request, "The link does not open a conference"),
-                          message + " " + _t(request, "Ask the organizer for the current link of your site."))
+        message = {"token_expired": _t(request, "page.link_expired"),
+                   "token_revoked": _t(request, "page.link_revoked"),
+                   }.get(exc.code, _t(request, "page.link_invalid"))
+        return error_page(request, 401, _t(request, "page.link_refused"),
+                          message + " " + _t(request, "page.link_ask"))
     except DomainError:
-        return error_page(request, 404, _t(request, "No such conference"),
-                          _t(request, "This conference does not exist, or was removed."))
+        return error_page(request, 404, _t(request, "page.no_conference"),
+                          _t(request, "page.no_conference.hint"))
     state = hub.state
     assert state is not None
     site = state.sites.get(actor.id)
     if site is None:
-        return error_page(request, 403, _t(request, "Not invited"),
-                          _t(request, "Your site is no longer invited to this conference."))
+        return error_page(request, 403, _t(request, "page.not_invited"),
+                          _t(request, "page.not_invited.hint"))
     main = actor.id == state.main_site
     config = {"conference": state.conference_id, "tz": state.timezone, "token": token,
               "site": {"code": site.code, "name": site.name, "main": main,
