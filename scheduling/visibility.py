@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 SITE_HIDDEN = frozenset({"note_added", "note_edited", "note_deleted", "minutes_mailed"})
-SITE_STRIPPED = {"minutes_approved": ("content",)}
+SITE_STRIPPED = {"minutes_approved": ("content",),
+                 "vote_cast": ("counts",)}   # a site sees who has voted, not what, until the vote's tally
 CONTACT_FIELDS = ("contact_name", "contact_phone", "email")
 SITE_LISTS = {"sites_invited": "sites", "conference_created": "main_site"}   # event -> where SiteInfo is
 
