@@ -210,7 +210,7 @@ def decide_directory(state: Directory, cmd: Command, actor: Actor, *, now: datet
                 out.append(SiteUpdated(site=site, **meta) if known else SiteRegistered(site=site, **meta))
             return out
         case SetRecommendationFields(fields=names):
-            return [] if names == state.fields else [RecommendationFieldsSet(fields=names, **meta)]
+            return [] if names == state.fields else [RecommendationFieldsSet(fields=names, at=now, actor=actor.ref, key=cmd.key)]
     raise DomainError(ErrorCode.UNKNOWN_COMMAND, f"{cmd.TYPE} is not a directory command")
 
 
