@@ -395,3 +395,6 @@ def _accounts_only(handler: Handler) -> Handler:
     guarded.__name__ = handler.__name__
     return guarded
 from . import recordings  # noqa: E402,F401  (its route joins the table: the program recordings)
+
+# isort: split
+from . import documents_api, recommendations_api  # noqa: E402,F401  (what the wards bring: files, the register)
