@@ -193,4 +193,5 @@ def _cast_(s: ConferenceState, ev: VoteCast) -> None:
 
 @evolves(VoteClosed)
 def _closed(s: ConferenceState, ev: VoteClosed) -> None:
-    s.votes[ev.vote_id].closed_at = ev.at
+    vote = s.votes[ev.vote_id]
+    vote.closed_at, vote.result = ev.at, ev.tally

@@ -150,6 +150,7 @@ class Vote:
     opened_at: datetime
     closed_at: datetime | None = None
     ballots: dict[str, Ballot] = dataclasses.field(default_factory=dict)
+    result: tuple[int, ...] = ()   # the tally as closed (what a site's page shows: its ballots carry no counts)
 
     def accepts(self, now: datetime) -> bool:
         return self.closed_at is None and now <= self.deadline
