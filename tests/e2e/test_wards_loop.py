@@ -13,14 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from e2e_helpers import Pages, screenshot, wait_js, wait_online
+from e2e_helpers import Pages, comparable, screenshot, wait_js, wait_online
 from pypdf import PdfReader
+from test_reducer import FOLD
 
+from scheduling import Role, event_to_dict
+from scheduling.visibility import redact_for_site
 from server.client import ApiClient, BridgeClient
+from server.views import conference_view
+from tests.scheduling.scheduling_builders import SECRETARY
+from tests.server.documents.test_ward_minutes import (
+    _conference as conference_with_what_the_wards_bring,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -192,3 +201,16 @@ async def test_the_recommendations_documents_and_votes_loop(pages: Pages, web_se
     await nxt.wait_for_selector("#triage-list li:has-text('Thiếu biên chế địa chính')")
     carried = await wait_js(nxt, "() => Object.values(window.bc.store.state.recommendations)")
     assert [r["carried_from"] for r in carried] == [f"{Q3}/{second}"]
+
+
+async def test_the_reducer_folds_the_wards_events_like_evolve(pages: Pages) -> None:
+    """reducer.js (ward_reducer.js) against the domain's evolve, for staff and for a site."""
+    h = conference_with_what_the_wards_bring()
+    h.run(SECRETARY, {"type": "add_document", "document_id": "d1", "file": {
+        "name": "bao-cao.pdf", "size": 10, "content_type": "application/pdf", "sha256": "ab" * 32}})
+    events = [json.loads(json.dumps(event_to_dict(e))) for e in h.log]
+    page = await pages.open("/login")
+    staff = await page.evaluate(FOLD, events)
+    assert staff["state"] == comparable(conference_view(h.s, frozenset({Role.CHAIR}), h.now))
+    site = await page.evaluate(FOLD, [redact_for_site(e) for e in events])
+    assert site["state"] == comparable(conference_view(h.s, frozenset({Role.SITE}), h.now))
