@@ -25,7 +25,7 @@ def ward_docx(doc: Document, w: WardView) -> None:
         style = doc.styles[TABLE_TEXT].style_id
         fill_row(table, [[h] for h in w.L["cols"]], style_id=style, bold=True)
         for r in w.recs:
-            fill_row(table, [[r.number], [r.title, *r.detail], [r.sources], [r.departments], list(r.answers),
+            fill_row(table, [[r.number], [r.title, r.field], [r.sources], [r.departments], list(r.answers),
                              [r.status]], style_id=style)
     if w.votes:
         doc.add_heading(w.L["sec_votes"], level=1)

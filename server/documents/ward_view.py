@@ -44,7 +44,7 @@ LABELS = {
 class RecRow:
     number: str
     title: str
-    detail: tuple[str, ...]   # paragraphs of the text, then field and origin
+    field: str                # the field, and where it was carried from
     sources: str
     departments: str
     answers: tuple[str, ...]
@@ -92,13 +92,10 @@ def ward_view(content: dict[str, Any], lang: str) -> WardView:
             answers.append(f"{head}: {clean(a['text'])}" if a["text"] else head)
         answers += [f"{L['kept_open']}: {clean(reason)}" if reason else L["kept_open"] for reason in r["kept_open"]]
         answers += [f"{name(site)}: {L['resolved'] if ok else L['not_resolved']}" for site, ok in r["feedback"].items()]
-        detail = [clean(p) for p in r["text"].split("\n\n") if p.strip()]
-        detail.append(f"{L['field']}: {clean(r['field'])}")
-        if r["carried_from"]:
-            detail.append(f"{L['carried']}: {clean(r['carried_from'])}")
+        field = clean(r["field"]) + (f"; {L['carried']}: {clean(r['carried_from'])}" if r["carried_from"] else "")
         due = f"{L['due']} {datetime.fromisoformat(r['due']).strftime('%d/%m/%Y')}" if r["due"] else ""
         recs.append(RecRow(
-            number=str(i), title=clean(r["title"]), detail=tuple(detail),
+            number=str(i), title=clean(r["title"]), field=field,
             sources="; ".join(name(s) for s in r["sources"]),
             departments="; ".join([*(name(d) for d in r["departments"]), *([due] if due else [])]) or "—",
             answers=tuple(answers) or (L["no_answer"],), status=L["status"].get(r["status"], r["status"])))
