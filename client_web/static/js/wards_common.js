@@ -90,3 +90,40 @@ export function tallyBars(vote, counts) {
 export function voteTally(vote) {
   return vote.options.map((_, i) => Object.values(vote.ballots).reduce((n, b) => n + (b.counts[i] || 0), 0));
 }
+
+/**
+ * Keep `parent`'s children in step with `items`, one element per key, rebuilding an element
+ * only when its signature changed: a register of a thousand recommendations re-renders by
+ * comparing strings, not by building a thousand cards.
+ */
+export function signedList(parent, items, key, sig, build) {
+  const existing = new Map();
+  for (const el of Array.from(parent.children)) if (el.dataset.key) existing.set(el.dataset.key, el);
+  let cursor = parent.firstElementChild;
+  for (const item of items) {
+    const k = String(key(item));
+    const s = sig(item);
+    let el = existing.get(k);
+    if (el) existing.delete(k);
+    if (!el || el.dataset.sig !== s) {
+      const fresh = build(item);
+      fresh.dataset.key = k;
+      fresh.dataset.sig = s;
+      if (el) {
+        if (el === cursor) cursor = fresh;
+        el.replaceWith(fresh);
+      }
+      el = fresh;
+    }
+    if (el !== cursor) parent.insertBefore(el, cursor);
+    else cursor = cursor.nextElementSibling;
+  }
+  for (const el of existing.values()) el.remove();
+  for (const el of Array.from(parent.children)) if (!el.dataset.key) el.remove();   // a placeholder
+}
+
+/** What a recommendation's card shows, as a string that changes when the card must. */
+export function recSig(r) {
+  return [r.status, r.answers.length, r.departments.join(","), r.due, r.in_meeting, r.item_id, r.sources.join(","),
+    JSON.stringify(r.feedback), r.kept_open.length, r.title].join("|");
+}

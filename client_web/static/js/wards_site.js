@@ -8,7 +8,7 @@ import { newKey } from "./conn.js";
 import { $, batched, fill, h, setText, toast } from "./dom.js";
 import { CONFIG, clock, errorText, num, t } from "./i18n.js";
 import {
-  FILE_ACCEPT, WARD_EVENTS, fileLink, recCard, tallyBars, upload,
+  FILE_ACCEPT, WARD_EVENTS, fileLink, recCard, recSig, signedList, tallyBars, upload,
 } from "./wards_common.js";
 
 export function sitePanel({ store, run, conn, root, site, token, badge = null }) {
@@ -72,8 +72,8 @@ export function sitePanel({ store, run, conn, root, site, token, badge = null })
 
   function renderRecs(s) {
     const mine = Object.values(s.recommendations).filter((r) => r.sources.includes(site) && r.status !== "merged");
-    fill(box.recs, mine.length ? mine.map((r) => recCard(s, r, { token, extra: feedback(s, r) }))
-      : h("li", { class: "muted" }, t("ward.none_yet")));
+    if (!mine.length) fill(box.recs, h("li", { class: "muted" }, t("ward.none_yet")));
+    else signedList(box.recs, mine, (r) => r.rec_id, recSig, (r) => recCard(s, r, { token, extra: feedback(s, r) }));
   }
 
   function feedback(s, r) {

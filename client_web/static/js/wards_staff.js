@@ -11,7 +11,7 @@ import { batched, fill, h, setText, toast } from "./dom.js";
 import { siteName } from "./derive.js";
 import { CONFIG, clock, errorText, isoDay, num, t } from "./i18n.js";
 import {
-  FILE_ACCEPT, WARD_EVENTS, departmentsOf, names, recCard, statusChip, tallyBars, upload, voteTally,
+  FILE_ACCEPT, WARD_EVENTS, departmentsOf, names, recCard, recSig, signedList, statusChip, tallyBars, upload, voteTally,
 } from "./wards_common.js";
 
 const CONF = CONFIG.conference;
@@ -87,13 +87,13 @@ export function triagePanel({ store, run, root, isShown = () => true }) {
     const open = recs.filter((r) => r.status !== "accepted").length;
     setText(summary, t("ward.summary", { n: num(recs.length), open: num(open),
       assigned: num(recs.filter((r) => r.departments.length).length) }));
-    fill(list, recs.map((r) => h("li", { class: `rec-row rec-${r.status}`, dataset: { rec: r.rec_id } },
+    signedList(list, recs, (r) => r.rec_id, (r) => `${recSig(r)}|${picked.has(r.rec_id)}`, (r) => h("li", { class: `rec-row rec-${r.status}`, dataset: { rec: r.rec_id } },
       h("input", { type: "checkbox", checked: picked.has(r.rec_id), "aria-label": r.title,
         onchange: (e) => { if (e.target.checked) picked.add(r.rec_id); else picked.delete(r.rec_id); } }),
       h("span", { class: "rec-title" }, r.title), " ", statusChip(r.status),
       r.in_meeting ? h("span", { class: "chip" }, t("ward.in_meeting")) : null,
       h("span", { class: "muted" }, ` ${names(s, r.sources)} · ${r.field}`,
-        r.departments.length ? ` → ${names(s, r.departments)}` : ""))));
+        r.departments.length ? ` → ${names(s, r.departments)}` : "")));
     const want = departmentsOf(s).map((d) => d.code).join("|");
     if (deptBox.dataset.depts !== want) {
       deptBox.dataset.depts = want;
@@ -186,12 +186,19 @@ export function chairWardsPanel({ store, run, conn, root, isChair = () => true }
 
   function renderRecs(s) {
     const marked = Object.values(s.recommendations).filter((r) => r.in_meeting && r.status !== "merged");
-    const groups = [...s.agenda.map((i) => [i.item_id, i.title]), [null, t("ward.no_item")]];
-    fill(recsBox, marked.length ? groups.map(([id, title]) => {
-      const here = marked.filter((r) => (r.item_id ?? null) === id);
-      return here.length ? h("section", { class: "rec-group", dataset: { item: id || "" } }, h("h3", null, title),
-        h("ul", { class: "cards" }, here.map((r) => recCard(s, r, { extra: isChair() ? recActions(s, r) : [] })))) : null;
-    }) : h("p", { class: "muted" }, t("ward.none_marked")));
+    const groups = [...s.agenda.map((i) => [i.item_id, i.title]), [null, t("ward.no_item")]]
+      .map(([id, title]) => ({ id: id || "__none__", title, recs: marked.filter((r) => (r.item_id ?? null) === id) }))
+      .filter((g) => g.recs.length);
+    const chair = isChair();
+    const floorSig = (r) => r.departments.map((d) => `${!!s.floor.speakers[d]}${s.floor.turns.some((x) => x.site === d)}`).join("");
+    signedList(recsBox, groups.length ? groups : [{ id: "-", title: "", recs: [] }], (g) => g.id, (g) => g.title,
+      (g) => g.id === "-" ? h("p", { class: "muted" }, t("ward.none_marked"))
+        : h("section", { class: "rec-group", dataset: { item: g.id } }, h("h3", null, g.title), h("ul", { class: "cards" })));
+    for (const g of groups) {
+      const ul = recsBox.querySelector(`[data-key="${CSS.escape(g.id)}"] ul`);
+      signedList(ul, g.recs, (r) => r.rec_id, (r) => `${recSig(r)}|${chair}|${s.phase}|${floorSig(r)}`,
+        (r) => recCard(s, r, { extra: chair ? recActions(s, r) : [] }));
+    }
   }
 
   function renderVotes(s, now) {
