@@ -160,10 +160,10 @@ def _cast(ctx: Ctx, cmd: CastVote) -> list[Event]:
     require_self_or(ctx.state, ctx.actor, cmd.site, Role.CHAIR, Role.SECRETARY, what="vote")
     ctx.require_invited(cmd.site)
     vote = _vote(ctx, cmd.vote_id)
-    if vote.closed_at is not None:
-        raise DomainError(ErrorCode.VOTE_CLOSED, f"vote {cmd.vote_id!r} is closed")
     if ctx.now > vote.deadline:
         raise DomainError(ErrorCode.DEADLINE_PASSED, f"vote {cmd.vote_id!r} closed at its deadline")
+    if vote.closed_at is not None:
+        raise DomainError(ErrorCode.VOTE_CLOSED, f"vote {cmd.vote_id!r} was closed by the chair")
     if cmd.site in vote.ballots:
         raise DomainError(ErrorCode.ALREADY_VOTED, f"site {cmd.site} has already voted")
     if not may_vote(ctx.state, cmd.site):

@@ -25,6 +25,7 @@ from .service import Service
 from .store import EventStore
 from .store.sqlite import SqliteEventStore
 from .timers import FloorTimers
+from .vote_timers import VoteDeadlines
 from .ws import handle_ws
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ def create_app(config: Config) -> web.Application:
         app[SERVICE] = service
         app[PRESENCE] = presence
         timers.start()
+        votes = VoteDeadlines(service)   # closes each vote at its deadline
+        votes.start()
         media_plane = None
         if config.media.enabled:
             from .media_plane import MediaPlane
@@ -112,6 +115,7 @@ def create_app(config: Config) -> web.Application:
                 await media_plane.close()
             await liveness.close()
             await timers.close()
+            await votes.close()
             await presence.close()
             await service.close()
             await store.close()

@@ -80,14 +80,15 @@ class TestCastVote:
         h = build("live")
         h.online(HAI_CHAU, THANH_KHE, HOA_BAC)
         open_vote(h, minutes=1)
+        open_vote(h, "v2", minutes=10)
         _cast(h, HAI_CHAU, option=0)
         h.refuse(site(HAI_CHAU), {"type": "cast_vote", "vote_id": "v1", "site": HAI_CHAU, "option": 1},
                  ErrorCode.ALREADY_VOTED)
         h.tick(61)
         h.refuse(site(THANH_KHE), {"type": "cast_vote", "vote_id": "v1", "site": THANH_KHE, "option": 1},
                  ErrorCode.DEADLINE_PASSED)
-        h.run(CHAIR, {"type": "close_vote", "vote_id": "v1"})
-        h.refuse(site(HOA_BAC), {"type": "cast_vote", "vote_id": "v1", "site": HOA_BAC, "option": 1},
+        h.run(CHAIR, {"type": "close_vote", "vote_id": "v2"})   # before its deadline
+        h.refuse(site(HOA_BAC), {"type": "cast_vote", "vote_id": "v2", "site": HOA_BAC, "option": 1},
                  ErrorCode.VOTE_CLOSED)
 
     def test_bad_absent_a_department_or_the_wrong_shape(self) -> None:
