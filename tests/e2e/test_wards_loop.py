@@ -35,6 +35,10 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 Q3, Q4, SERIES = "kien-nghi-q3", "kien-nghi-q4", "kien-nghi"
 DEPT = "SO-TAI-CHINH"
+# the elements under a selector that stick out of the window on the right
+OUTSIDE = """(sel) => [...document.querySelectorAll(sel + ' *')]
+  .filter((e) => e.getBoundingClientRect().right > innerWidth + 1)
+  .slice(0, 8).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -133,6 +137,10 @@ async def test_the_recommendations_documents_and_votes_loop(pages: Pages, web_se
     await secretary.click("#mark-btn")
     await wait_js(secretary, f"() => window.bc.store.state.recommendations['{first}'].in_meeting")
     await screenshot(secretary, artifacts, "wards-secretary-triage")
+    for width in (1920, 1366, 390):   # nothing of the triage panel sticks out (the top bar is not ours)
+        await secretary.set_viewport_size({"width": width, "height": 900})
+        assert await secretary.evaluate(OUTSIDE, "#wards-triage") == [], width
+    await secretary.set_viewport_size({"width": 1440, "height": 900})
 
     # -- in the meeting: the department gets the floor and answers; the chair accepts -------------
     chair = await pages.open(f"/c/{Q3}/chair", account="chutri")
@@ -154,6 +162,10 @@ async def test_the_recommendations_documents_and_votes_loop(pages: Pages, web_se
     await site.click(f"{mine} button:has-text('Đã giải quyết')")
     await wait_js(site, f"() => window.bc.store.state.recommendations['{first}'].feedback['{ward}'] === true")
     await screenshot(site, artifacts, "wards-site")
+    for width in (390, 1366, 1920):   # the ward's panel fits a phone and the hall's screens
+        await site.set_viewport_size({"width": width, "height": 900})
+        assert await site.evaluate(OUTSIDE, "#pane-wards") == [], width
+    await screenshot(site, artifacts, "wards-site-390")
 
     # -- a vote of 20 headless sites, the chair's live tally ------------------------------------------
     voters = sites[2:22]
