@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from .base import Results
 from .directory import SiteInfo, SiteKind
+from .ward_records import ConferenceDocument, Recommendation, Vote
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 
@@ -257,6 +258,9 @@ class ConferenceState:
     notes: dict[str, Note] = field(default_factory=dict)
     minutes: Minutes = field(default_factory=Minutes)
     actions: dict[str, ActionItem] = field(default_factory=dict)
+    recommendations: dict[str, Recommendation] = field(default_factory=dict)   # what the wards bring
+    documents: dict[str, ConferenceDocument] = field(default_factory=dict)
+    votes: dict[str, Vote] = field(default_factory=dict)
     version: int = 0
     results: Results = field(default_factory=dict)
 

@@ -10,6 +10,7 @@ import { CONFIG, clock, day, duration, num, t } from "./i18n.js";
 import { chairMedia } from "./chair_media.js";
 import { phaseBadge, renderAgenda } from "./ui.js";
 import { Wall } from "./wall.js";
+import { chairWardsPanel } from "./wards_staff.js";
 
 const TZ = CONFIG.tz;
 const { store, conn, run } = boot();
@@ -23,6 +24,8 @@ const wall = new Wall({
   onSelect: (code) => select(code),
 });
 const av = chairMedia({ conn, store, wall, previewSlots: 4, onChange: () => renderPanels() });
+// recommendations marked for the meeting and quick votes (wards_staff.js)
+chairWardsPanel({ store, run, conn, root: $("#wards-panel"), isChair: () => !!isChair() });
 
 // -- rendering -----------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import {
 import { CONFIG, clock, day, dayTime, duration, isoDay, num, t } from "./i18n.js";
 import { siteMedia } from "./site_media.js";
 import { keyedList, phaseBadge, renderAgenda, setupTabs, updateActionMeta } from "./ui.js";
+import { sitePanel } from "./wards_site.js";
 
 const SITE = CONFIG.site;
 const TZ = CONFIG.tz;
@@ -19,6 +20,8 @@ let lastSpeakers = "";
 let checkinTouched = false;
 
 setupTabs($(".tabs"));
+// recommendations, documents and votes (wards_site.js): renders itself on its events
+sitePanel({ store, run, conn, root: $("#wards"), site: SITE.code, token: CONFIG.token, badge: $("#badge-wards") });
 
 // -- rendering ---------------------------------------------------------------------------------
 
