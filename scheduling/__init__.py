@@ -23,6 +23,7 @@ from .base import (
 )
 from .conference import decide, evolve, replay
 from .directory import *  # noqa: F403
+from .distribution import *  # noqa: F403
 from .errors import DomainError, ErrorCode, ValidationError
 from .floor import *  # noqa: F403
 from .lifecycle import *  # noqa: F403
