@@ -29,13 +29,16 @@ from .floor import *  # noqa: F403
 from .lifecycle import *  # noqa: F403
 from .links import *  # noqa: F403
 from .minutes import *  # noqa: F403
+from .organisation import *  # noqa: F403
 from .reports import (
     ActionSnapshot,
     MinutesInputs,
     action_snapshot,
+    approval_block,
     chain_hash,
     minutes_content,
     overrun_seconds,
+    record_block,
     speaking_seconds,
     totals,
 )

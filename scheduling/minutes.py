@@ -11,7 +11,7 @@ from typing import Any
 from .actors import Role
 from .base import Command, Event, check_id, check_text, command, event
 from .errors import DomainError, ErrorCode
-from .reports import chain_hash, minutes_content
+from .reports import approval_block, chain_hash, minutes_content
 from .rules import Ctx, decides, evolves
 from .state import ConferenceState, MinutesVersion, Note, NoteKind, Phase
 
@@ -177,6 +177,10 @@ def _approve(ctx: Ctx, cmd: ApproveMinutes) -> list[Event]:
     content = minutes_content(ctx.state, ctx.minutes_inputs)
     prev = m.latest()
     prev_sha = prev.sha256 if prev else GENESIS
+    names = ctx.minutes_inputs.names if ctx.minutes_inputs else {}
+    content["approval"] = approval_block(
+        version=m.draft_version, approved_by=ctx.actor.id, approver_name=names.get(ctx.actor.id, ""),
+        role=Role.CHAIR.value, approved_at=ctx.now, prev_sha256=prev_sha)
     return [MinutesApproved(version=m.draft_version, sha256=chain_hash(prev_sha, content),
                             prev_sha256=prev_sha, content=content, **ctx.meta())]
 

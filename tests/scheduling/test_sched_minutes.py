@@ -27,14 +27,19 @@ from scheduling import (
     CorrectionOpened,
     ErrorCode,
     MinutesApproved,
+    MinutesInputs,
     MinutesVersion,
     Note,
     NoteAdded,
     NoteDeleted,
     NoteEdited,
     NoteKind,
+    OrgSettings,
+    approval_block,
     chain_hash,
+    decide,
     minutes_content,
+    parse_command,
 )
 from scheduling.minutes import GENESIS
 
@@ -180,6 +185,8 @@ class TestApproveMinutes:
         content = minutes_content(h.s)
         h.tick(1800)
         events = h.run(CHAIR, {"type": "approve_minutes"}, key="duyet")
+        content["approval"] = approval_block(version=1, approved_by=CHAIR.id, approver_name="", role="chair",
+                                             approved_at=h.now, prev_sha256=GENESIS)
         sha = chain_hash(GENESIS, content)
         assert list(events) == [MinutesApproved(version=1, sha256=sha, prev_sha256=GENESIS, content=content,
                                                 **h.meta(CHAIR, "duyet"))]
@@ -188,6 +195,27 @@ class TestApproveMinutes:
         assert not h.s.minutes.editing and h.s.minutes.draft_version == 2
         assert content["agenda"][0]["notes"] == ["Tăng trưởng GRDP quý III đạt 7,2%."]
         assert content["agenda"][0]["conclusions"] == ["Các phường, xã đẩy nhanh giải ngân vốn đầu tư công."]
+
+    def test_what_the_record_prints_is_inside_its_hash(self, ended: Harness) -> None:
+        """The approval block, the issuer's settings and the document number are part of the
+        content the hash covers: none of them can be changed without changing the hash."""
+        settings = OrgSettings(governing_body="UBND THÀNH PHỐ HÀ NỘI", issuing_body="VĂN PHÒNG", symbol="BB-VP",
+                               place="Hà Nội", recipients=("Như trên;", "Lưu: VT, VP."))
+        inputs = MinutesInputs(names={CHAIR.id: "Lê Minh Quang"}, organisation=settings, number=(2025, 12))
+        ended.tick(600)
+        decision = decide(ended.state, parse_command({"type": "approve_minutes", "key": "duyet"}), CHAIR,
+                          now=ended.now, directory=ended.directory, accounts=ended.accounts, minutes_inputs=inputs)
+        (ev,) = decision.events
+        c = ev.content  # type: ignore[attr-defined]
+        assert c["approval"] == {"version": 1, "approved_by": CHAIR.id, "approver_name": "Lê Minh Quang",
+                                 "role": "chair", "approved_at": ended.now.isoformat(), "prev_sha256": GENESIS}
+        assert c["record"]["number_text"] == "12/BB-VP" and c["record"]["place"] == "Hà Nội"
+        assert c["record"]["recipients"] == ["Như trên;", "Lưu: VT, VP."]
+        for path in (("approval", "approved_by"), ("approval", "approved_at"), ("record", "place"),
+                     ("record", "number_text"), ("record", "issuing_body")):
+            forged = copy.deepcopy(c)
+            forged[path[0]][path[1]] = "thu-ky"
+            assert chain_hash(GENESIS, forged) != ev.sha256, path  # type: ignore[attr-defined]
 
     def test_not_twice_without_a_correction(self, ended: Harness) -> None:
         approve(ended)
