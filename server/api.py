@@ -376,7 +376,10 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
+# isort: off
 from . import minutes_api  # noqa: E402,F401  (its routes join the table: the minutes, exports, follow-up)
+from . import organisation_api  # noqa: E402,F401  (the organisation issuing the minutes: Decree 30 settings)
+# isort: on
 
 
 def add_routes(app: web.Application) -> None:

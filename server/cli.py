@@ -14,7 +14,20 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from .config import Config, MediaSettings, SmtpSettings
+from .config import Config, MediaSettings, SigningSettings, SmtpSettings
+
+
+def _signing(args: argparse.Namespace) -> SigningSettings:
+    """The organisation's certificate (--signing-cert, password in BRIDGECONF_SIGNING_PASSWORD);
+    with --demo and none given, the DEMO one made on first start in <data-dir>/pki."""
+    cert, roots = getattr(args, "signing_cert", None), getattr(args, "trust_root", None)
+    password = os.environ.get("BRIDGECONF_SIGNING_PASSWORD", "")
+    if cert is None and getattr(args, "demo", False):
+        from .documents.demo_pki import DEMO_PASSWORD, ensure_demo_pki
+        demo_root, demo_p12 = ensure_demo_pki(Path(args.data_dir) / "pki", "Văn phòng UBND Thành phố Hà Nội")
+        cert, password, roots = str(demo_p12), DEMO_PASSWORD.decode(), roots or str(demo_root)
+    return SigningSettings(certificate=Path(cert) if cert else None, password=password,
+                           tsa_url=getattr(args, "tsa_url", "") or "", trust_roots=Path(roots) if roots else None)
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -33,7 +46,7 @@ def _config(args: argparse.Namespace) -> Config:
                         password=os.environ.get("BRIDGECONF_SMTP_PASSWORD", ""))
     return Config(host=getattr(args, "host", "127.0.0.1"), port=getattr(args, "port", 8080),
                   data_dir=Path(args.data_dir), redis_url=args.redis or Config.env_redis_url(),
-                  public_url=getattr(args, "public_url", "") or "", media=media, smtp=smtp,
+                  public_url=getattr(args, "public_url", "") or "", media=media, smtp=smtp, signing=_signing(args),
                   heartbeat_s=getattr(args, "heartbeat", Config.heartbeat_s),
                   offline_after_s=getattr(args, "offline_after", Config.offline_after_s))
 
@@ -94,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--smtp-port", type=int, default=25, help="SMTP port (default: 25)")
     serve.add_argument("--smtp-from", default=None, help=f"sender address (default: {SmtpSettings.sender})")
     serve.add_argument("--smtp-starttls", action="store_true", help="upgrade the SMTP connection with STARTTLS")
+    serve.add_argument("--signing-cert", metavar="P12", default=None,
+                       help="the organisation's PKCS#12 certificate that signs approved minutes (PAdES); "
+                            "its password in BRIDGECONF_SIGNING_PASSWORD")
+    serve.add_argument("--tsa-url", default="", help="a timestamp authority for the signatures (optional)")
+    serve.add_argument("--trust-root", metavar="PEM", default=None,
+                       help="the CA certificate(s) signatures are checked against")
 
     admin = sub.add_parser("admin", help="manage accounts")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)

@@ -25,10 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
 from scheduling.reports import chain_hash
 
 from .errors import VerifyCode
 from .extract import MAX_FILE, detect_format, pdf_support, read_stamp, squeeze, visible_text
+from .signing import check_signature
 from .source import ApprovedVersion, MinutesSource, RenderOptions, account_id, check_options
 from .stamp import Stamp, parse_stamp
 from .view import GENESIS, MinutesView, build_view
@@ -97,10 +100,13 @@ def verify_chain(versions: Sequence[ApprovedVersion]) -> ChainReport:
 
 
 def verify_document(file: str | os.PathLike[str] | bytes, *,
-                    chain: Sequence[ApprovedVersion] | None = None, check_text: bool = True) -> VerifyReport:
+                    chain: Sequence[ApprovedVersion] | None = None, check_text: bool = True,
+                    trust_roots: list[x509.Certificate] | None = None) -> VerifyReport:
     """Check a rendered minutes file (HTML, PDF or DOCX; a path or its bytes). With
     ``chain`` (the conference's approved versions, in order) the file's hash is checked
-    against the log; ``check_text=False`` skips the re-render (the hash checks stay)."""
+    against the log; ``check_text=False`` skips the re-render (the hash checks stay). A
+    signed PDF's signature is validated (signing.check_signature); with ``trust_roots`` an
+    approved PDF must be signed, by a certificate that leads to one of them."""
     data = _load(file)
     if isinstance(data, VerifyReport):
         return data
@@ -131,6 +137,14 @@ def verify_document(file: str | os.PathLike[str] | bytes, *,
         return replace(base, code=VerifyCode.FIELD_MISMATCH, message="; ".join(mismatch), checks=tuple(checks))
     if "approval" in src.content:
         checks.append("approval and issuer fields")
+    signed = ""
+    if fmt == "pdf":
+        sig = check_signature(data, trust_roots=trust_roots, approved_at=_approved_at(stamp))
+        unsigned = not sig.ok and not sig.checks and sig.message.startswith("the PDF is not signed")
+        if not sig.ok and (trust_roots or not unsigned):
+            return replace(base, code=VerifyCode.BAD_SIGNATURE, message=sig.message, checks=tuple(checks))
+        checks += [f"signature: {c}" for c in sig.checks]
+        signed = f"; {sig.message}" if sig.ok else "; an unsigned PDF (the signed original is the PDF the server issues)"
     if chain is not None:
         problem = _anchor(chain, a.version, a.sha256, a.prev_sha256, src.content)
         if problem is not None:
@@ -142,7 +156,7 @@ def verify_document(file: str | os.PathLike[str] | bytes, *,
             return replace(base, code=problem[0], message=problem[1], checks=tuple(checks))
         checks.append("visible text")
     note = "" if chain is not None else " (not checked against the conference's log: pass its chain for that)"
-    return replace(base, ok=True, message=f"version {a.version} verified: {', '.join(checks)}{note}",
+    return replace(base, ok=True, message=f"version {a.version} verified: {', '.join(checks)}{note}{signed}",
                    checks=tuple(checks))
 
 
@@ -231,6 +245,13 @@ def embedded_mismatches(stamp: Stamp) -> list[str]:
         out.append(f"record.place: the record says {_short(record.get('place'))}, "
                    f"the file {_short(stamp.options.place)}")
     return out
+
+
+def _approved_at(stamp: Stamp) -> datetime | None:
+    block = stamp.source.content.get("approval")
+    if isinstance(block, dict) and isinstance(block.get("approved_at"), str):
+        return _instant(block["approved_at"])
+    return stamp.source.approval.approved_at if stamp.source.approval else None
 
 
 def _approval_vs_log(v: ApprovedVersion) -> list[str]:
