@@ -56,7 +56,7 @@ async def test_a_downloaded_file_verifies_against_the_store(env: Env, files: Pat
                                   for fmt in ("html", "docx", "pdf")))
     for out in runs:
         assert out.returncode == 0, out.stdout + out.stderr
-        assert out.stdout.startswith("OK ") and "content hash, conference chain, visible text" in out.stdout
+        assert out.stdout.startswith("OK ") and "content hash, approval and issuer fields, conference chain, visible text" in out.stdout
         assert env.state(CONF).minutes.approved[0].sha256 in out.stdout
     code, stdout, _ = await in_process(capsys, str(files / "bien-ban-v1.html"), "--conference", CONF,
                                        "--data-dir", data, "--json")
@@ -93,7 +93,8 @@ async def test_a_forgery_passes_alone_but_not_against_the_conference(env: Env, f
     code, _, _ = await in_process(capsys, str(files / "gia.html"))
     assert code == 0   # self-consistent: that is all a file can show by itself
     out = await bridgeconf(str(files / "gia.html"), "--data-dir", str(env.config.data_dir))
-    assert out.returncode == 1 and "[not_in_chain]" in out.stdout and v1.sha256[:16] in out.stdout
+    assert out.returncode == 1 and "[field_mismatch]" in out.stdout, out.stdout
+    assert "not what the conference approved as version 1: agenda: differs from the conference's log" in out.stdout
 
 
 async def test_the_chain_of_a_conference(env: Env, files: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,10 +6,12 @@ by ``verify`` — intact, one byte changed, an update appended after signing."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import io
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +21,7 @@ import pytest
 import pytest_asyncio
 
 from server.config import SigningSettings
-from server.documents import VerifyCode, verify_document
+from server.documents import RenderOptions, VerifyCode, approved_source, render, verify_document
 from server.documents.demo_pki import Authority, make_ca, make_org_p12
 from server.documents.signing import load_certificates
 from server.records import load_signer
@@ -174,6 +176,26 @@ async def test_an_update_appended_after_signing_fails_pdfsig_and_verify(env: Env
     assert "Not total document signed" in pdfsig(updated, tmp_path)
     report = verify_document(updated)
     assert report.code is VerifyCode.BAD_SIGNATURE and "does not cover the whole file" in report.message
+
+
+async def test_the_command_line_says_what_it_checked_of_the_signature(env: Env, pki: Pki, tmp_path: Path) -> None:
+    pdf = (await env.get("/conferences/ky-so-1/minutes/1.pdf", role="secretary"))[2]
+    (tmp_path / "ban-ky.pdf").write_bytes(pdf)
+    out = await asyncio.to_thread(subprocess.run, [
+        sys.executable, "-m", "server.cli", "minutes", "verify", str(tmp_path / "ban-ky.pdf"), "--data-dir",
+        str(env.config.data_dir), "--trust-root", str(pki.dir / "ca.pem")], capture_output=True, text=True,
+        timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert ("checked: content hash, approval and issuer fields, signature: signature covers the whole file, "
+            "signature: signature intact, signature: certificate chain to the trust root, signature: signed after "
+            "the approval, conference chain, visible text") in out.stdout
+    assert "signed by Common Name: DEMO Văn phòng UBND Thành phố Hà Nội" in out.stdout
+    (tmp_path / "chua-ky.pdf").write_bytes(render(approved_source(env.state("ky-so-1").minutes.approved[0]), "pdf",
+                                                  RenderOptions()).body)   # type: ignore[union-attr]
+    out = await asyncio.to_thread(subprocess.run, [
+        sys.executable, "-m", "server.cli", "minutes", "verify", str(tmp_path / "chua-ky.pdf"),
+        "--trust-root", str(pki.dir / "ca.pem")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and "the PDF is not signed" in out.stdout and "[bad_signature]" in out.stdout
 
 
 async def test_numbers_are_gap_free_and_survive_a_crash_between_reservation_and_approval(env: Env) -> None:
