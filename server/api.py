@@ -37,6 +37,7 @@ from scheduling import (
 from scheduling.codec import from_plain, to_plain
 from scheduling.directory import DIRECTORY_COMMANDS
 
+from .exports import safe_csv
 from .http import ApiError, actor_of, json_body, ok, text_field, token_of
 from .keys import COOKIE, SERVICE
 from .security import MAX_PASSWORD, MIN_PASSWORD, Signer, hash_password
@@ -166,7 +167,7 @@ async def import_sites(request: web.Request) -> web.StreamResponse:
 @route("GET", "/sites.csv", "The directory as CSV")
 async def export_sites(request: web.Request) -> web.StreamResponse:
     actor_of(request)
-    return web.Response(text=sites_to_csv(_svc(request).directory.state.active()), content_type="text/csv",
+    return web.Response(text=safe_csv(sites_to_csv(_svc(request).directory.state.active())), content_type="text/csv",
                         charset="utf-8", headers={"Content-Disposition": "attachment; filename=sites.csv"})
 
 
@@ -293,7 +294,7 @@ async def conference_links(request: web.Request) -> web.StreamResponse:
         w.writerow(["site", "name", "url", "expires_at"])
         for r in rows:
             w.writerow([r["site"], r["name"], r["url"] or "", r["expires_at"] or ""])
-        return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8",
+        return web.Response(text=safe_csv(out.getvalue()), content_type="text/csv", charset="utf-8",
                             headers={"Content-Disposition": f"attachment; filename=links-{conf_id}.csv"})
     return ok({"links": rows})
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import getpass
 import logging
 import os
@@ -291,9 +290,8 @@ async def _links(args: argparse.Namespace) -> int:
                 for code, tok in tokens.items()]
         if args.csv:
             out = sys.stdout if args.csv == "-" else open(args.csv, "w", newline="", encoding="utf-8")  # noqa: SIM115
-            w = csv.writer(out, lineterminator="\n")
-            w.writerow(["site", "name", "url", "expires_at"])
-            w.writerows(rows)
+            from .exports import csv_text  # (the documents' libraries load only for this)
+            out.write(csv_text(["site", "name", "url", "expires_at"], rows))   # BOM: Excel reads the names right
             if out is not sys.stdout:
                 out.close()
                 print(f"{len(rows)} links written to {args.csv}")

@@ -224,7 +224,7 @@ async def minutes_receipts_csv(request: web.Request) -> web.StreamResponse:
     if not 1 <= version <= len(state.minutes.approved):
         raise ApiError("unknown_version", f"no approved version {version} of the minutes")
     rows = tracker(state, version, _svc(request).directory.state.sites)
-    return _file(receipts_csv(rows), "text/csv; charset=utf-8", f"bien-ban-{state.conference_id}-v{version}-nhan.csv")
+    return _file(receipts_csv(rows, _lang(request)), "text/csv; charset=utf-8", f"bien-ban-{state.conference_id}-v{version}-nhan.csv")
 
 
 # -- follow-up across a series -------------------------------------------------------------------
