@@ -292,7 +292,8 @@ def markdown() -> str:
 
 def _admin_commands() -> tuple[type, ...]:
     return (*scheduling.directory.DIRECTORY_COMMANDS, scheduling.CreateAccount, scheduling.UpdateAccount,
-            scheduling.ChangePassword, scheduling.IssueLink, scheduling.RevokeLink)
+            scheduling.ChangePassword, scheduling.IssueLink, scheduling.RevokeLink,
+            scheduling.SetOrganisation, scheduling.ReserveNumber)
 
 
 if __name__ == "__main__":

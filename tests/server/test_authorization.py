@@ -329,6 +329,8 @@ GET    /api/v1/conferences/mt-min/invite.ics          y     y     y         y   
 GET    /api/v1/conferences/mt-next/follow-up          y     y     y         y        n      n    n         n
 POST   /api/v1/conferences/mt-next/follow-up          y     y     y         n        n      n    n         n
 POST   /api/v1/accounts/quansat/password              y     n     n         y        n      n    n         n
+GET    /api/v1/organisation                           y     y     y         y        y      n    n         n
+PUT    /api/v1/organisation                           y     n     n         n        n      n    n         n
 """
 
 # the body each route gets (<n>: a number unique to the cell)
@@ -346,6 +348,7 @@ BODIES: dict[str, Any] = {
     "POST /api/v1/conferences/hop-nho/commands#floor": {"type": "request_floor", "site": "P-AN"},
     "POST /api/v1/accounts/quansat/password": {"password": "<password>"},
     "POST /api/v1/conferences/mt-next/follow-up": {"item_id": "xem-lai-<n>"},
+    "PUT /api/v1/organisation": {"issuing_body": "Văn phòng <n>", "symbol": "BB-VP<n>"},
 }
 
 
