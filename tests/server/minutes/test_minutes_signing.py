@@ -23,7 +23,7 @@ import pytest_asyncio
 from server.config import SigningSettings
 from server.documents import RenderOptions, VerifyCode, approved_source, render, verify_document
 from server.documents.demo_pki import Authority, make_ca, make_org_p12
-from server.documents.signing import load_certificates
+from server.documents.signing import check_signature, load_certificates
 from server.records import load_signer
 from tests.server.minutes.minutes_env import Env, start_env
 
@@ -196,6 +196,16 @@ async def test_the_command_line_says_what_it_checked_of_the_signature(env: Env, 
         sys.executable, "-m", "server.cli", "minutes", "verify", str(tmp_path / "chua-ky.pdf"),
         "--trust-root", str(pki.dir / "ca.pem")], capture_output=True, text=True, timeout=120)
     assert out.returncode == 1 and "the PDF is not signed" in out.stdout and "[bad_signature]" in out.stdout
+
+
+async def test_the_minutes_e_mailed_are_the_signed_original(env: Env, pki: Pki) -> None:
+    before = len(env.mailbox)
+    await env.command("ky-so-1", "distribute_minutes", role="secretary", version=1, sites=["P-AN"])
+    await env.until(lambda: len(env.mailbox) > before)
+    name, content_type, data = env.mailbox.since(before)[0].attachment()
+    assert content_type == "application/pdf" and name == "bien-ban-ky-so-1-v1.pdf"
+    assert data == (await env.get("/conferences/ky-so-1/minutes/1.pdf", role="secretary"))[2]
+    assert check_signature(data, trust_roots=load_certificates(pki.dir / "ca.pem"), approved_at=None).ok
 
 
 async def test_numbers_are_gap_free_and_survive_a_crash_between_reservation_and_approval(env: Env) -> None:
