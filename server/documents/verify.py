@@ -241,7 +241,7 @@ def embedded_mismatches(stamp: Stamp) -> list[str]:
     ended = header.get("ended_at")
     if ended and str(block.get("approved_at", "")) and _instant(block["approved_at"]) < _instant(ended):
         out.append(f"approval.approved_at: {_short(block['approved_at'])} is before the conference ended ({ended})")
-    if isinstance(record, dict) and stamp.options.place and stamp.options.place != record.get("place"):
+    if isinstance(record, dict) and stamp.options.place != record.get("place"):
         out.append(f"record.place: the record says {_short(record.get('place'))}, "
                    f"the file {_short(stamp.options.place)}")
     return out

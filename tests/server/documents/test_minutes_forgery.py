@@ -165,3 +165,19 @@ def test_the_chain_compares_each_approval_block_with_the_log(approved: MinutesSo
     assert report.code is VerifyCode.BROKEN_CHAIN and "approval.approved_at" in report.message
     other = dataclasses.replace(good, approved_by="account:thu.ky.1")
     assert "approval.approved_by 'chu.tich' is not the log's account:thu.ky.1" in verify_chain([other]).message
+
+
+@pytest.mark.parametrize("place", ["", "Hà Nội", "Thành phố Khác"])
+def test_the_record_prints_its_own_place_whatever_the_server_passes(approved: MinutesSource, place: str) -> None:
+    page = render_html(approved, RenderOptions(place=place))
+    assert "Hà Nội, ngày 03 tháng 10 năm 2025" in page and "Thành phố Khác" not in page
+    assert verify_document(page.encode()).ok
+
+
+def test_a_stamp_that_says_another_place_fails(approved: MinutesSource) -> None:
+    page = render_html(approved, OPTIONS)
+    forged = page.replace('"place": "Hà Nội"}', '"place": "Đà Nẵng"}', 1)
+    assert forged != page
+    report = verify_document(forged.encode())
+    assert report.code is VerifyCode.FIELD_MISMATCH
+    assert "record.place: the record says 'Hà Nội', the file 'Đà Nẵng'" in report.message
