@@ -40,7 +40,8 @@ async def organisation_get(request: web.Request) -> web.StreamResponse:
     year = svc.clock().astimezone(RECORDS_TZ).year
     return ok({"settings": to_plain(org.settings), "year": year, "last_number": org.last_number.get(year, 0),
                "signing": {"configured": signer.signer is not None or bool(signer.error),
-                           "subject": signer.signer.subject if signer.signer else "", "error": signer.error}})
+                           "subject": signer.signer.subject if signer.signer else "", "error": signer.error,
+                           "trust_roots": [c.subject.rfc4514_string() for c in svc.records.trust_roots]}})
 
 
 @route("PUT", "/organisation", "Set the organisation's settings (admin): {governing_body, issuing_body, symbol, "

@@ -45,7 +45,13 @@ from scheduling.base import command_fingerprint, replay_of
 
 from .config import Config
 from .documents import MinutesSource, Rendered, RenderOptions, render
-from .documents.signing import PdfSigner, Pkcs12Signer, SigningError, load_certificates
+from .documents.signing import (
+    PdfSigner,
+    Pkcs12Signer,
+    SigningError,
+    check_signature,
+    load_certificates,
+)
 from .exports import place_of
 from .hub import Idempotency, Outcome, StreamHub
 from .store import EventStore
@@ -149,6 +155,10 @@ class Records:
                 place = str(source.content.get("record", {}).get("place", "")) or options.place
                 body = signer.sign(rendered.body, reason=f"Phê duyệt biên bản, phiên bản {source.version}",
                                    location=place)
+                # what is kept must validate against the admin's trust roots (when there are some)
+                report = check_signature(body, trust_roots=self.trust_roots or None, approved_at=None)
+                if not report.ok:
+                    raise DomainError(ErrorCode.BAD_CERTIFICATE, f"the signed minutes do not validate: {report.message}")
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(".tmp")
                 with open(tmp, "wb") as f:

@@ -225,17 +225,34 @@ async def test_numbers_are_gap_free_and_survive_a_crash_between_reservation_and_
     assert sorted(int(n.split("/")[0]) for n in numbers) == [1, 2, 3, 4, 5]
 
 
+async def test_an_original_that_does_not_lead_to_the_trust_root_is_not_kept(env: Env) -> None:
+    await ended(env, "ky-goc-khac")
+    await approve(env, "ky-goc-khac")
+    records = env.service.records
+    mine = records.trust_roots
+    records.trust_roots = [make_ca("Another CA").certificate]
+    try:
+        status, code, message = await env.refused("GET", "/conferences/ky-goc-khac/minutes/1.pdf", role="secretary")
+    finally:
+        records.trust_roots = mine
+    assert (status, code) == (409, "bad_certificate") and "do not validate" in message
+    overview = await env.call("GET", "/conferences/ky-goc-khac/minutes", role="secretary")
+    assert overview["versions"][0]["signature"] == "pending"          # nothing kept; a later request signs
+    status, _, pdf = await env.get("/conferences/ky-goc-khac/minutes/1.pdf", role="secretary")
+    assert status == 200 and check_signature(pdf, trust_roots=mine, approved_at=None).ok
+
+
 async def test_numbering_goes_on_after_a_restart(env: Env, data_dir: Path, pki: Pki) -> None:
     await ended(env, "so-5")
     await env.service.records.reserve_number("so-5", 1, env.now())   # reserved, then the process is gone
     await env.close()
     again = await start_env(data_dir, pki.settings)
     try:
-        assert again.service.records.organisation.state.last_number[env.now().year] == 6
-        assert await approve(again, "so-5") == "6/BB-VP"
+        assert again.service.records.organisation.state.last_number[env.now().year] == 7
+        assert await approve(again, "so-5") == "7/BB-VP"
         await ended(again, "so-6")
-        assert await approve(again, "so-6") == "7/BB-VP"
+        assert await approve(again, "so-6") == "8/BB-VP"
         got = await again.call("GET", "/organisation", role="admin")
-        assert got["last_number"] == 7 and got["settings"] == ORG
+        assert got["last_number"] == 8 and got["settings"] == ORG
     finally:
         await again.close()
