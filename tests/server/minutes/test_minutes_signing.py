@@ -27,6 +27,7 @@ from server.documents.signing import check_signature, load_certificates
 from server.records import load_signer
 from tests.server.minutes.minutes_env import Env, start_env
 
+ROOT = Path(__file__).resolve().parents[3]
 ORG = {"governing_body": "UBND THÀNH PHỐ HÀ NỘI", "issuing_body": "Văn phòng", "symbol": "BB-VP", "place": "Hà Nội",
        "chair_title": "Chủ tọa", "secretary_title": "Thư ký", "recipients": ["Như trên;", "Lưu: VT, VP."]}
 
@@ -254,5 +255,47 @@ async def test_numbering_goes_on_after_a_restart(env: Env, data_dir: Path, pki: 
         assert await approve(again, "so-6") == "8/BB-VP"
         got = await again.call("GET", "/organisation", role="admin")
         assert got["last_number"] == 8 and got["settings"] == ORG
+    finally:
+        await again.close()
+
+
+RESERVE_THEN_DIE = """
+import asyncio, os, signal, sys
+from pathlib import Path
+from server.app import open_store
+from server.config import Config
+from server.records import Records
+from server.service import utcnow
+
+async def main() -> None:
+    config = Config(data_dir=Path(sys.argv[1]))
+    records = Records(config, await open_store(config), utcnow)
+    await records.start()
+    year, number = await records.reserve_number(sys.argv[2], 1, utcnow())
+    print(number, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)   # between the reservation and the approval
+
+asyncio.run(main())
+"""
+
+
+async def test_a_kill_9_between_reservation_and_approval_neither_burns_nor_reuses_a_number(
+        data_dir: Path, pki: Pki) -> None:
+    first = await start_env(data_dir, pki.settings)
+    try:
+        await ended(first, "so-7")
+        await ended(first, "so-8")
+    finally:
+        await first.close()
+    died = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", RESERVE_THEN_DIE, str(data_dir), "so-7"],
+                                   cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert died.returncode == -9, died.stderr
+    reserved = int(died.stdout)
+    assert reserved == 9                                   # after the 8 numbers of the tests above
+    again = await start_env(data_dir, pki.settings)
+    try:
+        assert await approve(again, "so-8") == "10/BB-VP"   # not 9: that one is so-7's
+        assert await approve(again, "so-7") == "9/BB-VP"    # the retry takes it
+        assert (await again.call("GET", "/organisation", role="admin"))["last_number"] == 10
     finally:
         await again.close()
