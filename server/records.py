@@ -11,16 +11,19 @@ An approval does not half-happen (Service._run):
    retry after a crash between 3 and 4 gets the same number, so none is burned or reused;
 4. the approval is recorded with the settings and the number inside its hash.
 
-The signed PDF is made from the recorded version on its first request (or by ``sign_now``)
-and kept as ``<data_dir>/records/<conference>/v<n>-<sha256[:16]>.pdf``: until then the
-version is "signature pending", and any request makes it.
+The signed PDF is made from the recorded version right after the approval (``sign_soon``, in
+a thread) and kept as ``<data_dir>/records/<conference>/v<n>-<sha256[:16]>.pdf``; until it
+is there the version is "signature pending", and any request for it makes it (a crash or a
+failed signing is retried that way).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -44,7 +47,8 @@ from scheduling import (
 from scheduling.base import command_fingerprint, replay_of
 
 from .config import Config
-from .documents import MinutesSource, Rendered, RenderOptions, render
+from .documents import MinutesSource, Rendered, RenderOptions, approved_source, render
+from .documents.formats import filename
 from .documents.signing import (
     PdfSigner,
     Pkcs12Signer,
@@ -92,13 +96,32 @@ class Records:
         self.signing = load_signer(config)
         self.trust_roots = load_certificates(config.signing.trust_roots) if config.signing.trust_roots else []
         self._lock = threading.Lock()    # one signer at a time (files written whole)
+        self._signing: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         await self.organisation.load()
         self.organisation.follow()
 
     async def close(self) -> None:
+        if self._signing:   # a thread cannot be cancelled: let the signatures under way finish
+            await asyncio.gather(*self._signing, return_exceptions=True)
         await self.organisation.close()
+
+    def sign_soon(self, state: ConferenceState, version: int, names: Mapping[str, str]) -> None:
+        """Make the signed original of an approval that was just recorded, off the loop."""
+        if self.signing.signer is None:
+            return
+        source = approved_source(state.minutes.approved[version - 1])
+        options = RenderOptions(lang="vi", names=names, place=place_of(state))
+        task = asyncio.create_task(asyncio.to_thread(self.signed_pdf, source, options, filename(source, "pdf")))
+        self._signing.add(task)
+        task.add_done_callback(self._signed)
+
+    def _signed(self, task: asyncio.Task[Any]) -> None:
+        self._signing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the signed minutes could not be made (pending; the next request retries): %s",
+                      task.exception())
 
     def settings_for(self, state: ConferenceState) -> OrgSettings:
         """The organisation's settings as a record of ``state`` prints them (the place, when

@@ -153,11 +153,14 @@ class Service:
         if approving and hub.state is not None:
             await self.load_reviewed(hub.state)
             number = await self._prepare_approval(hub.state, cmd, actor)
-        return await hub.execute(lambda state: decide(
+        outcome = await hub.execute(lambda state: decide(
             state, cmd, actor, now=self.clock(), directory=self.directory.state,
             accounts=self.accounts.state.active_ids(),
             minutes_inputs=self.minutes_inputs(state, number) if approving and state is not None else None),
             _idempotency(cmd, actor))
+        if number is not None and outcome.events and not outcome.replayed and hub.state is not None:
+            self.records.sign_soon(hub.state, len(hub.state.minutes.approved), self.names())
+        return outcome
 
     async def _prepare_approval(self, state: ConferenceState, cmd: Command, actor: Actor) -> tuple[int, int] | None:
         """Before an approval is recorded (records.py): the domain would accept it, the

@@ -127,6 +127,8 @@ async def test_a_certificate_that_cannot_sign_refuses_the_approval_before_anythi
 async def test_an_approved_version_is_signed_and_passes_pdfsig_and_verify(env: Env, pki: Pki, tmp_path: Path) -> None:
     await ended(env, "ky-so-1")
     assert await approve(env, "ky-so-1") == "1/BB-VP"
+    records = env.service.records
+    await env.until(lambda: records.is_signed(approved_source(env.state("ky-so-1").minutes.approved[0])), 60)
     status, headers, pdf = await env.get("/conferences/ky-so-1/minutes/1.pdf", role="secretary")
     assert status == 200 and headers["Content-Type"] == "application/pdf"
     report = pdfsig(pdf, tmp_path)
@@ -228,11 +230,12 @@ async def test_numbers_are_gap_free_and_survive_a_crash_between_reservation_and_
 
 async def test_an_original_that_does_not_lead_to_the_trust_root_is_not_kept(env: Env) -> None:
     await ended(env, "ky-goc-khac")
-    await approve(env, "ky-goc-khac")
     records = env.service.records
     mine = records.trust_roots
     records.trust_roots = [make_ca("Another CA").certificate]
     try:
+        await approve(env, "ky-goc-khac")    # signed at once, in the background: refused, nothing kept
+        await env.until(lambda: not records._signing, timeout=60)
         status, code, message = await env.refused("GET", "/conferences/ky-goc-khac/minutes/1.pdf", role="secretary")
     finally:
         records.trust_roots = mine
