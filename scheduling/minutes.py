@@ -169,6 +169,9 @@ def _delete(ctx: Ctx, cmd: DeleteNote) -> list[Event]:
 
 @decides(ApproveMinutes)
 def _approve(ctx: Ctx, cmd: ApproveMinutes) -> list[Event]:
+    """The chair approves a draft once the conference has ended. The hash covers everything
+    the record prints: the content, the approval block (who, as what, when, which version,
+    after which hash) and, when the server hands them in, the issuer's settings and number."""
     ctx.require(Role.CHAIR, what="approve the minutes")
     ctx.require_phase(Phase.ENDED, what="approve the minutes")
     m = ctx.state.minutes
