@@ -94,9 +94,24 @@ class Records:
         self.organisation: StreamHub[Organisation] = StreamHub(
             ORGANISATION, store, Organisation(), evolve_organisation, lambda s: s.version)
         self.signing = load_signer(config)
-        self.trust_roots = load_certificates(config.signing.trust_roots) if config.signing.trust_roots else []
+        self.trust_roots = self._trust_roots(config)
         self._lock = threading.Lock()    # one signer at a time (files written whole)
         self._signing: set[asyncio.Task[Any]] = set()
+
+    def _trust_roots(self, config: Config) -> list[Any]:
+        """The admin's trust roots; one that cannot be read stops the signing (approvals are
+        refused with the reason) rather than keeping originals nobody checked."""
+        path = config.signing.trust_roots
+        if path is None:
+            return []
+        try:
+            return load_certificates(path)
+        except (OSError, ValueError) as exc:
+            message = f"cannot read the trust root {path}: {getattr(exc, 'strerror', None) or exc}"
+            log.error("minutes cannot be signed: %s", message)
+            if self.signing.signer is not None:
+                self.signing = SignerState(None, message)
+            return []
 
     async def start(self) -> None:
         await self.organisation.load()
