@@ -196,3 +196,17 @@ def test_a_pdf_laid_out_with_other_fonts_still_verifies(minutes: Minutes, monkey
     assert len(PdfReader(io.BytesIO(other)).pages) != len(PdfReader(io.BytesIO(minutes.files["pdf"])).pages)
     report = verify_document(other, chain=chain(minutes))
     assert report.ok, report.message
+
+
+def test_poppler_and_pypdf_read_the_same_words(minutes: Minutes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Verification reads a PDF with pdftotext when poppler is installed, else with pypdf:
+    the words of every page are the same either way."""
+    from server.documents import extract
+
+    pdf = minutes.files["pdf"]
+    assert extract.PDFTOTEXT is not None
+    poppler = extract.visible_text(pdf, "pdf")
+    monkeypatch.setattr(extract, "PDFTOTEXT", None)
+    pypdf = extract.visible_text(pdf, "pdf")
+    assert poppler is not None and pypdf is not None and len(poppler) == len(pypdf) > 10
+    assert [extract.squeeze([p]) for p in poppler] == [extract.squeeze([p]) for p in pypdf]
