@@ -37,11 +37,11 @@ from scheduling import (
 from scheduling.codec import from_plain, to_plain
 from scheduling.directory import DIRECTORY_COMMANDS
 
-from .exports import safe_csv
 from .http import ApiError, actor_of, json_body, ok, text_field, token_of
 from .keys import COOKIE, SERVICE
 from .security import MAX_PASSWORD, MIN_PASSWORD, Signer, hash_password
 from .service import SESSION_DAYS, Service
+from .spreadsheet import safe_csv
 from .views import conference_summary, conference_view, select_actions
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, MediaSettings, SigningSettings, SmtpSettings
+from .spreadsheet import csv_text
 
 
 def _signing(args: argparse.Namespace) -> SigningSettings:
@@ -290,7 +291,6 @@ async def _links(args: argparse.Namespace) -> int:
                 for code, tok in tokens.items()]
         if args.csv:
             out = sys.stdout if args.csv == "-" else open(args.csv, "w", newline="", encoding="utf-8")  # noqa: SIM115
-            from .exports import csv_text  # (the documents' libraries load only for this)
             out.write(csv_text(["site", "name", "url", "expires_at"], rows))   # BOM: Excel reads the names right
             if out is not sys.stdout:
                 out.close()

@@ -15,7 +15,6 @@ cell, never a formula, in XLSX — a site's progress "=HYPERLINK(...)" stays tex
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -29,36 +28,10 @@ from zoneinfo import ZoneInfo
 from scheduling import ConferenceState, Phase
 
 from .documents import DocumentError, MinutesSource, Rendered, RenderOptions, render
+from .spreadsheet import FORMULA_START, csv_text
 
-CSV_BOM = "\ufeff"
 PRODID = "-//bridgeconf//bridgeconf 1//VI"
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")      # where every person who reads these files is
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize(value: Any) -> Any:
-    """A CSV cell that a spreadsheet will not run: texts that would start a formula get a
-    leading apostrophe (OWASP's advice); other values are unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def safe_csv(text: str) -> str:
-    """A CSV made elsewhere (the directory, the join links) made spreadsheet-safe: BOM, every
-    cell neutralized. (The directory's import takes the apostrophe off again.)"""
-    rows = list(csv.reader(io.StringIO(text.lstrip(CSV_BOM))))
-    return csv_text(rows[0] if rows else [], rows[1:])
-
-
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """A spreadsheet-safe CSV: BOM, CRLF, every cell neutralized."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow([neutralize(h) for h in header])
-    for row in rows:
-        w.writerow([neutralize(v) for v in row])
-    return CSV_BOM + out.getvalue()
 
 # -- action items -------------------------------------------------------------------------------
 
