@@ -6,10 +6,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Debian packages: fonts with Vietnamese diacritics and pango for the PDF minutes (run and test);
-# a real redis-server and Chromium for the tests.
-RUN_DEBS  := fonts-dejavu-core fonts-liberation2 libpango-1.0-0 libpangoft2-1.0-0
-TEST_DEBS := $(RUN_DEBS) redis-server chromium poppler-utils
+# Debian packages: fonts with Vietnamese diacritics and pango for the PDF minutes, poppler-utils
+# (pdftotext reads a PDF's text back ~20x faster than pypdf when verifying; pdfsig in the tests)
+# (run and test); a real redis-server and Chromium for the tests.
+RUN_DEBS  := fonts-dejavu-core fonts-liberation2 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+TEST_DEBS := $(RUN_DEBS) redis-server chromium
 
 .PHONY: run test install debs-run debs-test bench lint clean
 

@@ -35,6 +35,10 @@ picks them by key)."""
 
 
 STRINGS: dict[str, str] = {
+    # the issuing organisation (admin page)
+    "org.saved": N_("The document format is saved: it applies to the next approvals"),
+    "org.unsigned": N_("None: approved minutes are not signed digitally"),
+    "org.signer_error": N_("Cannot sign"),
     # connection
     "conn.connecting": N_("Connecting…"),
     "conn.connecting.hint": N_("Opening the connection to the server"),

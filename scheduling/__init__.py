@@ -23,20 +23,24 @@ from .base import (
 )
 from .conference import decide, evolve, replay
 from .directory import *  # noqa: F403
+from .distribution import *  # noqa: F403
 from .documents import *  # noqa: F403
 from .errors import DomainError, ErrorCode, ValidationError
 from .floor import *  # noqa: F403
 from .lifecycle import *  # noqa: F403
 from .links import *  # noqa: F403
 from .minutes import *  # noqa: F403
+from .organisation import *  # noqa: F403
 from .recommendations import *  # noqa: F403
 from .reports import (
     ActionSnapshot,
     MinutesInputs,
     action_snapshot,
+    approval_block,
     chain_hash,
     minutes_content,
     overrun_seconds,
+    record_block,
     speaking_seconds,
     totals,
 )

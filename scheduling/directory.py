@@ -256,7 +256,7 @@ def parse_sites_csv(text: str) -> list[SiteInfo]:
             line_no = reader.line_num   # the physical line: blank lines and quoted newlines count
             if count > MAX_IMPORT_ROWS:
                 raise DomainError(ErrorCode.BAD_CSV, f"at most {MAX_IMPORT_ROWS} rows per import")
-            row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+            row = {(k or "").strip(): _unguard((v or "").strip()) for k, v in raw.items() if k is not None}
             if None in raw:
                 problems.append(f"line {line_no}: more cells than columns")
                 continue
@@ -301,6 +301,12 @@ def _site_from_row(row: dict[str, str]) -> SiteInfo:
         contact_phone=row.get("contact_phone", ""),
         email=row.get("email", ""),
     )
+
+
+def _unguard(cell: str) -> str:
+    """A cell our export kept from becoming a spreadsheet formula ("'+84 24…", OWASP) is
+    read back without its apostrophe."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
 
 
 def sites_to_csv(sites: list[SiteInfo]) -> str:

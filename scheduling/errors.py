@@ -56,6 +56,7 @@ class ErrorCode(StrEnum):
     DUE_IN_PAST = "due_in_past"
     MINUTES_APPROVED = "minutes_approved"
     NOTHING_TO_APPROVE = "nothing_to_approve"
+    BAD_CERTIFICATE = "bad_certificate"    # the organisation's certificate cannot sign the approval
     NOT_APPROVED = "not_approved"
     NOT_DISTRIBUTED = "not_distributed"
     EDIT_CONFLICT = "edit_conflict"

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .codec import to_plain
+from .organisation import OrgSettings, number_text
 from .state import (
     ActionItem,
     ActionStatus,
@@ -113,6 +114,8 @@ class MinutesInputs:
 
     names: Mapping[str, str] = field(default_factory=dict)
     follow_up: Mapping[str, ActionSnapshot] = field(default_factory=dict)
+    organisation: OrgSettings | None = None    # the issuer's settings as of now (Decree 30 format)
+    number: tuple[int, int] | None = None      # (year, number) reserved for the approval being decided
 
 
 def minutes_content(state: ConferenceState, inputs: MinutesInputs | None = None) -> dict[str, Any]:
@@ -166,9 +169,31 @@ def minutes_content(state: ConferenceState, inputs: MinutesInputs | None = None)
         "action_id": a.action_id, "item_id": a.item_id, "title": a.title, "description": a.description,
         "assignees": list(a.assignees), "due": a.due.isoformat(), "status": a.status.value,
     } for a in state.actions.values()]
-    return {"header": header, "attendance": attendance, "totals": totals(state).to_dict(),
-            "agenda": agenda, "general_notes": general, "actions": actions,
-            **ward_minutes_content(state)}   # recommendations and votes, when there are any
+    content = {"header": header, "attendance": attendance, "totals": totals(state).to_dict(),
+               "agenda": agenda, "general_notes": general, "actions": actions,
+               **ward_minutes_content(state)}   # recommendations and votes, when there are any
+    if inputs is not None and inputs.organisation is not None:
+        content["record"] = record_block(inputs.organisation, inputs.number)
+    return content
+
+
+def record_block(settings: OrgSettings, number: tuple[int, int] | None) -> dict[str, Any]:
+    """The issuer and the document number as the record prints them: the organisation's
+    settings as of the approval (so they are inside its hash), and the number given to it
+    (none for a draft)."""
+    out: dict[str, Any] = to_plain(settings)
+    if number is not None:
+        year, n = number
+        out |= {"year": year, "number": n, "number_text": number_text(n, settings.symbol)}
+    return out
+
+
+def approval_block(*, version: int, approved_by: str, approver_name: str, role: str, approved_at: datetime,
+                   prev_sha256: str) -> dict[str, Any]:
+    """Who approved which version when, after which hash: printed on the record, so inside
+    its hash (``content["approval"]``)."""
+    return {"version": version, "approved_by": approved_by, "approver_name": approver_name, "role": role,
+            "approved_at": approved_at.isoformat(), "prev_sha256": prev_sha256}
 
 
 def canonical_json(content: dict[str, Any]) -> str:

@@ -37,6 +37,7 @@ from .web import (
     directory_api,
     documents_api,
     minutes_api,
+    organisation_api,
     pages,
     recommendations_api,
     recordings_api,
@@ -45,7 +46,7 @@ from .web.http import errors_middleware
 from .web.routes import add_routes
 
 ROUTE_TABLES = (accounts_api.routes, directory_api.routes, conferences_api.routes, minutes_api.routes,
-                recordings_api.routes, documents_api.routes, recommendations_api.routes)
+                recordings_api.routes, documents_api.routes, recommendations_api.routes, organisation_api.routes)
 """The REST API's handler modules, by subject (their routes make the OpenAPI document)."""
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,18 @@ class MediaSettings:
 
 
 @dataclass(frozen=True)
+class SigningSettings:
+    """The organisation's certificate that signs approved minutes (PAdES): a PKCS#12 file,
+    its password (BRIDGECONF_SIGNING_PASSWORD), an optional timestamp authority, and the
+    trust roots that ``minutes verify`` and the server check signatures against (PEM)."""
+
+    certificate: Path | None = None
+    password: str = ""
+    tsa_url: str = ""
+    trust_roots: Path | None = None
+
+
+@dataclass(frozen=True)
 class SmtpSettings:
     host: str = ""
     port: int = 25
@@ -44,6 +56,7 @@ class Config:
     allowed_origins: tuple[str, ...] = ()
     media: MediaSettings = field(default_factory=MediaSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    signing: SigningSettings = field(default_factory=SigningSettings)
 
     @property
     def base_url(self) -> str:

@@ -4,6 +4,8 @@ language, black headings), table helpers, page fields, and the parts that carry 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from docx.document import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -161,3 +163,28 @@ def add_stamp_parts(doc: Document, stamp_json_ascii: str, props: dict[str, str])
     part = Part(PackURI("/docProps/custom.xml"), CT.OFC_CUSTOM_PROPERTIES,
                 etree.tostring(custom, xml_declaration=True, encoding="UTF-8", standalone=True), package)
     package.relate_to(part, RT.CUSTOM_PROPERTIES)
+
+
+APP_XML = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+           '<Application>bridgeconf</Application><DocSecurity>0</DocSecurity></Properties>')
+
+
+def set_core_properties(doc: Document, *, title: str, author: str, subject: str, lang: str,
+                        when: datetime) -> None:
+    """The file's own metadata, not the library template's (created 2013 by "Microsoft
+    Macintosh Word", a blank thumbnail): our title, the organisation as author, created and
+    modified at ``when`` (the approval, or the end of the conference for a draft)."""
+    core = doc.core_properties
+    core.title, core.subject = title[:255], subject[:255]
+    core.author = core.last_modified_by = author[:255]
+    core.language = "vi-VN" if lang == "vi" else "en-GB"
+    core.created = core.modified = when.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    core.revision = 1
+    core.keywords = core.comments = core.category = ""
+    package = doc.part.package
+    for rid, rel in list(package.rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            package.rels.pop(rid)
+        elif rel.reltype == RT.EXTENDED_PROPERTIES:
+            rel.target_part._blob = APP_XML.encode()

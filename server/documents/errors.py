@@ -40,3 +40,5 @@ class VerifyCode(StrEnum):
     TEXT_TAMPERED = "text_tampered"      # the visible text differs from the embedded content
     NOT_IN_CHAIN = "not_in_chain"        # the hash is not the one the conference recorded
     BROKEN_CHAIN = "broken_chain"        # a chain of versions that does not link up
+    FIELD_MISMATCH = "field_mismatch"    # a printed field (approval, issuer, number) disagrees with the record
+    BAD_SIGNATURE = "bad_signature"      # the PDF's signature is missing, broken, partial or untrusted

@@ -4,22 +4,29 @@ dates). The routes that serve them are in server/web/minutes_api.py; the minutes
 as the server renders them are in render_cache.py.
 
 CSV is UTF-8 with a byte-order mark (Excel opens Vietnamese text correctly only with it),
-one header row; dates ISO 8601 (times in the conference's time zone). XLSX has real date
-cells, a frozen header with filters, and overdue rows marked.
+one header row in the reader's language; dates ISO 8601, times in Asia/Ho_Chi_Minh. XLSX has
+real date cells (wall-clock times of Asia/Ho_Chi_Minh: Excel has no time zones), a frozen
+header with filters, and overdue rows marked.
+
+No cell becomes a formula (OWASP, CSV injection): a text beginning with =, +, -, @, a tab
+or a carriage return is written behind an apostrophe in CSV (``neutralize``) and as a text
+cell, never a formula, in XLSX — a site's progress "=HYPERLINK(...)" stays text.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from scheduling import ConferenceState, Phase
 
-CSV_BOM = "\ufeff"
+from .spreadsheet import FORMULA_START, csv_text
+
 PRODID = "-//bridgeconf//bridgeconf 1//VI"
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")      # where every person who reads these files is
 
 # -- action items -------------------------------------------------------------------------------
 
@@ -61,7 +68,7 @@ def action_cells(row: Mapping[str, Any], lang: str = "vi") -> list[Any]:
         "due": date.fromisoformat(row["due"]),
         "status": STATUS_NAMES.get(row["status"], (row["status"],) * 2)[i],
         "overdue": YES_NO[bool(row.get("overdue"))][i], "confirmed": YES_NO[bool(row.get("confirmed"))][i],
-        "progress_at": datetime.fromisoformat(last["at"]) if last else None,
+        "progress_at": datetime.fromisoformat(last["at"]).astimezone(LOCAL_TZ) if last else None,
         "progress_percent": last.get("percent") if last else None,
         "progress_text": last["text"] if last else "",
     }
@@ -69,13 +76,9 @@ def action_cells(row: Mapping[str, Any], lang: str = "vi") -> list[Any]:
 
 
 def actions_csv(rows: Iterable[Mapping[str, Any]], lang: str = "vi") -> str:
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow([names[_col(lang)] for _, names in ACTION_COLUMNS])
-    for row in rows:
-        w.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v
-                    for v in action_cells(row, lang)])
-    return CSV_BOM + out.getvalue()
+    return csv_text([names[_col(lang)] for _, names in ACTION_COLUMNS],
+                    (["" if v is None else v.isoformat() if isinstance(v, date) else v
+                      for v in action_cells(row, lang)] for row in rows))
 
 
 def actions_xlsx(rows: Sequence[Mapping[str, Any]], lang: str = "vi") -> bytes:
@@ -97,6 +100,9 @@ def actions_xlsx(rows: Sequence[Mapping[str, Any]], lang: str = "vi") -> bytes:
         if isinstance(progress_at, datetime):   # Excel has no time zones: the wall-clock time of the record
             cells[keys.index("progress_at")] = progress_at.replace(tzinfo=None)
         ws.append(cells)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.data_type, cell.number_format = "s", "@"   # text, never a formula
         if row.get("overdue"):
             for cell in ws[ws.max_row]:
                 cell.fill = overdue
@@ -121,18 +127,38 @@ def actions_xlsx(rows: Sequence[Mapping[str, Any]], lang: str = "vi") -> bytes:
 
 # -- the receipts tracker --------------------------------------------------------------------------
 
-RECEIPT_COLUMNS = ("site", "name", "status", "delivered_at", "opened_at", "acknowledged_at", "reminders",
-                   "reminded_at", "email", "email_status", "email_at", "email_error")
+RECEIPT_COLUMNS: tuple[tuple[str, tuple[str, str]], ...] = (
+    ("site", ("Mã điểm cầu", "Site")), ("name", ("Điểm cầu", "Name")), ("status", ("Trạng thái", "Status")),
+    ("delivered_at", ("Đã gửi lúc", "Delivered at")), ("opened_at", ("Đã mở lúc", "Opened at")),
+    ("acknowledged_at", ("Xác nhận đã nhận lúc", "Acknowledged at")), ("reminders", ("Số lần nhắc", "Reminders")),
+    ("reminded_at", ("Nhắc gần nhất lúc", "Last reminded at")), ("email", ("Thư điện tử", "E-mail")),
+    ("email_status", ("Tình trạng thư", "E-mail status")), ("email_at", ("Gửi thư lúc", "E-mailed at")),
+    ("email_error", ("Lỗi gửi thư", "E-mail error")),
+)
+RECEIPT_VALUES: dict[str, tuple[str, str]] = {
+    "delivered": ("Đã gửi", "Delivered"), "opened": ("Đã mở", "Opened"),
+    "acknowledged": ("Đã xác nhận", "Acknowledged"), "sent": ("Đã gửi thư", "Sent"),
+    "email_failed": ("Gửi thư lỗi", "E-mail failed"), "not_sent": ("Chưa gửi thư", "Not sent"),
+    "no_address": ("Không có địa chỉ", "No address"),
+}
 
 
-def receipts_csv(rows: Iterable[Mapping[str, Any]]) -> str:
-    """The tracker's rows (``tracker``) as CSV, one site a line."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(RECEIPT_COLUMNS)
-    for row in rows:
-        w.writerow(["" if row.get(k) is None else row[k] for k in RECEIPT_COLUMNS])
-    return CSV_BOM + out.getvalue()
+def receipts_csv(rows: Iterable[Mapping[str, Any]], lang: str = "vi") -> str:
+    """The tracker's rows (``tracker``) as CSV, one site a line, in the reader's language
+    (Vietnamese by default), times in Asia/Ho_Chi_Minh."""
+    i = _col(lang)
+
+    def cell(key: str, value: Any) -> Any:
+        if value is None:
+            return ""
+        if key in ("status", "email_status"):
+            return RECEIPT_VALUES.get(value, (value, value))[i]
+        if key.endswith("_at"):
+            return datetime.fromisoformat(value).astimezone(LOCAL_TZ).isoformat()
+        return value
+
+    return csv_text([names[i] for _, names in RECEIPT_COLUMNS],
+                    ([cell(k, row.get(k)) for k, _ in RECEIPT_COLUMNS] for row in rows))
 
 
 def tracker(state: ConferenceState, version: int, directory: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -260,7 +286,9 @@ def actions_ics(rows: Iterable[Mapping[str, Any]], *, now: datetime, as_events: 
         due = date.fromisoformat(row["due"])
         last = (row.get("updates") or [None])[-1]
         comp = Event() if as_events else Todo()
-        comp.add("uid", f"{row['conference_id']}.{row['action_id']}@{host}")
+        # the task and the calendar-event copies are two objects: a calendar that imports both keeps both
+        kind = "due" if as_events else "task"
+        comp.add("uid", f"{row['conference_id']}.{row['action_id']}.{kind}@{host}")
         comp.add("dtstamp", now)
         comp.add("summary", row["title"])
         names = "; ".join(row.get("assignee_names") or row["assignees"])

@@ -1,12 +1,14 @@
 """Reading a rendered file back: which format it is, the stamp it carries, and the text a
-reader sees (HTML body text, PDF text per pypdf, DOCX paragraphs and table cells in body
-order). Input is untrusted: sizes are bounded, XML is parsed without entities or network,
+reader sees (HTML body text, PDF text per poppler's pdftotext or pypdf, DOCX paragraphs and
+table cells in body order). Input is untrusted: sizes are bounded, XML is parsed without entities or network,
 and every failure is a value (None), never an exception to the caller."""
 
 from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
 import unicodedata
 import zipfile
 from html.parser import HTMLParser
@@ -15,6 +17,7 @@ from lxml import etree
 
 from .stamp import HTML_ID, PDF_NAME, XML_NS
 
+PDFTOTEXT = shutil.which("pdftotext")   # Debian poppler-utils (RUN_DEBS)
 MAX_FILE = 50_000_000
 MAX_UNZIPPED = 200_000_000
 _WS = re.compile(r"\s+")
@@ -115,6 +118,16 @@ def _pdf_stamp(data: bytes) -> bytes | None:
 
 
 def _pdf_text(data: bytes) -> list[str] | None:
+    """The text of each page: poppler's ``pdftotext -raw`` (content-stream order, the order
+    pypdf reads too, ~20 times faster) when it is installed, else pypdf."""
+    if PDFTOTEXT is not None:
+        try:
+            out = subprocess.run([PDFTOTEXT, "-raw", "-enc", "UTF-8", "-q", "-", "-"], input=data,
+                                 capture_output=True, timeout=120, check=True).stdout
+            pages = out.decode("utf-8", "replace").split("\f")
+            return pages[:-1] if pages and not pages[-1].strip() else pages
+        except (OSError, subprocess.SubprocessError):
+            return None
     reader = _pdf_reader(data)
     if reader is None:
         return None

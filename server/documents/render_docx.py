@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import datetime
 
 import docx
 from docx.document import Document
@@ -24,6 +25,7 @@ from .docx_parts import (
     narrow_cell_margins,
     no_borders,
     repeat_header,
+    set_core_properties,
     setup_styles,
 )
 from .source import MinutesSource, RenderOptions
@@ -41,7 +43,7 @@ def render_docx(source: MinutesSource, options: RenderOptions | None = None) -> 
     doc = docx.Document()
     setup_styles(doc, view.lang)
     _page(doc, view)
-    _masthead(doc, view)
+    _masthead(doc, view, editable=source.approval is not None)
     _fields(doc, view)
     _attendance(doc, view)
     _agenda(doc, view)
@@ -55,9 +57,11 @@ def render_docx(source: MinutesSource, options: RenderOptions | None = None) -> 
     if source.approval is not None:
         props["bridgeconf-sha256"] = source.approval.sha256
     add_stamp_parts(doc, stamp_json(source, options, ascii_only=True), props)
-    core = doc.core_properties
-    core.title, core.author, core.subject = view.doc_title[:255], "bridgeconf", view.title[:255]
-    core.language = "vi-VN" if view.lang == "vi" else "en-GB"
+    a, header = source.approval, source.content["header"]
+    when = a.approved_at if a and a.approved_at else datetime.fromisoformat(header.get("ended_at")
+                                                                          or header["planned_end"])
+    set_core_properties(doc, title=view.doc_title, author=" – ".join(x for x in (view.governing_body,
+                        view.organization) if x), subject=view.title, lang=view.lang, when=when)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
@@ -74,22 +78,40 @@ def _page(doc: Document, view: MinutesView) -> None:
         run = head.add_run(f"{view.L['draft']} – {view.L['draft_note']}")
         run.bold, run.font.color.rgb = True, RGBColor(0xAA, 0, 0)
     foot = section.footer.paragraphs[0]
-    foot.add_run(f"{view.footer}    {view.L['page']} ")
-    add_field(foot, "PAGE")
-    foot.add_run("/")
-    add_field(foot, "NUMPAGES")
+    foot.add_run(view.footer).font.size = Pt(8)
+    # Decree 30/2020: the page number centred at the top, from the second page on
+    section.different_first_page_header_footer = True
+    number = section.header.add_paragraph() if view.draft else section.header.paragraphs[0]
+    number.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    add_field(number, "PAGE")
+    first_foot = section.first_page_footer.paragraphs[0]
+    first_foot.add_run(view.footer).font.size = Pt(8)
+    if view.draft:
+        first_head = section.first_page_header.paragraphs[0]
+        first_head.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = first_head.add_run(f"{view.L['draft']} – {view.L['draft_note']}")
+        run.bold, run.font.color.rgb = True, RGBColor(0xAA, 0, 0)
 
 
-def _masthead(doc: Document, view: MinutesView) -> None:
+def _masthead(doc: Document, view: MinutesView, *, editable: bool) -> None:
     L = view.L
+    if editable:   # an approved version's DOCX is for editing; the signed PDF is the original
+        note = _centered(doc.add_paragraph(), L["docx_copy"], bold=True, size=10)
+        note.runs[0].font.color.rgb = RGBColor(0xAA, 0, 0)
     table = doc.add_table(rows=0, cols=2)
     no_borders(table)
     table.autofit = False
     for column, width in zip(table.columns, (62, 103), strict=True):
         column.width = Mm(width)
     left, right = table.add_row().cells
-    _centered(left.paragraphs[0], view.organization, bold=True, size=12.5)
+    if view.governing_body:
+        _centered(left.paragraphs[0], view.governing_body, size=12.5)
+        _centered(left.add_paragraph(), view.organization, bold=True, size=12.5)
+    else:
+        _centered(left.paragraphs[0], view.organization, bold=True, size=12.5)
     _centered(left.add_paragraph(), "―――――", size=9)
+    if view.number_line:
+        _centered(left.add_paragraph(), view.number_line, size=13)
     if view.draft:
         _centered(left.add_paragraph(), f"[ {L['draft']} ]", bold=True, size=12)
     _centered(right.paragraphs[0], L["nation"], bold=True, size=12)
@@ -229,7 +251,7 @@ def _signatures(doc: Document, view: MinutesView) -> None:
         p.add_run(view.closing).italic = True
     table = doc.add_table(rows=1, cols=2)
     no_borders(table)
-    for cell, role, names in zip(table.rows[0].cells, (L["sign_secretary"], L["sign_chair"]),
+    for cell, role, names in zip(table.rows[0].cells, (view.secretary_title, view.chair_title),
                                  (view.secretaries, (view.chair,)), strict=True):
         _centered(cell.paragraphs[0], role, bold=True)
         _centered(cell.add_paragraph(), L["sign_hint"]).runs[0].italic = True
@@ -237,6 +259,15 @@ def _signatures(doc: Document, view: MinutesView) -> None:
             cell.add_paragraph()
         for name in names:
             _centered(cell.add_paragraph(), name, bold=True)
+    if view.recipients:
+        head = doc.add_paragraph()
+        head.paragraph_format.space_before = Pt(12)
+        run = head.add_run(f"{L['recipients']}:")
+        run.bold, run.italic, run.font.size = True, True, Pt(12)
+        for r in view.recipients:
+            p = doc.add_paragraph()
+            p.paragraph_format.space_after = Pt(0)
+            p.add_run(f"- {r}").font.size = Pt(11)
 
 
 def _verification(doc: Document, view: MinutesView) -> None:

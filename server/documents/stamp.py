@@ -43,9 +43,15 @@ def stamp_dict(source: MinutesSource, options: RenderOptions) -> dict[str, Any]:
         "sha256": a.sha256 if a else None, "prev_sha256": a.prev_sha256 if a else None,
         "approved_at": a.approved_at.isoformat() if a and a.approved_at else None,
         "approved_by": a.approved_by if a else "",
-        "render": {"lang": options.lang, "names": dict(options.names), "place": options.place},
+        "render": {"lang": options.lang, "names": dict(options.names), "place": _place(source, options)},
         "content": source.content,
     }
+
+
+def _place(source: MinutesSource, options: RenderOptions) -> str:
+    """The place the file prints: the record's (inside the hash) when it has one."""
+    record = source.content.get("record")
+    return str(record.get("place", "")) if isinstance(record, dict) else options.place
 
 
 def stamp_json(source: MinutesSource, options: RenderOptions, *, ascii_only: bool = False) -> str:

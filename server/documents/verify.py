@@ -24,13 +24,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
 from scheduling.reports import chain_hash
 
 from .errors import VerifyCode
 from .extract import MAX_FILE, detect_format, pdf_support, read_stamp, squeeze, visible_text
+from .fields import approval_vs_log, approved_at_of, differences, embedded_mismatches
 from .render_docx import render_docx
 from .render_html import render_html
 from .render_pdf import render_pdf
+from .signing import check_signature
 from .source import ApprovedVersion, MinutesSource, RenderOptions, check_options
 from .stamp import Stamp, parse_stamp
 from .view import GENESIS, MinutesView, build_view
@@ -87,6 +91,8 @@ def verify_chain(versions: Sequence[ApprovedVersion]) -> ChainReport:
             problem = f"prev_sha256 {v.prev_sha256[:12]}… does not match the previous version's {prev[:12]}…"
         elif chain_hash(v.prev_sha256, v.content) != v.sha256:
             problem = "its content does not hash to its sha256"
+        else:
+            problem = "; ".join(approval_vs_log(v))
         checks.append(VersionCheck(v.version, v.sha256, not problem, problem))
         if problem:
             return ChainReport(False, VerifyCode.BROKEN_CHAIN, f"version {v.version}: {problem}", tuple(checks))
@@ -97,10 +103,13 @@ def verify_chain(versions: Sequence[ApprovedVersion]) -> ChainReport:
 
 
 def verify_document(file: str | os.PathLike[str] | bytes, *,
-                    chain: Sequence[ApprovedVersion] | None = None, check_text: bool = True) -> VerifyReport:
+                    chain: Sequence[ApprovedVersion] | None = None, check_text: bool = True,
+                    trust_roots: list[x509.Certificate] | None = None) -> VerifyReport:
     """Check a rendered minutes file (HTML, PDF or DOCX; a path or its bytes). With
     ``chain`` (the conference's approved versions, in order) the file's hash is checked
-    against the log; ``check_text=False`` skips the re-render (the hash checks stay)."""
+    against the log; ``check_text=False`` skips the re-render (the hash checks stay). A
+    signed PDF's signature is validated (signing.check_signature); with ``trust_roots`` an
+    approved PDF must be signed, by a certificate that leads to one of them."""
     data = _load(file)
     if isinstance(data, VerifyReport):
         return data
@@ -126,8 +135,21 @@ def verify_document(file: str | os.PathLike[str] | bytes, *,
         return replace(base, code=VerifyCode.CONTENT_TAMPERED,
                        message="the embedded content does not hash to the embedded SHA-256")
     checks.append("content hash")
+    mismatch = embedded_mismatches(stamp)
+    if mismatch:
+        return replace(base, code=VerifyCode.FIELD_MISMATCH, message="; ".join(mismatch), checks=tuple(checks))
+    if "approval" in src.content:
+        checks.append("approval and issuer fields")
+    signed = ""
+    if fmt == "pdf":
+        sig = check_signature(data, trust_roots=trust_roots, approved_at=approved_at_of(stamp))
+        unsigned = not sig.ok and not sig.checks and sig.message.startswith("the PDF is not signed")
+        if not sig.ok and (trust_roots or not unsigned):
+            return replace(base, code=VerifyCode.BAD_SIGNATURE, message=sig.message, checks=tuple(checks))
+        checks += [f"signature: {c}" for c in sig.checks]
+        signed = f"; {sig.message}" if sig.ok else "; an unsigned PDF (the signed original is the PDF the server issues)"
     if chain is not None:
-        problem = _anchor(chain, a.version, a.sha256, a.prev_sha256)
+        problem = _anchor(chain, a.version, a.sha256, a.prev_sha256, src.content)
         if problem is not None:
             return replace(base, code=problem[0], message=problem[1], checks=tuple(checks))
         checks.append("conference chain")
@@ -137,7 +159,7 @@ def verify_document(file: str | os.PathLike[str] | bytes, *,
             return replace(base, code=problem[0], message=problem[1], checks=tuple(checks))
         checks.append("visible text")
     note = "" if chain is not None else " (not checked against the conference's log: pass its chain for that)"
-    return replace(base, ok=True, message=f"version {a.version} verified: {', '.join(checks)}{note}",
+    return replace(base, ok=True, message=f"version {a.version} verified: {', '.join(checks)}{note}{signed}",
                    checks=tuple(checks))
 
 
@@ -157,7 +179,8 @@ def _load(file: str | os.PathLike[str] | bytes) -> bytes | VerifyReport:
     return data
 
 
-def _anchor(chain: Sequence[ApprovedVersion], version: int, sha: str, prev: str) -> tuple[VerifyCode, str] | None:
+def _anchor(chain: Sequence[ApprovedVersion], version: int, sha: str, prev: str,
+            content: dict[str, Any]) -> tuple[VerifyCode, str] | None:
     report = verify_chain(chain)
     if not report.ok:
         return VerifyCode.BROKEN_CHAIN, f"the conference's chain itself is broken: {report.message}"
@@ -165,6 +188,10 @@ def _anchor(chain: Sequence[ApprovedVersion], version: int, sha: str, prev: str)
         return VerifyCode.NOT_IN_CHAIN, f"the conference has no approved version {version}"
     recorded = chain[version - 1]
     if recorded.sha256 != sha or recorded.prev_sha256 != prev:
+        fields = differences(content, recorded.content)
+        if fields:   # name what the copy says that the log does not
+            return VerifyCode.FIELD_MISMATCH, (f"not what the conference approved as version {version}: "
+                                               + "; ".join(fields))
         return VerifyCode.NOT_IN_CHAIN, (f"version {version} was approved with SHA-256 {recorded.sha256[:16]}…, "
                                          f"this file claims {sha[:16]}…")
     return None
@@ -227,10 +254,25 @@ def _compare_text(data: bytes, fmt: str, raw: str | bytes, stamp: Stamp) -> tupl
                                       f"“{want[max(0, at - 30):at + 30]}” (file has “{got[max(0, at - 30):at + 30]}”)")
 
 
+def _without_page_number(page: str, number: int) -> str:
+    """A PDF page's text without its page number (a line of its own, centred at the top of
+    every page but the first, Decree 30/2020)."""
+    if number < 2:
+        return page
+    lines = page.split("\n")
+    for i in range(len(lines) - 1, -1, -1):
+        if lines[i].strip() == str(number):
+            del lines[i]
+            break
+    return "\n".join(lines)
+
+
 def _comparable(parts: list[str], view: MinutesView, fmt: str) -> str:
     """The words of a document without what layout repeats: page footers, page numbers
     ("Trang 3/13": ``parts`` are the pages of a PDF) and table headers (repeated after each
     page break)."""
+    if fmt == "pdf":
+        parts = [_without_page_number(page, i) for i, page in enumerate(parts, 1)]
     text = squeeze(parts)
     furniture = [squeeze([view.footer]), *(squeeze(list(h)) for h in view.headers.all())]
     if fmt == "pdf":

@@ -124,7 +124,9 @@ class MinutesView:
     L: dict[str, str]
     headers: Headers
     draft: bool
-    organization: str
+    governing_body: str                 # the line above the issuing body ("" when none)
+    organization: str                   # the issuing body
+    number_line: str                    # "Số: 12/BB-VP" ("Số: …/BB-VP" for a draft; "" without settings)
     place_date: str
     title: str
     fields: tuple[Field, ...]
@@ -137,6 +139,9 @@ class MinutesView:
     closing: str
     secretaries: tuple[str, ...]
     chair: str
+    secretary_title: str
+    chair_title: str
+    recipients: tuple[str, ...]         # Nơi nhận ("" when none)
     verification: tuple[Field, ...]     # empty for a draft
     footer: str                         # the line printed at the foot of every page
     doc_title: str                      # file metadata title
@@ -199,10 +204,15 @@ def build_view(source: MinutesSource, options: RenderOptions) -> MinutesView:
     end = f.at(end_iso)
     closing = L["closing"].format(time=_clock(end, options.lang), date=f.date(end_iso)) if end else ""
     sites = {row["code"]: clean(row["name"]) for row in c["attendance"]}
+    record = c.get("record")   # the issuer's settings and number, inside the hash (absent in older versions)
+    place = str(record.get("place", "")) if record is not None else options.place
     return MinutesView(
         lang=options.lang, L=L, headers=headers(L), draft=source.is_draft,
-        organization=clean(main.get("parent") or main["name"]).upper(),
-        place_date=_place_date(options.place, f.at(start_iso), L),
+        governing_body=clean(record.get("governing_body", "")).upper() if record else "",
+        organization=(clean(record.get("issuing_body", "")).upper() if record else "")
+        or clean(main.get("parent") or main["name"]).upper(),
+        number_line=_number_line(record, L),
+        place_date=_place_date(place, f.at(start_iso), L),
         title=clean(h["title"]), fields=fields, attendance=attendance,
         attendance_total=f"{f.n(totals['people'])} / {f.n(totals['expected'])}",
         agenda=tuple(_agenda_row(i, item, L, f) for i, item in enumerate(c["agenda"], 1)),
@@ -212,6 +222,9 @@ def build_view(source: MinutesSource, options: RenderOptions) -> MinutesView:
         closing=closing,
         secretaries=tuple(_signature(name(s)) for s in h["secretaries"]),
         chair=_signature(name(h["chair"])),
+        secretary_title=(clean(record.get("secretary_title", "")).upper() if record else "") or L["sign_secretary"],
+        chair_title=(clean(record.get("chair_title", "")).upper() if record else "") or L["sign_chair"],
+        recipients=tuple(clean(r) for r in record.get("recipients", [])) if record else (),
         verification=_verification(source, L, f, name),
         footer=_footer(source, L),
         doc_title=f"{L['doc_kind']} – {clean(h['title'])}",
@@ -224,6 +237,13 @@ def _namer(options: RenderOptions, recorded: dict[str, str]) -> Any:
         key = account_id(str(account))
         return clean(recorded.get(key) or options.names.get(key, key))
     return name
+
+
+def _number_line(record: dict[str, Any] | None, L: dict[str, str]) -> str:
+    if record is None:
+        return ""
+    number = record.get("number_text") or f"…/{record.get('symbol', '')}"
+    return f"{L['number']}: {clean(number)}"
 
 
 def _signature(display: str) -> str:
@@ -331,6 +351,18 @@ def _verification(source: MinutesSource, L: dict[str, str], f: _Fmt, name: Any) 
     a = source.approval
     if a is None:
         return ()
+    block = source.content.get("approval")
+    if isinstance(block, dict):   # what the hash covers: who approved, as whom, when, after which version
+        at = f.at(str(block["approved_at"]))
+        who = clean(block.get("approver_name") or "") or name(block["approved_by"])
+        role = L.get(f"role_{block.get('role', '')}", clean(block.get("role", "")))
+        when = f"{at:%d/%m/%Y %H:%M}" if at else "—"
+        return (
+            Field(L["version"], str(block["version"])),
+            Field(L["approved"], L["approved_value"].format(when=when, who=f"{who} ({role})")),
+            Field(L["sha256"], a.sha256),
+            Field(L["prev_sha256"], str(block["prev_sha256"]), L["genesis"] if block["prev_sha256"] == GENESIS else ""),
+        )
     when = f"{f.date(a.approved_at.isoformat())} {a.approved_at.astimezone(f.tz):%H:%M}" if a.approved_at else "—"
     return (
         Field(L["version"], str(a.version)),

@@ -44,6 +44,7 @@ from scheduling import (
 from ..config import SmtpSettings
 from ..documents import Rendered, RenderOptions, approved_source
 from ..documents.exports import place_of
+from ..documents.formats import filename
 from ..documents.render_cache import render_minutes
 from ..service.hub import StreamHub
 from ..service.service import Service
@@ -164,12 +165,14 @@ class Mailer:
         return out
 
     async def _document(self, state: ConferenceState, version: int) -> Rendered:
-        """The approved version as PDF (rendered in a thread, once per version: see
-        exports.render_minutes), or as HTML when the PDF cannot be made (no font, say)."""
+        """The approved version as PDF (the signed original when the server signs; else rendered
+        in a thread, once per version: see exports.render_minutes), or as HTML when the PDF
+        cannot be made (no font, say)."""
         source = approved_source(state.minutes.approved[version - 1])
         options = RenderOptions(lang="vi", names=self.service.names(), place=place_of(state))
-        try:
-            doc = await asyncio.to_thread(render_minutes, source, "pdf", options)
+        try:   # the signed original when this server signs (records.py), else a render
+            doc = await asyncio.to_thread(self.service.records.signed_pdf, source, options, filename(source, "pdf")) \
+                or await asyncio.to_thread(render_minutes, source, "pdf", options)
         except Exception as exc:   # WeasyPrint and its fonts: send the HTML rather than nothing
             log.warning("no PDF of %s v%s (%s): attaching the HTML", state.conference_id, version, exc)
             doc = await asyncio.to_thread(render_minutes, source, "html", options)

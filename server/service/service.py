@@ -45,6 +45,7 @@ from ..config import Config
 from ..store import EventStore
 from .hub import Idempotency, Outcome, StreamHub
 from .identity import Identity
+from .records import Records
 from .security import Signer, SignInLimiter
 
 S = TypeVar("S")
@@ -85,15 +86,18 @@ class Service:
         self.on_new_conference: list[Callable[[StreamHub[ConferenceState | None]], None]] = []
         self._create_lock = asyncio.Lock()
         self.identity = Identity(self.accounts, self.links, signer, clock, config.base_url, sign_in_limits)
+        self.records = Records(config, store, clock)
 
     async def start(self) -> None:
         for hub in (self.directory, self.accounts, self.links):
             await hub.load()
             hub.follow()
+        await self.records.start()
         for stream in await self.store.streams(CONF_PREFIX):
             await self._load_conference(stream[len(CONF_PREFIX):])
 
     async def close(self) -> None:
+        await self.records.close()
         await self.directory.close()
         await self.accounts.close()
         await self.links.close()
@@ -139,13 +143,29 @@ class Service:
 
     async def _run(self, hub: StreamHub[ConferenceState | None], cmd: Command, actor: Actor) -> Outcome:
         approving = isinstance(cmd, ApproveMinutes)   # the approved content quotes names and other conferences
+        number: tuple[int, int] | None = None
         if approving and hub.state is not None:
             await self.load_reviewed(hub.state)
-        return await hub.execute(lambda state: decide(
+            number = await self._prepare_approval(hub.state, cmd, actor)
+        outcome = await hub.execute(lambda state: decide(
             state, cmd, actor, now=self.clock(), directory=self.directory.state,
             accounts=self.accounts.state.active_ids(),
-            minutes_inputs=self.minutes_inputs(state) if approving and state is not None else None),
+            minutes_inputs=self.minutes_inputs(state, number) if approving and state is not None else None),
             _idempotency(cmd, actor))
+        if number is not None and outcome.events and not outcome.replayed and hub.state is not None:
+            self.records.sign_soon(hub.state, len(hub.state.minutes.approved), self.names())
+        return outcome
+
+    async def _prepare_approval(self, state: ConferenceState, cmd: Command, actor: Actor) -> tuple[int, int] | None:
+        """Before an approval is recorded (records.py): the domain would accept it, the
+        organisation can sign it, and its number is reserved (the same one on a retry)."""
+        now = self.clock()
+        trial = decide(state, cmd, actor, now=now, directory=self.directory.state,
+                       accounts=self.accounts.state.active_ids(), minutes_inputs=self.minutes_inputs(state))
+        if trial.replayed or not trial.events:
+            return None
+        self.records.check_signer(now)
+        return await self.records.reserve_number(state.conference_id, state.minutes.draft_version, now)
 
     async def load_reviewed(self, state: ConferenceState) -> None:
         """Load the conferences whose action items ``state``'s agenda reviews (follow-up)."""
@@ -155,7 +175,7 @@ class Service:
                 with contextlib.suppress(DomainError):
                     await self.conference_hub(conf_id)
 
-    def minutes_inputs(self, state: ConferenceState) -> MinutesInputs:
+    def minutes_inputs(self, state: ConferenceState, number: tuple[int, int] | None = None) -> MinutesInputs:
         """What the minutes of ``state`` quote from outside its stream, as of now: the display
         names of the accounts and the status of the action items its agenda reviews."""
         today = self.clock().astimezone(state.tz).date()
@@ -167,7 +187,8 @@ class Service:
                 snapshot = action_snapshot(other.state, action_id, today) if other and other.state else None
                 if snapshot is not None:
                     follow_up[ref] = snapshot
-        return MinutesInputs(names=self.names(), follow_up=follow_up)
+        return MinutesInputs(names=self.names(), follow_up=follow_up,
+                             organisation=self.records.settings_for(state), number=number)
 
     async def run_directory(self, cmd: Command, actor: Actor) -> Outcome:
         return await self.directory.execute(lambda s: _decide_directory(s, cmd, actor, self.clock()),

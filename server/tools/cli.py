@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import dataclasses
 import getpass
 import logging
@@ -21,7 +20,9 @@ from aiohttp import web
 from scheduling import SYSTEM, Actor, CreateAccount, DomainError
 
 from ..app import create_app, load_secret, open_store
-from ..config import Config, MediaSettings, SmtpSettings
+from ..config import Config, MediaSettings, SigningSettings, SmtpSettings
+from ..documents.demo_pki import DEMO_PASSWORD, ensure_demo_pki
+from ..documents.spreadsheet import csv_text
 from ..service.keys import SERVICE
 from ..service.security import MIN_PASSWORD, Signer, hash_password
 from ..service.service import Service
@@ -29,6 +30,18 @@ from . import demo
 from .bridge import print_reports, run_bridge, simulate
 from .cli_minutes import add_parser as add_minutes_parser
 from .cli_minutes import run as run_minutes
+
+
+def _signing(args: argparse.Namespace) -> SigningSettings:
+    """The organisation's certificate (--signing-cert, password in BRIDGECONF_SIGNING_PASSWORD);
+    with --demo and none given, the DEMO one made on first start in <data-dir>/pki."""
+    cert, roots = getattr(args, "signing_cert", None), getattr(args, "trust_root", None)
+    password = os.environ.get("BRIDGECONF_SIGNING_PASSWORD", "")
+    if cert is None and getattr(args, "demo", False):
+        demo_root, demo_p12 = ensure_demo_pki(Path(args.data_dir) / "pki", "Văn phòng UBND Thành phố Hà Nội")
+        cert, password, roots = str(demo_p12), DEMO_PASSWORD.decode(), roots or str(demo_root)
+    return SigningSettings(certificate=Path(cert) if cert else None, password=password,
+                           tsa_url=getattr(args, "tsa_url", "") or "", trust_roots=Path(roots) if roots else None)
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -47,7 +60,7 @@ def _config(args: argparse.Namespace) -> Config:
                         password=os.environ.get("BRIDGECONF_SMTP_PASSWORD", ""))
     return Config(host=getattr(args, "host", "127.0.0.1"), port=getattr(args, "port", 8080),
                   data_dir=Path(args.data_dir), redis_url=args.redis or Config.env_redis_url(),
-                  public_url=getattr(args, "public_url", "") or "", media=media, smtp=smtp,
+                  public_url=getattr(args, "public_url", "") or "", media=media, smtp=smtp, signing=_signing(args),
                   heartbeat_s=getattr(args, "heartbeat", Config.heartbeat_s),
                   offline_after_s=getattr(args, "offline_after", Config.offline_after_s))
 
@@ -108,6 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--smtp-port", type=int, default=25, help="SMTP port (default: 25)")
     serve.add_argument("--smtp-from", default=None, help=f"sender address (default: {SmtpSettings.sender})")
     serve.add_argument("--smtp-starttls", action="store_true", help="upgrade the SMTP connection with STARTTLS")
+    serve.add_argument("--signing-cert", metavar="P12", default=None,
+                       help="the organisation's PKCS#12 certificate that signs approved minutes (PAdES); "
+                            "its password in BRIDGECONF_SIGNING_PASSWORD")
+    serve.add_argument("--tsa-url", default="", help="a timestamp authority for the signatures (optional)")
+    serve.add_argument("--trust-root", metavar="PEM", default=None,
+                       help="the CA certificate(s) signatures are checked against")
 
     admin = sub.add_parser("admin", help="manage accounts")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
@@ -268,9 +287,7 @@ async def _links(args: argparse.Namespace) -> int:
                 for code, tok in tokens.items()]
         if args.csv:
             out = sys.stdout if args.csv == "-" else open(args.csv, "w", newline="", encoding="utf-8")  # noqa: SIM115
-            w = csv.writer(out, lineterminator="\n")
-            w.writerow(["site", "name", "url", "expires_at"])
-            w.writerows(rows)
+            out.write(csv_text(["site", "name", "url", "expires_at"], rows))   # BOM: Excel reads the names right
             if out is not sys.stdout:
                 out.close()
                 print(f"{len(rows)} links written to {args.csv}")

@@ -9,8 +9,13 @@ that is what proves the file is the version the conference approved. Without a s
 is only shown to be self-consistent, and the report says so. The store is only read: no
 signing key is needed, nothing is written.
 
-Exit status: 0 verified; 1 the check failed (tampered, not in the chain, a broken chain, a
-draft, not a minutes file); 2 it could not be run (no such store or conference).
+A PDF's signature (PAdES) is validated when it has one: it covers the whole file, the bytes
+are intact, it was made after the approval; with ``--trust-root`` (or BRIDGECONF_TRUST_ROOT)
+the signer's certificate must lead to that CA, and an unsigned PDF fails.
+
+Exit status: 0 verified; 1 the check failed (tampered, a field that differs from the record,
+not in the chain, a broken chain, a bad signature, a draft, not a minutes file); 2 it could
+not be run (no such store or conference, an unreadable trust root).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from scheduling import event_from_dict, replay
 from ..app import open_store
 from ..config import Config
 from ..documents import VerifyCode, verify_chain, verify_document
+from ..documents.signing import load_certificates
 from ..service.service import CONF_PREFIX
 
 OK, FAILED, CANNOT = 0, 1, 2
@@ -51,6 +57,9 @@ def add_parser(sub: Any) -> None:
                         help="the server's data directory (its SQLite store) to read the chain from")
     verify.add_argument("--redis", metavar="URL", default=None,
                         help="read the chain from Redis instead (also BRIDGECONF_REDIS_URL)")
+    verify.add_argument("--trust-root", metavar="PEM", default=None,
+                        help="CA certificate(s) a signed PDF must lead to (also BRIDGECONF_TRUST_ROOT); with it, "
+                             "an approved PDF must be signed")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -98,7 +107,14 @@ async def _verify_file(args: argparse.Namespace, redis: str | None) -> int:
         if isinstance(found, str):
             return _cannot(found)
         chain = found
-    report = verify_document(path, chain=chain)
+    roots = args.trust_root or os.environ.get("BRIDGECONF_TRUST_ROOT") or None
+    trust = None
+    if roots:
+        try:
+            trust = load_certificates(Path(roots))
+        except (OSError, ValueError) as exc:
+            return _cannot(f"cannot read the trust root {roots}: {exc}")
+    report = verify_document(path, chain=chain, trust_roots=trust)
     if report.ok and conference and report.conference_id != conference:
         report = replace(report, ok=False, code=VerifyCode.NOT_IN_CHAIN,
                          message=f"the file is of conference {report.conference_id!r}, not {conference!r}")

@@ -18,8 +18,10 @@ from scheduling import (
     CreateConference,
     ImportSites,
     InviteSites,
+    OrgSettings,
     RegisterSite,
     ScheduleConference,
+    SetOrganisation,
     SiteInfo,
     SiteKind,
     sites_to_csv,
@@ -132,4 +134,13 @@ async def seed(service: Service, *, password: str | None = None, now: datetime |
                 key=f"demo-item-{n}", item_id=f"muc-{n}", title=title, presenter=presenter, planned_minutes=minutes),
                 admin)
         await service.run_conference(CONFERENCE, ScheduleConference(key="demo-schedule"), admin)
+    if service.records.organisation.state.version == 0:   # the issuer of the minutes (Decree 30 format)
+        await service.records.run(SetOrganisation(key="demo-organisation", settings=DEMO_ORGANISATION), admin)
     return accounts
+
+
+# the admin changes these on the admin page; the DEMO certificate that signs is made by the CLI
+DEMO_ORGANISATION = OrgSettings(
+    governing_body="UBND THÀNH PHỐ HÀ NỘI", issuing_body="Văn phòng", symbol="BB-VP", place="Hà Nội",
+    chair_title="Chủ trì hội nghị", secretary_title="Thư ký hội nghị",
+    recipients=("Các đại biểu dự hội nghị;", "Các phường, xã (qua hệ thống);", "Lưu: VT, VP."))

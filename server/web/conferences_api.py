@@ -15,6 +15,7 @@ from aiohttp import web
 from scheduling import STAFF_ROLES, Command, IssueLink, RevokeLink, parse_command, roles_in
 from scheduling.directory import DIRECTORY_COMMANDS
 
+from ..documents.spreadsheet import safe_csv
 from ..service.read_models import conference_summary, conference_view, select_actions
 from .http import ApiError, ack, actor_of, command_key, json_body, ok, service_of
 from .routes import RouteTable
@@ -102,7 +103,7 @@ async def conference_links(request: web.Request) -> web.StreamResponse:
         w.writerow(["site", "name", "url", "expires_at"])
         for r in rows:
             w.writerow([r["site"], r["name"], r["url"] or "", r["expires_at"] or ""])
-        return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8",
+        return web.Response(text=safe_csv(out.getvalue()), content_type="text/csv", charset="utf-8",
                             headers={"Content-Disposition": f"attachment; filename=links-{conf_id}.csv"})
     return ok({"links": rows})
 

@@ -18,6 +18,7 @@ from scheduling import (
 )
 from scheduling.codec import from_plain, to_plain
 
+from ..documents.spreadsheet import safe_csv
 from .http import ack, actor_of, command_key, json_body, ok, service_of
 from .routes import RouteTable
 
@@ -74,5 +75,5 @@ async def import_sites(request: web.Request) -> web.StreamResponse:
 @routes.route("GET", "/sites.csv", "The directory as CSV")
 async def export_sites(request: web.Request) -> web.StreamResponse:
     actor_of(request)
-    return web.Response(text=sites_to_csv(service_of(request).directory.state.active()), content_type="text/csv",
+    return web.Response(text=safe_csv(sites_to_csv(service_of(request).directory.state.active())), content_type="text/csv",
                         charset="utf-8", headers={"Content-Disposition": "attachment; filename=sites.csv"})

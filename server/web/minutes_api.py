@@ -44,7 +44,14 @@ from scheduling import (
 )
 from scheduling.codec import from_plain, to_plain
 
-from ..documents import DocumentError, Rendered, RenderOptions, source_for, verify_chain
+from ..documents import (
+    DocumentError,
+    Rendered,
+    RenderOptions,
+    approved_source,
+    source_for,
+    verify_chain,
+)
 from ..documents.exports import (
     account_mail,
     actions_csv,
@@ -56,6 +63,7 @@ from ..documents.exports import (
     tracker,
     tracker_totals,
 )
+from ..documents.formats import filename
 from ..documents.render_cache import render_minutes
 from ..service.read_models import select_actions
 from ..service.service import Service
@@ -139,6 +147,9 @@ async def minutes_overview(request: web.Request) -> web.StreamResponse:
             "version": v.version, "sha256": v.sha256, "prev_sha256": v.prev_sha256,
             "approved_at": v.approved_at.isoformat(), "approved_by": by, "approved_by_name": names.get(by, by),
             "files": {fmt: f"{base}/{v.version}.{fmt}" for fmt in ("html", "pdf", "docx")},
+            "number": v.content.get("record", {}).get("number_text", ""),
+            "signature": ("signed" if svc.records.is_signed(approved_source(v)) else "pending")
+            if svc.records.signing.signer else "not_signed",
             "receipts_csv": f"{base}/{v.version}/receipts.csv",
             "totals": tracker_totals(rows), "receipts": rows,
             "accounts": account_mail(state, v.version, svc.accounts.state.accounts)})
@@ -187,7 +198,11 @@ async def minutes_document(request: web.Request) -> web.StreamResponse:
     if isinstance(source, DocumentError):
         raise ApiError(str(source.code), source.message)
     options = RenderOptions(lang=_lang(request), names=svc.names(), place=place_of(state))
-    doc = await asyncio.to_thread(render_minutes, source, fmt, options)
+    doc: Rendered | DocumentError | None = None
+    if fmt == "pdf" and version is not None and options.lang == "vi":   # the signed original (records.py)
+        doc = await asyncio.to_thread(svc.records.signed_pdf, source, options, filename(source, "pdf"))
+    if doc is None:
+        doc = await asyncio.to_thread(render_minutes, source, fmt, options)
     if isinstance(doc, DocumentError):
         raise ApiError(str(doc.code), doc.message)
     if actor.kind is ActorKind.SITE and version is not None and \
@@ -205,7 +220,7 @@ async def minutes_receipts_csv(request: web.Request) -> web.StreamResponse:
     if not 1 <= version <= len(state.minutes.approved):
         raise ApiError("unknown_version", f"no approved version {version} of the minutes")
     rows = tracker(state, version, service_of(request).directory.state.sites)
-    return _file(receipts_csv(rows), "text/csv; charset=utf-8", f"bien-ban-{state.conference_id}-v{version}-nhan.csv")
+    return _file(receipts_csv(rows, _lang(request)), "text/csv; charset=utf-8", f"bien-ban-{state.conference_id}-v{version}-nhan.csv")
 
 
 # -- follow-up across a series -------------------------------------------------------------------

@@ -360,6 +360,8 @@ GET    /api/v1/recommendations.csv                    y     y     y         y   
 GET    /api/v1/recommendations.xlsx                   y     y     y         y        y      y    y         n
 GET    /api/v1/recommendation-fields                  y     y     y         y        y      y    y         n
 PUT    /api/v1/recommendation-fields                  y     n     n         n        n      n    n         n
+GET    /api/v1/organisation                           y     y     y         y        y      n    n         n
+PUT    /api/v1/organisation                           y     n     n         n        n      n    n         n
 """
 
 # the body each route gets (<n>: a number unique to the cell)
@@ -378,6 +380,7 @@ BODIES: dict[str, Any] = {
     "POST /api/v1/accounts/quansat/password": {"password": "<password>"},
     "POST /api/v1/conferences/mt-next/follow-up": {"item_id": "xem-lai-<n>"},
     **WARD_BODIES,
+    "PUT /api/v1/organisation": {"issuing_body": "Văn phòng <n>", "symbol": "BB-VP<n>"},
 }
 
 

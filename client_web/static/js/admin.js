@@ -502,4 +502,31 @@ $("#account-form").addEventListener("submit", (e) => {
   });
 });
 
+// -- the issuing organisation (Decree 30/2020 format of the minutes) ------------------------------
+
+const ORG_FIELDS = { governing_body: "#o-governing", issuing_body: "#o-issuing", symbol: "#o-symbol", place: "#o-place",
+  chair_title: "#o-chair-title", secretary_title: "#o-secretary-title" };
+
+async function loadOrganisation() {
+  const org = await get("/organisation");
+  for (const [field, sel] of Object.entries(ORG_FIELDS)) $(sel).value = org.settings[field] || "";
+  $("#o-recipients").value = (org.settings.recipients || []).join("\n");
+  setText($("#o-last-number"), org.last_number ? `${org.last_number}/${org.settings.symbol} (${org.year})` : "—");
+  const s = org.signing;
+  setText($("#o-signer"), s.error ? `${t("org.signer_error")}: ${s.error}` : s.subject || t("org.unsigned"));
+}
+
+$("#org-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  if (!e.currentTarget.reportValidity()) return;
+  const body = Object.fromEntries(Object.entries(ORG_FIELDS).map(([field, sel]) => [field, $(sel).value.trim()]));
+  body.recipients = $("#o-recipients").value.split("\n").map((r) => r.trim()).filter(Boolean);
+  guarded(async () => {
+    await api("PUT", "/organisation", body);
+    toast(t("org.saved"), "ok");
+    await loadOrganisation();
+  });
+});
+
+loadOrganisation().catch((err) => toast(errorText(err), "error"));
 loadAll().catch((err) => toast(errorText(err), "error"));

@@ -6,6 +6,7 @@ diacritics intact; a script in a note is text in every format."""
 from __future__ import annotations
 
 import json
+import subprocess
 from typing import Any
 
 import pytest
@@ -106,7 +107,17 @@ def test_pdf_is_a4_with_metadata_and_no_script(minutes: Minutes) -> None:
     assert info.get("/bridgeconfsha256") == minutes.approved.approval.sha256
     assert b"/JavaScript" not in data and b"/JS " not in data and b"/OpenAction" not in data
     text = pdf_text(data)
-    assert "Trang 1/" in text and f"Phiên bản 2 · SHA-256 {minutes.approved.approval.sha256[:16]}" in text
+    assert f"Phiên bản 2 · SHA-256 {minutes.approved.approval.sha256[:16]}" in text
+    # Decree 30/2020: the page number centred at the top, from page 2 on (pdftotext keeps the layout)
+    pages = [_pdftotext(data, n) for n in (1, 2, len(reader.pages))]
+    assert pages[0].splitlines()[0].strip() != "1"
+    assert pages[1].splitlines()[0].strip() == "2" and pages[2].splitlines()[0].strip() == str(len(reader.pages))
+
+
+def _pdftotext(data: bytes, page: int) -> str:
+    out = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", "-", "-"], input=data,
+                         capture_output=True, check=True)
+    return out.stdout.decode().lstrip("\n")
 
 
 def test_html_runs_no_script_from_a_note(minutes: Minutes) -> None:

@@ -95,7 +95,7 @@ def test_names_default_to_account_ids(minutes: Minutes) -> None:
     view = build_view(minutes.approved, RenderOptions())
     assert view.chair == "chu.tich"
     assert view.place_date == "Ngày 03 tháng 10 năm 2025"
-    assert dict((f.label, f.value) for f in view.verification)["Phê duyệt"].endswith("bởi chu.tich")
+    assert dict((f.label, f.value) for f in view.verification)["Phê duyệt"].endswith("bởi chu.tich (Chủ trì)")
 
 
 def test_the_fixture_is_deterministic() -> None:

@@ -27,7 +27,7 @@ from aiohttp import web
 from aiosmtpd.controller import Controller
 
 from server.app import create_app
-from server.config import Config, MediaSettings, SmtpSettings
+from server.config import Config, MediaSettings, SigningSettings, SmtpSettings
 from server.reactors.mailer import MAILER, Mailer
 from server.service.keys import SERVICE
 from server.service.security import hash_password
@@ -255,7 +255,7 @@ class Env:
             self.smtp.stop()
 
 
-async def start_env(data_dir: Path) -> Env:
+async def start_env(data_dir: Path, signing: SigningSettings | None = None) -> Env:
     box = Mailbox(refuse={SITES["X-CHAU"][1]})
     smtp_port = free_port()
     smtp = Controller(SmtpHandler(box), hostname="127.0.0.1", port=smtp_port)
@@ -263,7 +263,8 @@ async def start_env(data_dir: Path) -> Env:
     env: Env | None = None
     for _ in range(5):
         config = Config(host="127.0.0.1", port=free_port(), data_dir=data_dir, media=MediaSettings(enabled=False),
-                        smtp=SmtpSettings(host="127.0.0.1", port=smtp_port, sender="vanphong@hanoi.gov.vn"))
+                        smtp=SmtpSettings(host="127.0.0.1", port=smtp_port, sender="vanphong@hanoi.gov.vn"),
+                        signing=signing or SigningSettings())
         app = create_app(config)
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()

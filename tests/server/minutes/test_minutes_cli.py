@@ -10,6 +10,7 @@ import copy
 import json
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,7 @@ async def test_a_downloaded_file_verifies_against_the_store(env: Env, files: Pat
                                   for fmt in ("html", "docx", "pdf")))
     for out in runs:
         assert out.returncode == 0, out.stdout + out.stderr
-        assert out.stdout.startswith("OK ") and "content hash, conference chain, visible text" in out.stdout
+        assert out.stdout.startswith("OK ") and "content hash, approval and issuer fields, conference chain, visible text" in out.stdout
         assert env.state(CONF).minutes.approved[0].sha256 in out.stdout
     code, stdout, _ = await in_process(capsys, str(files / "bien-ban-v1.html"), "--conference", CONF,
                                        "--data-dir", data, "--json")
@@ -93,7 +94,35 @@ async def test_a_forgery_passes_alone_but_not_against_the_conference(env: Env, f
     code, _, _ = await in_process(capsys, str(files / "gia.html"))
     assert code == 0   # self-consistent: that is all a file can show by itself
     out = await bridgeconf(str(files / "gia.html"), "--data-dir", str(env.config.data_dir))
-    assert out.returncode == 1 and "[not_in_chain]" in out.stdout and v1.sha256[:16] in out.stdout
+    assert out.returncode == 1 and "[field_mismatch]" in out.stdout, out.stdout
+    assert "not what the conference approved as version 1: agenda: differs from the conference's log" in out.stdout
+
+
+async def test_the_issues_forged_approval_fails_naming_the_fields(env: Env, files: Path) -> None:
+    """Issue 14: a copy re-rendered as approved by a secretary days before the meeting, in
+    another city, re-hashed: it fails with and without the store, naming the fields."""
+    (v1,) = env.state(CONF).minutes.approved
+    content = copy.deepcopy(v1.content)
+    content["approval"] |= {"approved_by": "thuky", "approver_name": "Phạm Thị Lan", "role": "secretary",
+                            "approved_at": "2026-12-01T09:00:00+07:00"}
+    content["record"]["place"] = "Đà Nẵng"
+    forged = Approval(version=1, sha256=chain_hash(v1.prev_sha256, content), prev_sha256=v1.prev_sha256,
+                      approved_at=v1.approved_at, approved_by="thuky")
+    (files / "gia-duyet.html").write_text(render_html(MinutesSource(content, forged), RenderOptions()),
+                                          encoding="utf-8")
+    alone = await bridgeconf(str(files / "gia-duyet.html"))
+    assert alone.returncode == 1 and "[field_mismatch]" in alone.stdout
+    assert "approval.approved_by: 'thuky' ('secretary') is not the conference's chair 'chutri'" in alone.stdout
+    content["approval"] |= {"role": "chair", "approved_by": "chutri"}   # a subtler forgery: only the time and place
+    content["approval"]["approved_at"] = (v1.approved_at + timedelta(days=3)).isoformat()
+    forged = Approval(version=1, sha256=chain_hash(v1.prev_sha256, content), prev_sha256=v1.prev_sha256,
+                      approved_at=datetime.fromisoformat(content["approval"]["approved_at"]), approved_by="chutri")
+    (files / "gia-noi.html").write_text(render_html(MinutesSource(content, forged), RenderOptions()),
+                                        encoding="utf-8")
+    assert (await bridgeconf(str(files / "gia-noi.html"))).returncode == 0   # self-consistent alone
+    out = await bridgeconf(str(files / "gia-noi.html"), "--data-dir", str(env.config.data_dir))
+    assert out.returncode == 1 and "[field_mismatch]" in out.stdout
+    assert "approval.approved_at: the file says" in out.stdout and "record.place: the file says 'Đà Nẵng'" in out.stdout
 
 
 async def test_the_chain_of_a_conference(env: Env, files: Path, capsys: pytest.CaptureFixture[str]) -> None:

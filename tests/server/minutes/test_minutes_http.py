@@ -88,7 +88,7 @@ async def test_an_approved_version_in_three_formats_verifies_against_the_chain(e
         assert f'filename="bien-ban-{CONF}-v1.{fmt}"' in headers["Content-Disposition"]
         report = verify_document(body, chain=state.minutes.approved)
         assert report.ok, report
-        assert report.checks == ("content hash", "conference chain", "visible text")
+        assert report.checks == ("content hash", "approval and issuer fields", "conference chain", "visible text")
         assert (report.version, report.sha256) == (1, v1.sha256)
         bodies[fmt] = body
     pdf = "".join(page.extract_text() for page in PdfReader(io.BytesIO(bodies["pdf"])).pages)

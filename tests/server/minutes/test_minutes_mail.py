@@ -115,11 +115,16 @@ async def test_the_tracker_exports_as_csv(env: Env) -> None:
     assert status == 200 and headers["Content-Type"] == "text/csv; charset=utf-8"
     assert headers["Content-Disposition"] == f'attachment; filename="bien-ban-{CONF}-v1-nhan.csv"'
     assert body.startswith("\ufeff".encode())   # Excel reads the Vietnamese names right
-    rows = {r["site"]: r for r in csv.DictReader(io.StringIO(body.decode("utf-8-sig")))}
-    assert rows["P-AN"]["name"] == "Phường An Hòa" and rows["P-AN"]["status"] == "acknowledged"
-    assert rows["P-BINH"]["status"] == "opened" and rows["P-BINH"]["reminders"] == "1"
-    assert rows["X-CHAU"]["email_status"] == "email_failed" and rows["X-CHAU"]["reminders"] == "2"
-    assert rows["X-DUNG"]["email_status"] == "no_address" and rows["X-DUNG"]["email"] == ""
+    rows = {r["Mã điểm cầu"]: r for r in csv.DictReader(io.StringIO(body.decode("utf-8-sig")))}   # in Vietnamese
+    assert rows["P-AN"]["Điểm cầu"] == "Phường An Hòa" and rows["P-AN"]["Trạng thái"] == "Đã xác nhận"
+    assert rows["P-BINH"]["Trạng thái"] == "Đã mở" and rows["P-BINH"]["Số lần nhắc"] == "1"
+    assert rows["X-CHAU"]["Tình trạng thư"] == "Gửi thư lỗi" and rows["X-CHAU"]["Số lần nhắc"] == "2"
+    assert rows["X-DUNG"]["Tình trạng thư"] == "Không có địa chỉ" and rows["X-DUNG"]["Thư điện tử"] == ""
+    assert rows["P-AN"]["Xác nhận đã nhận lúc"].endswith("+07:00")   # Asia/Ho_Chi_Minh
+    _, _, english = await env.get(f"/conferences/{CONF}/minutes/1/receipts.csv", role="secretary",
+                                  params={"lang": "en"})
+    en = {r["Site"]: r for r in csv.DictReader(io.StringIO(english.decode("utf-8-sig")))}
+    assert en["P-AN"]["Status"] == "Acknowledged" and en["X-CHAU"]["E-mail status"] == "E-mail failed"
     status, code, _ = await env.refused("GET", f"/conferences/{CONF}/minutes/1/receipts.csv",
                                         token=await env.site_token(CONF, "P-AN"))
     assert (status, code) == (403, "forbidden")
