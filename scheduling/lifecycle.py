@@ -90,10 +90,13 @@ class EditConference(Command):
     observers: tuple[str, ...] | None = None
     max_speakers: int | None = None
     description: str | None = None
+    series: str | None = None
 
     def check(self) -> None:
         if self.chair is not None:
             check_id("chair", self.chair)
+        if self.series is not None:
+            check_text("series", self.series, max_len=100, required=False)
         _check_common(self.title, self.timezone, self.starts_at, self.ends_at,
                       (self.secretaries or ()) + (self.observers or ()), self.max_speakers, self.description)
 
@@ -191,6 +194,7 @@ class ConferenceEdited(Event):
     observers: tuple[str, ...] | None = None
     max_speakers: int | None = None
     description: str | None = None
+    series: str | None = None
 
 
 @event
@@ -258,7 +262,7 @@ def _edit(ctx: Ctx, cmd: EditConference) -> list[Event]:
                           f"{len(s.floor.speakers)} sites hold the floor: revoke before lowering max_speakers")
     check_accounts(ctx.accounts, (cmd.chair or "", *(cmd.secretaries or ()), *(cmd.observers or ())))
     fields = {k: getattr(cmd, k) for k in ("title", "kind", "starts_at", "ends_at", "timezone", "chair",
-                                             "secretaries", "observers", "max_speakers", "description")}
+                                             "secretaries", "observers", "max_speakers", "description", "series")}
     changes = {k: v for k, v in fields.items() if v is not None and v != getattr(s, k)}
     return [ConferenceEdited(**changes, **ctx.meta())] if changes else []
 
@@ -338,7 +342,7 @@ def _cancel(ctx: Ctx, cmd: CancelConference) -> list[Event]:
 @evolves(ConferenceEdited)
 def _edited(s: ConferenceState, ev: ConferenceEdited) -> None:
     for name in ("title", "kind", "starts_at", "ends_at", "timezone", "chair", "secretaries", "observers",
-                 "max_speakers", "description"):
+                 "max_speakers", "description", "series"):
         value = getattr(ev, name)
         if value is not None:
             setattr(s, name, value)
