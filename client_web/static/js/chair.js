@@ -8,6 +8,7 @@ import {
 } from "./derive.js";
 import { CONFIG, clock, day, duration, num, t } from "./i18n.js";
 import { chairMedia } from "./chair_media.js";
+import { renderReadiness } from "./readiness_wall.js";
 import { phaseBadge, renderAgenda } from "./ui.js";
 import { Wall } from "./wall.js";
 
@@ -46,6 +47,7 @@ const renderPanels = batched(() => {
   renderAgendaPanel(s, now);
   renderRollCall(s, now);
   renderSelected(s);
+  renderReadiness(s, TZ);
 });
 
 function renderTotals(s) {
