@@ -27,7 +27,7 @@ BEFORE: dict[str, str] = {
     "check.fix.no_media_path": N_("Cannot reach the conference's media server: check the network and the firewall (ask IT about the TURN server)."),
     "check.fix.weak_link": N_("Weak connection: use the audio-only mode during the conference."),
     "check.microphone": N_("Microphone"),
-    "check.camera": N_("Camera"),
+    "check.camera": N_("Camera picture"),
     "check.rtt": N_("Round trip"),
     "check.loss": N_("Packets lost"),
     "check.bitrate": N_("Bitrate"),

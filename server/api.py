@@ -394,4 +394,5 @@ def _accounts_only(handler: Handler) -> Handler:
         return await handler(request)
     guarded.__name__ = handler.__name__
     return guarded
-from . import recordings  # noqa: E402,F401  (its route joins the table: the program recordings)
+# their routes join the table: the program recordings, the audit log
+from . import audit_api, recordings  # noqa: E402,F401
