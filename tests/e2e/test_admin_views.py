@@ -96,7 +96,7 @@ async def test_calendar_edit_uninvite_and_audit(pages: Pages, web_server: Any, a
     await page.click("#audit-form button[type=submit]")
     await wait_js(page, "() => document.querySelectorAll('#audit-table tbody tr[data-type]').length === 1")
     row = await page.text_content("#audit-table tbody tr[data-type]")
-    assert "Quản trị hệ thống" in (row or "") and "sites_uninvited" in (row or "") and B in (row or "")
+    assert "Quản trị hệ thống" in (row or "") and "Thôi mời điểm cầu" in (row or "") and B in (row or "")
     assert "1 mục" in (await page.text_content("#audit-summary") or "")
     await screenshot(page, artifacts, "admin-audit", docs=True)
 

@@ -43,6 +43,11 @@ NO_MIC = """() => {
 }"""
 
 
+VIEWPORTS = ((1920, 1080), (1366, 768), (390, 844))
+INSIDE = "(sel) => { const el = document.querySelector(sel); const r = el.getBoundingClientRect(); " \
+         "return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth + 1 && el.scrollWidth <= el.clientWidth + 1; }"
+
+
 @dataclass
 class Rehearsal:
     conf_id: str
@@ -110,11 +115,16 @@ async def test_a_ward_checks_from_its_page(media_pages: Pages, rehearsal: Rehear
     assert "Sẵn sàng" in (await site.text_content("#readiness-status") or "")
     assert "ms" in (await site.text_content("#readiness-figures") or "")
     assert await site.text_content("#readiness-run") == "Kiểm tra lại"
-    await screenshot(site, artifacts, "readiness-site-ready")
+    await screenshot(site, artifacts, "readiness-site-ready", docs=True)
+    for width, height in VIEWPORTS:   # the panel, its button and its figures stay on screen
+        await site.set_viewport_size({"width": width, "height": height})
+        for sel in ("#readiness", "#readiness-run", "#readiness-figures"):
+            assert await site.evaluate(INSIDE, sel), f"{sel} at {width}px"
 
     chair = await open_chair(media_pages, rehearsal.conf_id)
     row = f'#readiness-rows tr[data-site="{A}"]'
     await chair.wait_for_selector(f"{row}.readiness-ready")
+    assert await chair.evaluate(INSIDE, "#readiness-wall .table-scroll")
     assert "Sẵn sàng" in (await chair.text_content(row) or "")
     assert f"{got['rtt_ms']} ms" in (await chair.text_content(row) or "")
     assert "Chưa kiểm tra" in (await chair.text_content(f'#readiness-rows tr[data-site="{B}"]') or "")

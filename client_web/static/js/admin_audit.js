@@ -4,7 +4,7 @@
 
 import { get } from "./api.js";
 import { $, fill, h, setText, toast } from "./dom.js";
-import { clockSeconds, day, errorText, num, t } from "./i18n.js";
+import { clockSeconds, day, errorText, hasString, num, t } from "./i18n.js";
 
 const TZ = "Asia/Ho_Chi_Minh";
 const LIMIT = 500;
@@ -26,7 +26,7 @@ export function setupAudit() {
 
   function fillTypes() {
     const types = meta.types[kindOf($("#audit-stream").value)] || [];
-    fill($("#audit-type"), h("option", { value: "" }, t("audit.all_types")), types.map((x) => h("option", { value: x }, x)));
+    fill($("#audit-type"), h("option", { value: "" }, t("audit.all_types")), types.map((x) => h("option", { value: x }, typeName(x))));
   }
 
   function query() {
@@ -52,13 +52,18 @@ export function setupAudit() {
     }
   }
 
+  /** The event type in words (the code itself for a type this page does not know). */
+  function typeName(type) {
+    return hasString(`audit.type.${type}`) ? t(`audit.type.${type}`) : type;
+  }
+
   function row(r) {
     const who = r.actor.startsWith("system:") ? t("audit.system") : r.actor_name;
     const details = Object.entries(r.details).map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`).join(" · ");
     return h("tr", { dataset: { seq: r.seq, type: r.type } },
       h("td", { class: "nowrap" }, `${clockSeconds(r.at, TZ)} ${day(r.at, TZ)}`),
       h("td", null, who, h("div", { class: "hint" }, r.actor)),
-      h("td", null, h("code", null, r.type)),
+      h("td", null, typeName(r.type), h("div", { class: "hint" }, h("code", null, r.type))),
       h("td", { class: "audit-details", title: details.slice(0, 2000) }, details.length > 240 ? `${details.slice(0, 240)}…` : details));
   }
 
