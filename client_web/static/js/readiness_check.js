@@ -3,8 +3,8 @@
 // 1. The camera and the microphone: found, live, and how loud the microphone hears (an
 //    AnalyserNode over 1.5 s: the peak, 0..100 % of full scale).
 // 2. The link to the media server, measured on the page's own WebRTC connection for five
-//    seconds while the page sends its camera and microphone (media.probe): the round trip of
-//    the selected ICE candidate pair, the loss both ways (the server's receiver reports and
+//    seconds while the page sends its microphone and its camera, capped at 600 kbps
+//    (media.probe): the round trip of the selected ICE candidate pair, the loss both ways (the server's receiver reports and
 //    the packets the page received), the bitrate the browser's estimator allows (or what was
 //    actually sent, whichever is higher), and whether the pair goes through a TURN relay.
 //
@@ -55,7 +55,7 @@ export function readinessCheck({ store, conn, run, media, site, tz }) {
   }
 
   function figures(r) {
-    const row = (label, value) => [h("dt", null, label), h("dd", null, value)];
+    const row = (label, value) => [h("div", { class: "figure" }, h("dt", null, label), h("dd", null, value))];
     const none = t("check.not_measured");
     return [
       ...row(t("check.microphone"), r.microphone ? (r.mic_level !== null ? `${t("check.found")} · ${num(r.mic_level)}%` : t("check.found")) : t("check.missing")),
