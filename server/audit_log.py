@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scheduling import EVENTS
+from scheduling.base import EVENTS
 
 CSV_BOM = "\ufeff"
 FIXED_STREAMS = ("directory", "accounts", "links")
