@@ -26,6 +26,7 @@ BEFORE: dict[str, str] = {
     "check.fix.no_camera": N_("No camera found: plug in the camera, allow this page to use it, then run the check again."),
     "check.fix.no_media_path": N_("Cannot reach the conference's media server: check the network and the firewall (ask IT about the TURN server)."),
     "check.fix.weak_link": N_("Weak connection: use the audio-only mode during the conference."),
+    "check.use_audio_only": N_("Use audio only"),
     "check.microphone": N_("Microphone"),
     "check.camera": N_("Camera picture"),
     "check.rtt": N_("Round trip"),

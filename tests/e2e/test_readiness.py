@@ -5,7 +5,9 @@ with its media plane, in rehearsal:
    found, the microphone is heard, the link to the media server is measured with getStats; the
    verdict comes back "ready" and the chair's wall lists the ward as ready with its figures,
    the other ward as not checked;
-2. a ward whose browser finds no microphone is told, in Vietnamese, what to fix;
+2. a ward whose browser finds no microphone is told, in Vietnamese, what to fix; a ward far
+   from the media server (its round trip made 900 ms) is advised the audio-only mode and turns
+   it on from the advice;
 3. a headless bridge on an emulated poor link (``bridgeconf bridge --join LINK --check
    --poor-link 0.3``, a real process) measures the loss, is judged "needs attention", exits with
    status 3, and the chair's wall shows it; run again without the loss, it is ready.
@@ -35,11 +37,21 @@ from server.client import ApiClient, BridgeClient, link_parts
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = "HN-TRU-SO"
-A, B, C = "P-HOAN-KIEM", "P-CUA-NAM", "P-BA-DINH"
+A, B, C, D = "P-HOAN-KIEM", "P-CUA-NAM", "P-BA-DINH", "P-NGOC-HA"
 NO_MIC = """() => {
   const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
   navigator.mediaDevices.getUserMedia = (c) => c && c.audio
     ? Promise.reject(new DOMException("Requested device not found", "NotFoundError")) : open(c);
+}"""
+# a long way to the media server: the selected pair's round trip as a satellite link would give it
+FAR = """() => {
+  const stats = RTCPeerConnection.prototype.getStats;
+  RTCPeerConnection.prototype.getStats = async function (...args) {
+    const report = await stats.apply(this, args);
+    const out = new Map();
+    report.forEach((s, id) => out.set(id, s.type === "candidate-pair" ? { ...s, currentRoundTripTime: 0.9 } : s));
+    return out;
+  };
 }"""
 
 
@@ -69,7 +81,7 @@ async def rehearsal(media_server: Any) -> AsyncIterator[Rehearsal]:
             "conference_id": conf_id, "title": "Tổng duyệt hội nghị", "main_site": MAIN, "chair": "chutri",
             "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()})
         commands = f"/conferences/{conf_id}/commands"
-        await admin.call("POST", commands, {"type": "invite_sites", "codes": [A, B, C]})
+        await admin.call("POST", commands, {"type": "invite_sites", "codes": [A, B, C, D]})
         await admin.call("POST", commands, {"type": "schedule_conference"})
         await chair.call("POST", commands, {"type": "start_rehearsal"})
         rows = (await admin.call("GET", f"/conferences/{conf_id}/links"))["links"]
@@ -145,6 +157,24 @@ async def test_a_ward_without_a_microphone_is_told_what_to_fix(media_pages: Page
     await site.wait_for_selector("#readiness-advice li")
     assert "Không tìm thấy micro" in (await site.text_content("#readiness-advice") or "")
     assert "Cần kiểm tra" in (await site.text_content("#readiness-status") or "")
+
+
+async def test_a_ward_far_away_is_advised_audio_only(media_pages: Pages, rehearsal: Rehearsal) -> None:
+    ctx = await media_pages.context()
+    await ctx.add_init_script(f"({FAR})();")
+    site = await media_pages.open(rehearsal.links[D], ctx=ctx)
+    await wait_online(site)
+    await site.wait_for_selector('#media-state[data-state="connected"]', timeout=15_000)
+    await site.click("#readiness-run")
+    await wait_js(site, "(code) => window.bc.store.state.readiness[code]", D, timeout=30)
+    got = (await page_state(site))["readiness"][D]
+    assert (got["rtt_ms"], got["status"], got["problems"]) == (900, "needs_check", ["high_rtt"]), got
+    await site.wait_for_selector("#readiness-advice .use-audio-only")
+    assert "Đường truyền yếu: nên dùng chế độ chỉ nghe" in (await site.text_content("#readiness-advice") or "")
+    await site.click("#readiness-advice .use-audio-only")
+    assert await site.is_checked("#audio-only")
+    await wait_js(site, "() => window.bc.media.audioOnly")
+    await site.wait_for_selector("#readiness-advice .use-audio-only", state="detached")
 
 
 async def run_check(link: str, *extra: str) -> tuple[int, dict[str, Any]]:

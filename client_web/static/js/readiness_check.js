@@ -49,9 +49,22 @@ export function readinessCheck({ store, conn, run, media, site, tz }) {
       : last.status === "ready" ? t("check.ready", { time: dayTime(last.at, tz) })
       : t("check.needs_check", { time: dayTime(last.at, tz) }));
     const advice = last ? [...new Set(last.problems.map((p) => ADVICE[p]).filter(Boolean))] : [];
-    fill($("#readiness-advice"), advice.map((key) => h("li", null, t(key))));
+    fill($("#readiness-advice"), advice.map((key) => h("li", null, t(key),
+      key === "check.fix.weak_link" && !media.audioOnly ? [" ", audioOnlyButton()] : null)));
     setText(button, last ? t("check.run_again") : t("check.run"));
     fill($("#readiness-figures"), last ? figures(last) : []);
+  }
+
+  /** "Use audio only" at once: the page's own switch (site.js keeps the choice). */
+  function audioOnlyButton() {
+    return h("button", { type: "button", class: "btn btn-small use-audio-only", onclick: () => {
+      const box = $("#audio-only");
+      if (box && !box.checked) {
+        box.checked = true;
+        box.dispatchEvent(new Event("change"));
+      }
+      render();
+    } }, t("check.use_audio_only"));
   }
 
   function figures(r) {
