@@ -17,6 +17,13 @@ const UNINVITE = new Set(["draft", "scheduled", "rehearsal"]);
  * @param {(date: string, time: string, tz: string) => string} o.zonedIso
  */
 export function setupEditForm({ current, conferences, refresh, zonedIso }) {
+  /** The series already in use, offered by the series fields of both forms. */
+  const fillSeries = () => {
+    const series = [...new Set(conferences().map((x) => x.series).filter(Boolean))].sort();
+    fill($("#e-series-list"), series.map((s) => h("option", { value: s })));
+  };
+  $("#new-conference").addEventListener("click", fillSeries);
+
   $("#edit-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const form = e.currentTarget;
@@ -60,8 +67,7 @@ export function setupEditForm({ current, conferences, refresh, zonedIso }) {
       $("#e-date").value = isoDay(c.starts_at, c.timezone);
       $("#e-start").value = clock(c.starts_at, c.timezone);
       $("#e-end").value = clock(c.ends_at, c.timezone);
-      const series = [...new Set(conferences().map((x) => x.series).filter(Boolean))].sort();
-      fill($("#e-series-list"), series.map((s) => h("option", { value: s })));
+      fillSeries();
       const open = EDITABLE.has(c.phase);
       for (const el of $("#edit-form").querySelectorAll("input, select, textarea, button")) el.disabled = !open;
       $("#edit-note").textContent = open ? "" : t("edit.closed");
