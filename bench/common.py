@@ -81,7 +81,7 @@ def wait_http(url: str, timeout: float = 120.0) -> None:
 
 def start_server(port: int, data_dir: Path, *extra: str, log: Path | None = None) -> subprocess.Popen[bytes]:
     out = open(log or os.devnull, "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--data-dir",
+    proc = subprocess.Popen([sys.executable, "-m", "server.tools.cli", "serve", "--port", str(port), "--data-dir",
                              str(data_dir), "--no-media", *extra], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                             preexec_fn=raise_nofile)   # the server's open-files limit too
     wait_http(f"http://127.0.0.1:{port}/healthz")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import struct
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,20 +23,9 @@ from aiohttp import WSMsgType, web
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import raise_nofile  # noqa: E402
+from server.signaling.frames import text_frame  # noqa: E402  (a WebSocket frame is a WebSocket frame)
 
 EVENT_BYTES = 220         # the size of the server's check_in event message (223 bytes)
-
-
-def text_frame(payload: str) -> bytes:
-    data = payload.encode()
-    n = len(data)
-    if n < 126:
-        header = bytes((0x81, n))
-    elif n < 1 << 16:
-        header = struct.pack("!BBH", 0x81, 126, n)
-    else:
-        header = struct.pack("!BBQ", 0x81, 127, n)
-    return header + data
 
 
 class Floor:

@@ -90,7 +90,7 @@ def _hostport(base: str) -> tuple[str, int]:
 # -- the targets -----------------------------------------------------------------------------
 
 async def ours(n: int, backend: str, tmp: Path) -> Target:
-    from server.client import ApiClient, BridgeClient
+    from server.tools.client import ApiClient, BridgeClient
     procs: list[subprocess.Popen[bytes]] = []
     redis = None
     clients: list[Any] = []

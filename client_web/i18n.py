@@ -37,7 +37,7 @@ LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 # where messages come from: Python (the JS string table, page titles) and the templates
 METHOD_MAP = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
-KEYWORDS = {**DEFAULT_KEYWORDS, "_t": (2,)}   # pages.py: _t(request, "message")
+KEYWORDS = DEFAULT_KEYWORDS
 
 
 def pick(value: str | None) -> str:

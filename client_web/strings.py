@@ -17,6 +17,24 @@ def N_(message: str) -> str:
     return message
 
 
+PAGE_STRINGS: dict[str, str] = {
+    "page.not_allowed": N_("Not allowed"),
+    "page.admin_only": N_("Only an administrator may open the administration page."),
+    "page.no_conference": N_("No such conference"),
+    "page.no_conference.hint": N_("This conference does not exist, or was removed."),
+    "page.no_role": N_("You have no role in this conference that opens this page."),
+    "page.link_expired": N_("This join link has expired."),
+    "page.link_revoked": N_("This join link was revoked or replaced by a new one."),
+    "page.link_invalid": N_("This join link is not valid."),
+    "page.link_refused": N_("The link does not open a conference"),
+    "page.link_ask": N_("Ask the organizer for the current link of your site."),
+    "page.not_invited": N_("Not invited"),
+    "page.not_invited.hint": N_("Your site is no longer invited to this conference."),
+}
+"""The messages of the pages the server renders itself (its error pages: server/web/pages.py
+picks them by key)."""
+
+
 STRINGS: dict[str, str] = {
     # connection
     "conn.connecting": N_("Connecting…"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from .actors import Actor, ActorKind, Role, require
 from .base import Command, Event, Results, check_text, command, event, record_result
@@ -130,7 +131,7 @@ class PasswordChanged(Event):
 
 
 def decide_accounts(state: Accounts, cmd: Command, actor: Actor, *, now: datetime) -> list[Event]:
-    meta = {"at": now, "actor": actor.ref, "key": cmd.key}
+    meta: dict[str, Any] = {"at": now, "actor": actor.ref, "key": cmd.key}
     match cmd:
         case CreateAccount():
             # the very first account may be made by the server itself (``bridgeconf admin create``)

@@ -54,8 +54,9 @@ def from_plain(cls: type[T], data: Any, *, path: str = "", ignore: frozenset[str
     """
     if not isinstance(data, dict):
         raise ValidationError(f"{path or 'body'}: expected an object, got {_kind(data)}")
-    hints = _hints(cls)
-    fields = {f.name: f for f in _fields(cls)}
+    klass: type = cls
+    hints = _hints(klass)
+    fields = {f.name: f for f in _fields(klass)}
     unknown = sorted(set(data) - set(fields) - ignore, key=str)   # a key may be any hashable
     if unknown:
         raise ValidationError(f"{_join(path, unknown[0])}: unknown field")
@@ -121,7 +122,7 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
             try:
                 return tp(value)
             except ValueError:
-                allowed = ", ".join(str(m.value) for m in tp)  # type: ignore[attr-defined]
+                allowed = ", ".join(str(m.value) for m in tp)
                 raise ValidationError(f"{where}: {value!r} is not one of {allowed}") from None
         if tp is bool:
             if isinstance(value, bool):

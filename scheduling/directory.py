@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from .actors import Actor, Role, require
 from .base import (
@@ -157,7 +158,7 @@ DIRECTORY_COMMANDS = (RegisterSite, UpdateSite, RetireSite, ImportSites)
 
 def decide_directory(state: Directory, cmd: Command, actor: Actor, *, now: datetime) -> list[Event]:
     require(None, actor, Role.ADMIN, what="change the site directory")
-    meta = {"at": now, "actor": actor.ref, "key": cmd.key}
+    meta: dict[str, Any] = {"at": now, "actor": actor.ref, "key": cmd.key}
     match cmd:
         case RegisterSite(site=site):
             if site.code in state.sites and site.code not in state.retired:

@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .actors import Actor, Role, require
+from .agenda import ItemFinished
 from .base import Command, Event, check_codes, check_id, check_range, check_text, command, event
 from .directory import Directory, SiteInfo, SiteKind
 from .errors import DomainError, ErrorCode, ValidationError
+from .floor import FloorEnded, FloorRequestWithdrawn, SiteMuted
 from .rules import OPEN_PHASES, Ctx, check_accounts, decides, evolves
 from .state import (
     DEFAULT_TZ,
@@ -74,6 +76,17 @@ class CreateConference(Command):
         check_text("series", self.series, max_len=100, required=False)
         _check_common(self.title, self.timezone, self.starts_at, self.ends_at,
                       self.secretaries + self.observers, self.max_speakers, self.description)
+
+
+EDITABLE_FIELDS: tuple[str, ...] = (
+    "title", "kind", "starts_at", "ends_at", "timezone", "chair", "secretaries", "observers", "max_speakers",
+    "description", "series")
+"""The fields of a conference that ``edit_conference`` may change: ``EditConference`` and
+``ConferenceEdited`` carry each of them, optional (client_web/static/js/reducer.js keeps
+the same list; tests/scheduling/test_sched_lifecycle.py checks all three)."""
+
+CREATED_FIELDS: tuple[str, ...] = EDITABLE_FIELDS
+"""The fields copied as they are from ``create_conference`` to its event and to the state."""
 
 
 @command
@@ -228,19 +241,14 @@ def decide_create(cmd: CreateConference, actor: Actor, now: datetime,
     if main.kind is not SiteKind.MAIN:
         raise DomainError(ErrorCode.INVALID_COMMAND, f"site {main.code} is not a main bridge")
     check_accounts(accounts, (cmd.chair, *cmd.secretaries, *cmd.observers))
-    return [ConferenceCreated(
-        conference_id=cmd.conference_id, title=cmd.title, kind=cmd.kind, starts_at=cmd.starts_at,
-        ends_at=cmd.ends_at, timezone=cmd.timezone, main_site=main, chair=cmd.chair,
-        secretaries=cmd.secretaries, observers=cmd.observers, max_speakers=cmd.max_speakers,
-        series=cmd.series, description=cmd.description, at=now, actor=actor.ref, key=cmd.key)]
+    return [ConferenceCreated(conference_id=cmd.conference_id, main_site=main,
+                              **{name: getattr(cmd, name) for name in CREATED_FIELDS},
+                              at=now, actor=actor.ref, key=cmd.key)]
 
 
 def new_state(ev: ConferenceCreated) -> ConferenceState:
-    state = ConferenceState(
-        conference_id=ev.conference_id, title=ev.title, kind=ev.kind, starts_at=ev.starts_at,
-        ends_at=ev.ends_at, timezone=ev.timezone, main_site=ev.main_site.code, chair=ev.chair,
-        secretaries=ev.secretaries, observers=ev.observers, max_speakers=ev.max_speakers,
-        series=ev.series, description=ev.description)
+    state = ConferenceState(conference_id=ev.conference_id, main_site=ev.main_site.code,
+                            **{name: getattr(ev, name) for name in CREATED_FIELDS})
     state.sites[ev.main_site.code] = ev.main_site
     state.attendance[ev.main_site.code] = Attendance()
     return state
@@ -261,9 +269,8 @@ def _edit(ctx: Ctx, cmd: EditConference) -> list[Event]:
         raise DomainError(ErrorCode.FLOOR_FULL,
                           f"{len(s.floor.speakers)} sites hold the floor: revoke before lowering max_speakers")
     check_accounts(ctx.accounts, (cmd.chair or "", *(cmd.secretaries or ()), *(cmd.observers or ())))
-    fields = {k: getattr(cmd, k) for k in ("title", "kind", "starts_at", "ends_at", "timezone", "chair",
-                                             "secretaries", "observers", "max_speakers", "description", "series")}
-    changes = {k: v for k, v in fields.items() if v is not None and v != getattr(s, k)}
+    given = {name: getattr(cmd, name) for name in EDITABLE_FIELDS}
+    changes = {k: v for k, v in given.items() if v is not None and v != getattr(s, k)}
     return [ConferenceEdited(**changes, **ctx.meta())] if changes else []
 
 
@@ -316,9 +323,6 @@ def _open(ctx: Ctx, cmd: OpenConference) -> list[Event]:
 
 @decides(EndConference)
 def _end(ctx: Ctx, cmd: EndConference) -> list[Event]:
-    from .agenda import ItemFinished
-    from .floor import FloorEnded, FloorRequestWithdrawn, SiteMuted
-
     ctx.require(Role.CHAIR, what="end the conference")
     ctx.require_phase(Phase.LIVE, what="end")
     s, meta = ctx.state, ctx.meta()
@@ -341,8 +345,7 @@ def _cancel(ctx: Ctx, cmd: CancelConference) -> list[Event]:
 
 @evolves(ConferenceEdited)
 def _edited(s: ConferenceState, ev: ConferenceEdited) -> None:
-    for name in ("title", "kind", "starts_at", "ends_at", "timezone", "chair", "secretaries", "observers",
-                 "max_speakers", "description", "series"):
+    for name in EDITABLE_FIELDS:
         value = getattr(ev, name)
         if value is not None:
             setattr(s, name, value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from .actors import Actor, Role, require
 from .base import Command, Event, Results, check_code, check_id, command, event, record_result
@@ -73,7 +74,7 @@ class LinkRevoked(Event):
 
 def decide_links(state: Links, cmd: Command, actor: Actor, *, now: datetime) -> list[Event]:
     require(None, actor, Role.ADMIN, Role.SYSTEM, what="issue or revoke join links")
-    meta = {"at": now, "actor": actor.ref, "key": cmd.key}
+    meta: dict[str, Any] = {"at": now, "actor": actor.ref, "key": cmd.key}
     match cmd:
         case IssueLink():
             if cmd.expires_at <= now:

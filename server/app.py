@@ -1,38 +1,56 @@
-"""The aiohttp application factory: ``create_app(config)``."""
+"""The aiohttp application factory, ``create_app(config)``: where the layers are wired
+together — the store, the service, the reactors that follow its streams, and the edges
+(REST and pages, the WebSocket) that reach them through ``service.keys``."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from scheduling import Connection, Phase
 
-from .api import add_routes
 from .config import Config
-from .http import errors_middleware
-from .keys import LIVENESS, MEDIA, METRICS, PRESENCE, RECORDER, SERVICE
-from .liveness import Liveness
-from .mailer import start_mailer
 from .memory import GcTender
-from .metrics import Metrics
-from .presence import Presence
-from .recordings import ProgramRecorder
-from .security import Signer, new_secret
-from .service import Service
+from .reactors.mailer import start_mailer
+from .reactors.media_plane import MediaPlane
+from .reactors.presence import Presence
+from .reactors.recorder import ProgramRecorder
+from .reactors.timers import FloorTimers
+from .service.hub import StreamHub
+from .service.keys import MEDIA, METRICS, PRESENCE, RECORDER, SERVICE
+from .service.metrics import Metrics
+from .service.security import Signer, new_secret
+from .service.service import Service
+from .signaling.liveness import LIVENESS, Liveness
+from .signaling.ws import handle_ws
 from .store import EventStore
+from .store.redis import RedisEventStore
 from .store.sqlite import SqliteEventStore
-from .timers import FloorTimers
-from .ws import handle_ws
+from .web import (
+    accounts_api,
+    audit_api,
+    conferences_api,
+    directory_api,
+    minutes_api,
+    pages,
+    recordings_api,
+)
+from .web.http import errors_middleware
+from .web.routes import add_routes
+
+ROUTE_TABLES = (accounts_api.routes, directory_api.routes, conferences_api.routes, minutes_api.routes,
+                recordings_api.routes, audit_api.routes)
+"""The REST API's handler modules, by subject (their routes make the OpenAPI document)."""
 
 log = logging.getLogger(__name__)
 
 
 async def open_store(config: Config) -> EventStore:
     if config.redis_url:
-        from .store.redis import RedisEventStore
         return await RedisEventStore.open(config.redis_url)
     return await SqliteEventStore.open(config.data_dir / "events.db")
 
@@ -64,14 +82,15 @@ def create_app(config: Config) -> web.Application:
         def timing(kind: str, seconds: float) -> None:
             (metrics.append if kind == "append" else metrics.fanout).observe(seconds)
 
-        def watch(hub: object) -> None:
-            hub.timing = timing  # type: ignore[attr-defined]
+        def watch(hub: StreamHub[Any]) -> None:
+            hub.timing = timing
         service.on_new_conference.append(watch)
         for hub in (service.directory, service.accounts, service.links):
             watch(hub)
         await service.start()
-        board = store if config.redis_url else None   # several processes: share who holds which site
-        presence = Presence(service, config.offline_after_s, board, every_s=config.heartbeat_s)  # type: ignore[arg-type]
+        # several processes: share who holds which site
+        board = store if isinstance(store, RedisEventStore) else None
+        presence = Presence(service, config.offline_after_s, board, every_s=config.heartbeat_s)
         presence.watch_links(service.links)
         presence.start()
         liveness = Liveness(config.heartbeat_s)
@@ -83,7 +102,6 @@ def create_app(config: Config) -> web.Application:
         timers.start()
         media_plane = None
         if config.media.enabled:
-            from .media_plane import MediaPlane
             media_plane = MediaPlane(config.media)
             recorder = ProgramRecorder(media_plane, config.data_dir / "recordings") if config.media.record else None
             for hub in service.conferences.values():
@@ -117,16 +135,11 @@ def create_app(config: Config) -> web.Application:
             await store.close()
 
     app.cleanup_ctx.append(lifecycle)
-    add_routes(app)
+    add_routes(app, ROUTE_TABLES)
     app.router.add_get("/ws", handle_ws)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
-    try:
-        from client_web.pages import add_pages
-    except ImportError:  # pragma: no cover - the web client is optional for API-only deployments
-        app.router.add_get("/", index)
-    else:
-        add_pages(app)
+    pages.add_pages(app)
     return app
 
 
@@ -148,10 +161,3 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def metrics_view(request: web.Request) -> web.Response:
     return web.Response(body=request.app[METRICS].render(), content_type="text/plain", charset="utf-8")
-
-
-async def index(request: web.Request) -> web.Response:
-    return web.Response(text="bridgeconf", content_type="text/plain")
-
-
-

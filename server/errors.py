@@ -23,15 +23,37 @@ HTTP_STATUS: dict[str, int] = {
 }
 
 
+class ApiError(Exception):
+    """A request refused for what it asked (a bad field, a missing right, nothing found),
+    outside the domain's own refusals; its code maps to an HTTP status like theirs."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
 def http_status(code: str) -> int:
     return HTTP_STATUS.get(code, 409)   # every other refusal is a conflict with the current state
 
 
 # WebSocket close codes: 1008 policy violation, 1009 too big, 1011 server error; 4xxx ours.
+WS_CLOSE_SHUTDOWN = 1001
+WS_CLOSE_TOO_BIG = 1009
+WS_CLOSE_BAD_HELLO = 4400
 WS_CLOSE_UNAUTHORIZED = 4401
 WS_CLOSE_FORBIDDEN = 4403
 WS_CLOSE_NOT_FOUND = 4404
-WS_CLOSE_BAD_HELLO = 4400
-WS_CLOSE_FLOOD = 4429
 WS_CLOSE_TOO_SLOW = 4408
-WS_CLOSE_SHUTDOWN = 1001
+WS_CLOSE_FLOOD = 4429
+
+WS_CLOSE_MEANINGS: dict[int, str] = {
+    WS_CLOSE_SHUTDOWN: "server going away (restart): reconnect",
+    WS_CLOSE_TOO_BIG: "message over 64 KiB",
+    WS_CLOSE_BAD_HELLO: "no valid `hello` within 10 s",
+    WS_CLOSE_UNAUTHORIZED: "token missing, malformed, expired or revoked",
+    WS_CLOSE_FORBIDDEN: "token for another conference or site",
+    WS_CLOSE_NOT_FOUND: "no such conference",
+    WS_CLOSE_TOO_SLOW: "the page fell too far behind: reconnect with `last_seq`",
+    WS_CLOSE_FLOOD: "flood: too many messages refused for rate",
+}
+"""Every close code the server sends, with what it means to the page (docs/protocol.md)."""

@@ -4,14 +4,13 @@ JSON text frames, one object each, keyed on ``type``. Client → server: the con
 messages below (``hello``, ``ping``, ``offer``, ``candidate``, ``media_prefs``) and the
 conference commands of the domain (``scheduling.COMMANDS``: ``{type, key, ...fields}``).
 Server → client: ``welcome``, ``event``, ``ack``, ``error``, ``pong``, ``answer``,
-``levels``, ``publish``, ``link_quality``. docs/protocol.md is generated from this module (``python -m server.protocol``)
+``levels``, ``publish``, ``link_quality``. docs/protocol.md is generated from this module (``python -m server.tools.protocol_doc``)
 and a test keeps the two in step.
 """
 
 from __future__ import annotations
 
-import sys
-from typing import Any, get_args
+from typing import Any
 
 import msgspec
 
@@ -148,6 +147,11 @@ class LinkQuality(msgspec.Struct, tag="link_quality"):
 
 ServerMessage = Welcome | EventMessage | Ack | Error | Pong | Answer | Levels | Publish | LinkQuality
 
+ADMIN_COMMANDS: tuple[type, ...] = (
+    *scheduling.directory.DIRECTORY_COMMANDS, scheduling.CreateAccount, scheduling.UpdateAccount,
+    scheduling.ChangePassword, scheduling.IssueLink, scheduling.RevokeLink)
+"""The domain's commands that are not a conference's: they go through the REST API."""
+
 _encoder = msgspec.json.Encoder()
 _control = msgspec.json.Decoder(ClientControl)
 
@@ -160,6 +164,12 @@ class ProtocolError(Exception):
 
 def encode(msg: ServerMessage) -> str:
     return _encoder.encode(msg).decode()
+
+
+def event_text(seq: int, data: str) -> str:
+    """An :class:`EventMessage` for the event recorded as the JSON text ``data``, written
+    without decoding it again (the fan-out writes one per event, for every page)."""
+    return f'{{"type":"event","seq":{seq},"event":{data}}}'
 
 
 class _Keyed(msgspec.Struct):
@@ -197,103 +207,11 @@ def parse_client(raw: str | bytes, *, conference: str | None = None) -> ClientCo
         raise ProtocolError("bad_message", "a message needs a string 'type'")
     if kind in CONTROL_TYPES:
         try:
-            return msgspec.convert(data, ClientControl)
+            control: ClientControl = msgspec.convert(data, ClientControl)
         except msgspec.ValidationError as exc:
             raise ProtocolError("invalid_message", f"{kind}: {exc}") from None
+        return control
     named = data.pop("conference", None)
     if named is not None and named != conference:
         raise ProtocolError("wrong_conference", f"this connection is for conference {conference!r}, not {str(named)[:64]!r}")
     return scheduling.parse_command(data)
-
-
-# -- documentation ------------------------------------------------------------------------------
-
-def _struct_doc(cls: type[msgspec.Struct]) -> str:
-    info = msgspec.inspect.type_info(cls)
-    assert isinstance(info, msgspec.inspect.StructType)
-    lines = [f"### `{info.tag}`", "", " ".join((cls.__doc__ or "").split()), "",
-             "| field | type | default |", "|---|---|---|"]
-    for f in info.fields:
-        default = "required" if f.required else repr(f.default if f.default is not msgspec.NODEFAULT else None)
-        lines.append(f"| `{f.encode_name}` | {_type_name(f.type)} | {default} |")
-    return "\n".join(lines) + "\n"
-
-
-def _type_name(t: msgspec.inspect.Type) -> str:
-    name = type(t).__name__.replace("Type", "").lower()
-    if isinstance(t, msgspec.inspect.UnionType):
-        return " or ".join(_type_name(x) for x in t.types)
-    if isinstance(t, msgspec.inspect.ListType):
-        return f"list of {_type_name(t.item_type)}"
-    if isinstance(t, msgspec.inspect.StructType):
-        return t.cls.__name__
-    return name
-
-
-def _dataclass_doc(cls: type, kind: str) -> str:
-    import dataclasses
-    import typing
-    hints = typing.get_type_hints(cls)
-    fields = [f for f in dataclasses.fields(cls) if f.name not in ("at", "actor")]
-    cells = ", ".join(f"`{f.name}`: {_py_type(hints[f.name])}" + ("" if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING else " (optional)") for f in fields)
-    doc = " ".join((cls.__doc__ or "").split()) if cls.__doc__ and not cls.__doc__.startswith(cls.__name__ + "(") else ""
-    return f"| `{cls.TYPE}` | {cells} | {doc} |"  # type: ignore[attr-defined]
-
-
-def _py_type(tp: Any) -> str:
-    text = getattr(tp, "__name__", None) if not getattr(tp, "__args__", None) else None
-    return text or str(tp).replace("typing.", "").replace("scheduling.", "").replace("datetime.", "")
-
-
-def markdown() -> str:
-    parts = [
-        "# The signaling protocol (`/ws`)",
-        "",
-        "Generated from `server/protocol.py` and `scheduling/` by `python -m server.protocol > docs/protocol.md`;",
-        "`tests/server/test_protocol_doc.py` fails when this file and the code disagree.",
-        "",
-        "One WebSocket per page at `/ws`, JSON text frames (at most 64 KiB), one object each, keyed on `type`.",
-        "The first message is `hello`. A page that reconnects sends the `last_seq` it holds and misses nothing.",
-        "Every command carries an idempotency `key` (1–64 of `A-Za-z0-9_.:-`), made by the client: a command",
-        "retried with the same key (after a reconnect, say) is answered with the same `ack` and records nothing new;",
-        "the key sent again with another command (another type or other fields) is refused with the `error`",
-        "`key_reused` and records nothing (by the server process that accepted the first, which remembers the",
-        "last 10,000 commands of each stream; elsewhere, or after a restart, it is answered as a retry).",
-        "",
-        "## Client → server: control messages",
-        "",
-    ]
-    parts += [_struct_doc(c) for c in (Hello, Ping, Offer, Candidate, MediaPrefs)]
-    parts += ["## Client → server: conference commands", "",
-              "`{\"type\": ..., \"key\": ..., ...fields}`; fields are strictly typed (no coercion); date-times are ISO 8601",
-              "with an offset; dates `YYYY-MM-DD`. Who may send each is decided by the domain (see docs/architecture.md).",
-              "", "| type | fields | notes |", "|---|---|---|"]
-    conference_commands = [c for c in scheduling.COMMANDS.values()
-                           if c not in (*_admin_commands(),)]
-    parts += [_dataclass_doc(c, "command") for c in sorted(conference_commands, key=lambda c: c.TYPE)]
-    parts += ["", "## Server → client", ""]
-    parts += [_struct_doc(c) for c in get_args(ServerMessage)]
-    parts += ["## Events (the `event` of an `event` message)", "",
-              "Every event also has `type`, `at` (ISO date-time), `actor` (`account:ID`, `site:CODE` or `system:server`) and `key`.",
-              "", "| type | fields | notes |", "|---|---|---|"]
-    parts += [_dataclass_doc(c, "event") for c in sorted(scheduling.EVENTS.values(), key=lambda c: c.TYPE)]
-    parts += ["", "## Close codes", "",
-              "| code | meaning |", "|---|---|",
-              "| 1001 | server going away (restart): reconnect |",
-              "| 1009 | message over 64 KiB |",
-              "| 4400 | no valid `hello` within 10 s |",
-              "| 4401 | token missing, malformed, expired or revoked |",
-              "| 4403 | token for another conference or site |",
-              "| 4404 | no such conference |",
-              "| 4408 | the page fell too far behind: reconnect with `last_seq` |",
-              "| 4429 | flood: too many messages refused for rate |", ""]
-    return "\n".join(parts)
-
-
-def _admin_commands() -> tuple[type, ...]:
-    return (*scheduling.directory.DIRECTORY_COMMANDS, scheduling.CreateAccount, scheduling.UpdateAccount,
-            scheduling.ChangePassword, scheduling.IssueLink, scheduling.RevokeLink)
-
-
-if __name__ == "__main__":
-    sys.stdout.write(markdown())

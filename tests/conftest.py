@@ -167,7 +167,7 @@ class Seeded:
 
 
 async def seed_demo(service: Any) -> Seeded:
-    from server import demo
+    from server.tools import demo
     accounts = await demo.seed(service, password=PASSWORD)
     state = service.conferences[demo.CONFERENCE].state
     return Seeded(demo.CONFERENCE, state.main_site, tuple(c for c in state.sites if c != state.main_site),
@@ -187,7 +187,7 @@ async def seed_small(service: Any) -> Seeded:
         InviteSites,
         ScheduleConference,
     )
-    from server.service import utcnow
+    from server.service.service import utcnow
 
     admin = Actor.account("admin", admin=True)
     if not service.accounts.state.accounts:
@@ -228,7 +228,7 @@ _hashes: list[str] = []
 
 def _password_hash() -> str:
     """argon2 of PASSWORD, made once per session (a hash costs ~0.1-0.5 s)."""
-    from server.security import hash_password
+    from server.service.security import hash_password
     if not _hashes:
         _hashes.append(hash_password(PASSWORD))
     return _hashes[0]
@@ -262,7 +262,7 @@ class Server:
 
     @property
     def service(self) -> Any:
-        from server.keys import SERVICE
+        from server.service.keys import SERVICE
         return self.app[SERVICE]
 
     @property
@@ -278,11 +278,11 @@ class Server:
     def session(self, role: str) -> str:
         """A session token of the account with ``role`` (admin, chair, secretary, observer,
         norole), as POST /api/v1/session issues it (signed here, skipping the password check)."""
-        from server.service import SESSION_DAYS
+        from server.service.identity import SESSION_DAYS
         account = self.seeded.accounts[role]
         if account not in self._sessions:
             acc = self.service.accounts.state.accounts[account]
-            self._sessions[account] = self.service.signer.sign(
+            self._sessions[account] = self.service.identity.signer.sign(
                 "session", {"a": acc.account_id, "g": acc.generation}, time.time() + SESSION_DAYS * 86400)
         return self._sessions[account]
 
@@ -292,13 +292,13 @@ class Server:
 
     async def client(self, token: str, conf: str | None = None, *, base_url: str | None = None, **kw: Any) -> Any:
         """A connected BridgeClient (closed with the server); ``base_url``: through a proxy, say."""
-        from server.client import BridgeClient
+        from server.tools.client import BridgeClient
         c = BridgeClient(base_url or self.base_url, conf or self.conference, token, **kw)
         self.clients.append(c)
         return await c.connect()
 
     def api(self, token: str | None = None) -> Any:
-        from server.client import ApiClient
+        from server.tools.client import ApiClient
         c = ApiClient(self.base_url, token)
         self.clients.append(c)
         return c
@@ -326,7 +326,7 @@ async def server(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterato
     """``await server(store="sqlite"|"redis", seed="demo"|"small", **Config fields)``."""
     from server.app import create_app
     from server.config import Config, MediaSettings
-    from server.keys import SERVICE
+    from server.service.keys import SERVICE
 
     started: list[Server] = []
 
@@ -380,7 +380,7 @@ class BridgeconfProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+        cmd = [sys.executable, "-m", "server.tools.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                "--data-dir", str(self.data_dir), "--no-media"]
         if self.redis:
             cmd += ["--redis", self.redis]

@@ -28,6 +28,9 @@ from scheduling.reports import chain_hash
 
 from .errors import VerifyCode
 from .extract import MAX_FILE, detect_format, pdf_support, read_stamp, squeeze, visible_text
+from .render_docx import render_docx
+from .render_html import render_html
+from .render_pdf import render_pdf
 from .source import ApprovedVersion, MinutesSource, RenderOptions, check_options
 from .stamp import Stamp, parse_stamp
 from .view import GENESIS, MinutesView, build_view
@@ -168,10 +171,6 @@ def _anchor(chain: Sequence[ApprovedVersion], version: int, sha: str, prev: str)
 
 
 def _renderer(fmt: str) -> Callable[[MinutesSource, RenderOptions], str | bytes]:
-    from .render_docx import render_docx
-    from .render_html import render_html
-    from .render_pdf import render_pdf
-
     renderers: dict[str, Callable[[MinutesSource, RenderOptions], str | bytes]] = {
         "html": render_html, "pdf": render_pdf, "docx": render_docx}
     return renderers[fmt]

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from client_web.pages import _script_json
+from server.web.pages import _script_json
 
 
 @pytest.fixture

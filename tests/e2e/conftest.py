@@ -64,7 +64,7 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     log = data / "server.log"
     out = open(log, "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--demo", "--no-media", "--data-dir", str(data),
+        [sys.executable, "-m", "server.tools.cli", "serve", "--demo", "--no-media", "--data-dir", str(data),
          "--port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -134,7 +134,7 @@ def media_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     log = data / "server.log"
     out = open(log, "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--demo", "--media-address", "127.0.0.1",
+        [sys.executable, "-m", "server.tools.cli", "serve", "--demo", "--media-address", "127.0.0.1",
          "--data-dir", str(data), "--port", str(port)],
         cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60

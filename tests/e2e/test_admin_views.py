@@ -23,7 +23,7 @@ import av
 import pytest
 from e2e_helpers import Pages, screenshot, wait_js
 
-from server.client import ApiClient
+from server.tools.client import ApiClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -30,7 +30,7 @@ from e2e_helpers import Pages, eventually, screenshot, wait_js, wait_online
 
 from media import MediaConfig
 from media.headless import HeadlessBridge
-from server.client import ApiClient, BridgeClient, link_parts
+from server.tools.client import ApiClient, BridgeClient, link_parts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

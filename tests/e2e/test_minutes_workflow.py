@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from e2e_helpers import Pages, screenshot, wait_js, wait_online
 
-from server.client import ApiClient
+from server.tools.client import ApiClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

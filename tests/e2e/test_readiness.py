@@ -32,7 +32,7 @@ from e2e_helpers import Pages, page_state, screenshot, wait_js, wait_online
 
 from media import MediaConfig
 from media.headless import HeadlessBridge
-from server.client import ApiClient, BridgeClient, link_parts
+from server.tools.client import ApiClient, BridgeClient, link_parts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,7 +179,7 @@ async def test_a_ward_far_away_is_advised_audio_only(media_pages: Pages, rehears
 
 async def run_check(link: str, *extra: str) -> tuple[int, dict[str, Any]]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", "bridge", "--join", link, "--check", *extra, cwd=ROOT,
+        sys.executable, "-m", "server.tools.cli", "bridge", "--join", link, "--check", *extra, cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode in (0, 3), err.decode()[-2000:]

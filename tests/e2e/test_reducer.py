@@ -18,7 +18,7 @@ from scheduling.accounts import AccountCreated, AccountUpdated, PasswordChanged
 from scheduling.directory import SiteRegistered, SiteRetired, SiteUpdated
 from scheduling.links import LinkIssued, LinkRevoked
 from scheduling.visibility import redact_for_site
-from server.views import conference_view
+from server.service.read_models import conference_view
 from tests.fixtures.conference import CHAIR, SECRETARIES, approve, build_quarterly_review
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

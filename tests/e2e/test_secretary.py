@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from e2e_helpers import Pages, eventually, screenshot, wait_js, wait_online
 
-from server.client import ApiClient
+from server.tools.client import ApiClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 CONF = "ghi-chep-2"

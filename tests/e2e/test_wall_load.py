@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from e2e_helpers import Pages, screenshot, wait_js, wait_online
 
-from server.client import ApiClient, BridgeClient
+from server.tools.client import ApiClient, BridgeClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

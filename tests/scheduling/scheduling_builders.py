@@ -10,9 +10,10 @@ from __future__ import annotations
 import copy
 import itertools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -39,6 +40,7 @@ from scheduling.codec import to_plain
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 #: the morning before the conference: everything is set up from here on
 T0 = datetime(2025, 10, 3, 7, 0, tzinfo=VN)
+S = TypeVar("S")
 CONF_ID = "giao-ban-q3-2025"
 
 # -- the directory ------------------------------------------------------------------------
@@ -265,3 +267,31 @@ PROPERTY_SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
+
+
+# -- the small streams (directory, accounts, links): one decide and one evolve each ----------------
+
+class StreamRunner(Generic[S]):
+    """Runs commands of one small stream against its state, as the server does: ``run``
+    decides and folds the events in; ``refuse`` asserts the refusal's code and words and that
+    the state did not change."""
+
+    def __init__(self, decide_fn: Callable[..., list[Event]], evolve_fn: Callable[[S, Event], Any],
+                 now: datetime = T0) -> None:
+        self.decide_fn, self.evolve_fn, self.now = decide_fn, evolve_fn, now
+
+    def run(self, state: S, actor: Actor, cmd: dict[str, Any], key: str = "k1") -> list[Event]:
+        events = self.decide_fn(state, parse_command({"key": key, **cmd}), actor, now=self.now)
+        for ev in events:
+            self.evolve_fn(state, ev)
+        return events
+
+    def refuse(self, state: S, actor: Actor, cmd: dict[str, Any], code: ErrorCode, *needles: str) -> DomainError:
+        before = copy.deepcopy(state)
+        with pytest.raises(DomainError) as info:
+            self.decide_fn(state, parse_command({"key": "k1", **cmd}), actor, now=self.now)
+        assert info.value.code is code, info.value
+        for needle in needles:
+            assert needle in info.value.message, (needle, info.value.message)
+        assert state == before
+        return info.value

@@ -3,12 +3,21 @@ deciders with the idempotency of ``replay_of``; here they are tested bare."""
 
 from __future__ import annotations
 
-import copy
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from scheduling_builders import ADMIN, CHAIR, CONF_ID, HAI_CHAU, SECRETARY, SYSTEM, T0, site
+from scheduling_builders import (
+    ADMIN,
+    CHAIR,
+    CONF_ID,
+    HAI_CHAU,
+    SECRETARY,
+    SYSTEM,
+    T0,
+    StreamRunner,
+    site,
+)
 
 from scheduling import (
     AccountCreated,
@@ -17,7 +26,6 @@ from scheduling import (
     Actor,
     DomainError,
     ErrorCode,
-    Event,
     LinkIssued,
     LinkRevoked,
     Links,
@@ -37,21 +45,8 @@ def meta(actor: Actor, key: str = "k1") -> dict[str, Any]:
     return {"at": NOW, "actor": actor.ref, "key": key}
 
 
-def run_accounts(state: Accounts, actor: Actor, cmd: dict[str, Any], key: str = "k1") -> list[Event]:
-    events = decide_accounts(state, parse_command({"key": key, **cmd}), actor, now=NOW)
-    for ev in events:
-        evolve_accounts(state, ev)
-    return events
-
-
-def refuse_accounts(state: Accounts, actor: Actor, cmd: dict[str, Any], code: ErrorCode, *needles: str) -> None:
-    before = copy.deepcopy(state)
-    with pytest.raises(DomainError) as info:
-        decide_accounts(state, parse_command({"key": "k1", **cmd}), actor, now=NOW)
-    assert info.value.code is code, info.value
-    for needle in needles:
-        assert needle in info.value.message, (needle, info.value.message)
-    assert state == before
+_accounts = StreamRunner(decide_accounts, evolve_accounts, NOW)
+run_accounts, refuse_accounts = _accounts.run, _accounts.refuse
 
 
 def create(account_id: str = "chu_tri", **fields: Any) -> dict[str, Any]:
@@ -169,21 +164,8 @@ def test_accounts_refuse_commands_of_other_streams(accounts: Accounts) -> None:
 
 # -- join links ---------------------------------------------------------------------------------
 
-def run_links(state: Links, actor: Actor, cmd: dict[str, Any], key: str = "k1") -> list[Event]:
-    events = decide_links(state, parse_command({"key": key, **cmd}), actor, now=NOW)
-    for ev in events:
-        evolve_links(state, ev)
-    return events
-
-
-def refuse_links(state: Links, actor: Actor, cmd: dict[str, Any], code: ErrorCode, *needles: str) -> None:
-    before = copy.deepcopy(state)
-    with pytest.raises(DomainError) as info:
-        decide_links(state, parse_command({"key": "k1", **cmd}), actor, now=NOW)
-    assert info.value.code is code, info.value
-    for needle in needles:
-        assert needle in info.value.message, (needle, info.value.message)
-    assert state == before
+_links = StreamRunner(decide_links, evolve_links, NOW)
+run_links, refuse_links = _links.run, _links.refuse
 
 
 EXPIRES = NOW + timedelta(days=2)

@@ -4,7 +4,6 @@ its line number."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from scheduling_builders import (
     SITES,
     SYSTEM,
     T0,
+    StreamRunner,
     make_directory,
     site,
 )
@@ -28,7 +28,6 @@ from scheduling import (
     Directory,
     DomainError,
     ErrorCode,
-    Event,
     SiteInfo,
     SiteKind,
     SiteRegistered,
@@ -36,7 +35,6 @@ from scheduling import (
     SiteUpdated,
     decide_directory,
     evolve_directory,
-    parse_command,
 )
 from scheduling.codec import to_plain
 from scheduling.directory import MAX_IMPORT_ROWS, parse_sites_csv, sites_to_csv
@@ -44,22 +42,8 @@ from scheduling.directory import MAX_IMPORT_ROWS, parse_sites_csv, sites_to_csv
 NOW = T0
 
 
-def run(d: Directory, actor: Actor, cmd: dict[str, Any], key: str = "k1") -> list[Event]:
-    events = decide_directory(d, parse_command({"key": key, **cmd}), actor, now=NOW)
-    for ev in events:
-        evolve_directory(d, ev)
-    return events
-
-
-def refuse(d: Directory, actor: Actor, cmd: dict[str, Any], code: ErrorCode, *needles: str) -> DomainError:
-    before = copy.deepcopy(d)
-    with pytest.raises(DomainError) as info:
-        decide_directory(d, parse_command({"key": "k1", **cmd}), actor, now=NOW)
-    assert info.value.code is code, info.value
-    for needle in needles:
-        assert needle in info.value.message, (needle, info.value.message)
-    assert d == before
-    return info.value
+_directory = StreamRunner(decide_directory, evolve_directory, NOW)
+run, refuse = _directory.run, _directory.refuse
 
 
 def meta(actor: Actor = ADMIN, key: str = "k1") -> dict[str, Any]:

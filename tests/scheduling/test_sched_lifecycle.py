@@ -4,7 +4,10 @@ who may not, in which phases not, and bad input."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from scheduling_builders import (
@@ -38,6 +41,8 @@ from scheduling import (
     ConferenceCreated,
     ConferenceEdited,
     ConferenceKind,
+    ConferenceState,
+    EditConference,
     ErrorCode,
     FloorEnded,
     FloorRequestWithdrawn,
@@ -51,6 +56,7 @@ from scheduling import (
     decide,
     parse_command,
 )
+from scheduling.lifecycle import CREATED_FIELDS, EDITABLE_FIELDS
 
 
 class TestCreateConference:
@@ -455,3 +461,22 @@ def test_the_whole_life_of_a_conference() -> None:
     h.run(CHAIR, {"type": "end_conference"})
     phases = [ev.phase for ev in h.log if isinstance(ev, PhaseChanged)]  # type: ignore[attr-defined]
     assert phases == [Phase.SCHEDULED, Phase.REHEARSAL, Phase.LIVE, Phase.ENDED]
+
+
+class TestEditableFields:
+    """One list of a conference's editable fields: the command, its event and the page's
+    reducer carry the same."""
+
+    def test_the_command_and_its_event_carry_exactly_the_editable_fields(self) -> None:
+        def optional(cls: type) -> set[str]:
+            return {f.name for f in dataclasses.fields(cls)} - {"key", "at", "actor", "conference_id"}
+
+        assert optional(EditConference) == set(EDITABLE_FIELDS)
+        assert optional(ConferenceEdited) == set(EDITABLE_FIELDS)
+        assert set(CREATED_FIELDS) <= {f.name for f in dataclasses.fields(ConferenceState)}
+
+    def test_the_page_s_reducer_edits_the_same_fields(self) -> None:
+        js = (Path(__file__).resolve().parents[2] / "client_web" / "static" / "js" / "reducer.js").read_text()
+        listed = re.search(r"export const EDITABLE_FIELDS = \[([^\]]*)\]", js)
+        assert listed is not None, "reducer.js must export EDITABLE_FIELDS"
+        assert tuple(re.findall(r'"(\w+)"', listed.group(1))) == EDITABLE_FIELDS

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from server import demo
-from server.audit_log import AuditFilter, AuditQueryError, fold, safe_cell
-from server.client import ApiClient, CommandRefused
 from server.config import Config
-from server.keys import SERVICE
+from server.service.audit_log import AuditFilter, AuditQueryError, fold, safe_cell
+from server.service.keys import SERVICE
+from server.tools import demo
+from server.tools.client import ApiClient, CommandRefused
 from tests.server.wshelp import free_port, seed_demo, serving
 
 PASSWORD = "mat-khau-thu-nghiem"

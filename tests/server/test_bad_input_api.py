@@ -102,7 +102,7 @@ async def test_tokens_on_the_api_expired_revoked_and_cookies_without_csrf(server
     svc = srv.service
     site_token = await srv.site_token("P-AN")
     gen = svc.links.state.links[(CONF, "P-AN")].generation
-    expired = svc.signer.sign("site", {"c": CONF, "s": "P-AN", "g": gen}, time.time() - 5)
+    expired = svc.identity.signer.sign("site", {"c": CONF, "s": "P-AN", "g": gen}, time.time() - 5)
     assert (await call(srv, "GET", f"/api/v1/conferences/{CONF}", expired, None, ""))[0] == 401
     status, payload = await call(srv, "GET", f"/api/v1/conferences/{CONF}", expired, None, "")
     assert payload["error"]["code"] == "token_expired"
@@ -124,7 +124,7 @@ async def test_tokens_on_the_api_expired_revoked_and_cookies_without_csrf(server
                                  headers={"X-CSRF-Token": "0" * 32})
     assert (status, payload["error"]["code"]) == (403, "csrf")
     assert all_seqs(srv) == before
-    csrf = svc.signer.csrf_for(chair)
+    csrf = svc.identity.signer.csrf_for(chair)
     status, payload = await call(srv, "POST", CMDS, None, body, "application/json", cookies=cookies,
                                  headers={"X-CSRF-Token": csrf})
     assert status == 200 and payload["seq"] == srv.hub().seq

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from wshelp import RawPage
 
+from server.signaling import ws as ws_module
+
 StartServer = Callable[..., Awaitable[Any]]
 pytestmark = pytest.mark.usefixtures("no_server_errors")
 
@@ -70,7 +72,6 @@ async def test_a_bad_hello_is_answered_and_closed(server: StartServer, first: st
 
 
 async def test_a_binary_hello_and_a_silent_page_are_closed(server: StartServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    import server.ws as ws_module
     monkeypatch.setattr(ws_module, "HELLO_TIMEOUT_S", 0.5)
     srv = await server(seed="small")
     page = await RawPage.open(srv.base_url)
@@ -89,7 +90,7 @@ async def test_tokens_that_do_not_admit(server: StartServer) -> None:
     svc, conf, site = srv.service, srv.conference, srv.seeded.sites[0]
     good = await srv.site_token(site)
     link = svc.links.state.links[(conf, site)]
-    expired = svc.signer.sign("site", {"c": conf, "s": site, "g": link.generation}, time.time() - 1)
+    expired = svc.identity.signer.sign("site", {"c": conf, "s": site, "g": link.generation}, time.time() - 1)
     forged = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
     other_conf = await srv.site_token(srv.seeded.other_site, srv.seeded.other_conference)
     cases = [

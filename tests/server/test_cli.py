@@ -15,14 +15,14 @@ import pytest
 
 from server.app import load_secret, open_store
 from server.config import Config
-from server.security import Signer
-from server.service import Service
+from server.service.security import Signer
+from server.service.service import Service
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def bridgeconf(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "server.tools.cli", *args], cwd=ROOT, input=stdin, capture_output=True,
                           text=True, timeout=60)
 
 
@@ -53,7 +53,7 @@ def test_admin_create_makes_an_admin_who_can_sign_in(tmp_path: Path) -> None:
         service = Service(config, store, Signer(await load_secret(config, store)))
         await service.start()
         try:
-            assert service.session_actor(service.login("boss", "mat-khau-rat-dai")).admin
+            assert service.identity.session_actor(service.identity.login("boss", "mat-khau-rat-dai")).admin
         finally:
             await service.close()
             await store.close()
@@ -67,7 +67,7 @@ async def _seed(config: Config, seed: Any) -> dict[str, str]:
     await service.start()
     try:
         seeded = await seed(service)
-        return {"conference": seeded.conference, "secret": service.signer.secret}
+        return {"conference": seeded.conference, "secret": service.identity.signer.secret}
     finally:
         await service.close()
         await store.close()
@@ -112,7 +112,7 @@ async def test_links_exports_every_invited_site_as_csv(backend: str, tmp_path: P
 ])
 def test_out_of_range_numbers_are_refused_with_their_range(argv: list[str], says: str,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    from server.cli import main
+    from server.tools.cli import main
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     assert exit_.value.code == 2 and says in capsys.readouterr().err

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiohttp
 
-from server.client import ApiClient, BridgeClient
+from server.tools.client import ApiClient, BridgeClient
 from tests.fixtures.procs import stop as stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ def _free_port() -> int:
 
 
 class Serve:
-    """``python -m server.cli serve ... --port P`` in a subprocess; its output goes to
+    """``python -m server.tools.cli serve ... --port P`` in a subprocess; its output goes to
     ``logs`` (never into the data directory, whose creation is what is tested)."""
 
     def __init__(self, args: list[str], logs: Path) -> None:
@@ -39,7 +39,7 @@ class Serve:
         self.out, self.err = logs / f"serve-{self.port}.out", logs / f"serve-{self.port}.err"
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("BRIDGECONF_REDIS_URL", None)
-        cmd = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+        cmd = [sys.executable, "-m", "server.tools.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                "--no-media", *args]
         with open(self.out, "w") as out, open(self.err, "w") as err:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err, text=True)

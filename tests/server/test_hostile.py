@@ -47,7 +47,7 @@ class LiveServer:
 
     @property
     def service(self) -> Any:
-        from server.keys import SERVICE
+        from server.service.keys import SERVICE
         return self.app[SERVICE]
 
 
@@ -58,7 +58,7 @@ def live_server(tmp_path: Path, seeds: dict[str, Any]) -> Iterator[LiveServer]:
     from scheduling import Actor, parse_command
     from server.app import create_app
     from server.config import Config, MediaSettings
-    from server.keys import SERVICE
+    from server.service.keys import SERVICE
 
     ready: Future[LiveServer] = Future()
     stop = threading.Event()
@@ -85,7 +85,7 @@ def live_server(tmp_path: Path, seeds: dict[str, Any]) -> Iterator[LiveServer]:
             "due": "2099-01-01"}), Actor.account("thuky"))
         tokens = await svc.ensure_links(seeded.conference, [SITE])
         ready.set_result(LiveServer(config.base_url, asyncio.get_running_loop(), app, seeded.conference,
-                                    tokens[SITE], svc.login("chutri", seeded.password)))
+                                    tokens[SITE], svc.identity.login("chutri", seeded.password)))
         while not stop.is_set():
             await asyncio.sleep(0.05)
         await runner.cleanup()

@@ -14,8 +14,8 @@ import aiohttp
 import pytest
 from test_bad_input_ws import all_seqs
 
-from server.client import CommandRefused
-from server.service import utcnow
+from server.service.service import utcnow
+from server.tools.client import CommandRefused
 
 StartServer = Callable[..., Awaitable[Any]]
 pytestmark = pytest.mark.usefixtures("no_server_errors")

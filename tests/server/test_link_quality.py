@@ -14,9 +14,9 @@ from wshelp import free_port, seed_demo, serving
 
 from media import MediaConfig
 from media.headless import HeadlessBridge
-from server import demo
-from server.client import ApiClient, BridgeClient
 from server.config import Config, MediaSettings
+from server.tools import demo
+from server.tools.client import ApiClient, BridgeClient
 
 PASSWORD = "mat-khau-thu-nghiem"
 

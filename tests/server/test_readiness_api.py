@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from server import demo
-from server.client import ApiClient, CommandRefused
 from server.config import Config
+from server.tools import demo
+from server.tools.client import ApiClient, CommandRefused
 from tests.server.wshelp import free_port, seed_demo, serving
 
 PASSWORD = "mat-khau-thu-nghiem"

@@ -12,10 +12,10 @@ import av
 
 from media import MediaConfig
 from media.headless import HeadlessBridge
-from server import demo
-from server.client import ApiClient, BridgeClient, CommandRefused
 from server.config import Config, MediaSettings
-from server.keys import SERVICE
+from server.service.keys import SERVICE
+from server.tools import demo
+from server.tools.client import ApiClient, BridgeClient, CommandRefused
 from tests.server.wshelp import free_port, seed_demo, serving
 
 PASSWORD = "mat-khau-thu-nghiem"

@@ -13,7 +13,7 @@ import pytest
 from wshelp import demo_access, login
 
 from scheduling import event_from_dict, evolve
-from server.client import Ack, BridgeClient
+from server.tools.client import Ack, BridgeClient
 
 CONF = "so-ket-quy-3"
 
@@ -106,5 +106,5 @@ def _actor_ref(who: str) -> str:
 
 
 async def _staff_api(base: str, password: str) -> Any:
-    from server.client import ApiClient
+    from server.tools.client import ApiClient
     return await ApiClient.login(base, "chutri", password)

@@ -12,7 +12,7 @@ from typing import Any
 
 from wshelp import demo_access, eventually, login, states_of, watch_connections
 
-from server.client import ApiClient, BridgeClient
+from server.tools.client import ApiClient, BridgeClient
 
 CONF = "so-ket-quy-3"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 
-from server.security import SignInLimiter
+from server.service.security import SignInLimiter
 
 StartServer = Callable[..., Awaitable[Any]]
 WRONG = "khong-phai-mat-khau"
@@ -100,21 +100,21 @@ async def sign_in(srv: Any, account: str, password: str, source: str = "127.0.0.
 
 
 def count_password_checks(service: Any) -> list[str]:
-    """Spy on Service.login (the argon2 check): the accounts whose password was checked."""
+    """Spy on Identity.login (the argon2 check): the accounts whose password was checked."""
     checked: list[str] = []
-    real = service.login
+    real = service.identity.login
 
     def login(account: str, password: str) -> str:
         checked.append(account)
         return str(real(account, password))
-    service.login = login
+    service.identity.login = login
     return checked
 
 
 async def test_the_sixth_wrong_sign_in_gets_429_even_with_the_right_password(server: StartServer) -> None:
     srv = await server(seed="small")
     clock = Clock()
-    srv.service.sign_in_limits = SignInLimiter(clock=clock)
+    srv.service.identity.sign_in_limits = SignInLimiter(clock=clock)
     checked = count_password_checks(srv.service)
     for _ in range(5):
         status, body, _ = await sign_in(srv, "chutri", WRONG)
@@ -141,7 +141,7 @@ async def test_the_sixth_wrong_sign_in_gets_429_even_with_the_right_password(ser
 
 async def test_wrong_sign_ins_sent_all_at_once_check_at_most_the_limit(server: StartServer) -> None:
     srv = await server(seed="small")
-    srv.service.sign_in_limits = SignInLimiter(clock=Clock())
+    srv.service.identity.sign_in_limits = SignInLimiter(clock=Clock())
     checked = count_password_checks(srv.service)
     answers = await asyncio.gather(*(sign_in(srv, "chutri", WRONG) for _ in range(8)))
     assert sorted(status for status, _, _ in answers) == [401] * 5 + [429] * 3
@@ -155,5 +155,5 @@ async def test_the_openapi_document_lists_429_for_sign_in(server: StartServer) -
     assert "Retry-After" in limited["headers"]
     assert "429" not in doc["paths"]["/api/v1/session"]["delete"]["responses"]
 
-    limits = srv.service.sign_in_limits               # the service's own, as docs/operations.md says
+    limits = srv.service.identity.sign_in_limits               # the service's own, as docs/operations.md says
     assert (limits.pairs.limit, limits.addresses.limit, limits.pairs.window_s) == (5, 20, 300.0)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from wshelp import RawPage, eventually
 
-from server.client import BridgeClient, CommandRefused
+from server.tools.client import BridgeClient, CommandRefused
 
 StartServer = Callable[..., Awaitable[Any]]
 

@@ -215,7 +215,7 @@ class FlakyNetwork:
 async def demo_access(base_url: str, password: str, conference: str = "so-ket-quy-3") -> tuple[Any, dict[str, str]]:
     """For a server seeded with the demo: the admin's API client and every invited site's
     join-link token (issued through the API, as an organizer would)."""
-    from server.client import ApiClient
+    from server.tools.client import ApiClient
     admin = await ApiClient.login(base_url, "admin", password)
     rows = (await admin.call("GET", f"/conferences/{conference}/links"))["links"]
     return admin, {r["site"]: r["url"].rsplit("/join/", 1)[1] for r in rows}
@@ -223,7 +223,7 @@ async def demo_access(base_url: str, password: str, conference: str = "so-ket-qu
 
 async def login(base_url: str, account: str, password: str) -> str:
     """A session token."""
-    from server.client import ApiClient
+    from server.tools.client import ApiClient
     api = await ApiClient.login(base_url, account, password)
     await api.close()
     assert api.token is not None
@@ -252,8 +252,8 @@ async def serving(config: Any) -> AsyncIterator[web.Application]:
 
 async def seed_demo(app: web.Application, password: str) -> tuple[Any, dict[str, str], Any]:
     """The demo conference in a served app: (its service, the sites' join tokens, its state)."""
-    from server import demo
-    from server.keys import SERVICE
+    from server.service.keys import SERVICE
+    from server.tools import demo
     service = app[SERVICE]
     await demo.seed(service, password=password)
     tokens = await service.ensure_links(demo.CONFERENCE)

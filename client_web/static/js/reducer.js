@@ -6,13 +6,16 @@
 // tests/e2e/test_reducer.py folds a whole recorded conference here and in Python and
 // compares the two; change both sides together.
 
+// scheduling/lifecycle.py EDITABLE_FIELDS (tests/scheduling/test_sched_lifecycle.py checks they agree)
+export const EDITABLE_FIELDS = ["title", "kind", "starts_at", "ends_at", "timezone", "chair", "secretaries",
+  "observers", "max_speakers", "description", "series"];
+
 const EVOLVE = {
   conference_created(_s, ev) {
     return newState(ev);
   },
   conference_edited(s, ev) {
-    for (const k of ["title", "kind", "starts_at", "ends_at", "timezone", "chair", "secretaries",
-      "observers", "max_speakers", "description", "series"]) {
+    for (const k of EDITABLE_FIELDS) {
       if (ev[k] !== undefined && ev[k] !== null) s[k] = ev[k];
     }
   },

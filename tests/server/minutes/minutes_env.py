@@ -28,10 +28,10 @@ from aiosmtpd.controller import Controller
 
 from server.app import create_app
 from server.config import Config, MediaSettings, SmtpSettings
-from server.keys import SERVICE
-from server.mailer import MAILER, Mailer
-from server.security import hash_password
-from server.service import utcnow
+from server.reactors.mailer import MAILER, Mailer
+from server.service.keys import SERVICE
+from server.service.security import hash_password
+from server.service.service import utcnow
 from tests.conftest import free_port
 
 PASSWORD = "mat-khau-thu-nghiem"
@@ -157,7 +157,7 @@ class Env:
     def session(self, role: str) -> str:
         account = ACCOUNTS[role][0]
         if account not in self._sessions:
-            self._sessions[account] = self.service.login(account, PASSWORD)
+            self._sessions[account] = self.service.identity.login(account, PASSWORD)
         return self._sessions[account]
 
     async def site_token(self, conf: str, site: str) -> str:

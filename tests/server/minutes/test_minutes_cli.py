@@ -24,13 +24,13 @@ CONF = "giao-ban-t7"
 
 
 async def bridgeconf(*args: str) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "server.cli", "minutes", "verify", *args],
+    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "server.tools.cli", "minutes", "verify", *args],
                                    cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 async def in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """The same command in this process (what only parses arguments or reads the store)."""
-    from server.cli import main
+    from server.tools.cli import main
     capsys.readouterr()
     code = await asyncio.to_thread(main, ["minutes", "verify", *args])
     out = capsys.readouterr()

@@ -1,0 +1,276 @@
+"""The media plane of a server process: one forwarder per conference (in this process or
+a worker process), fed with each page's WebRTC negotiation and steered by the conference
+log — the main bridge is the program, floor holders fill the speaker slots, muted sites'
+audio is not forwarded — plus the audio levels the chair's wall shows.
+
+Peers are pages: ``SITE/n`` for a site's page, ``@account/n`` for a staff page. A site's
+publisher is its page that offered most recently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from media import (
+    Forwarder,
+    IceServer,
+    LinkQuality,
+    MediaConfig,
+    MediaError,
+    PublishHint,
+)
+from media.worker import WorkerForwarder
+from scheduling import (
+    STAFF_ROLES,
+    ActorKind,
+    ConferenceState,
+    Event,
+    FloorEnded,
+    FloorGranted,
+    Role,
+    SiteMuted,
+    SiteUnmuted,
+)
+from scheduling.lifecycle import PhaseChanged
+
+from .. import protocol as p
+from ..config import MediaSettings
+from ..service.hub import StreamHub
+
+log = logging.getLogger(__name__)
+LEVELS_EVERY_S = 0.25
+STEERING = (FloorGranted, FloorEnded, SiteMuted, SiteUnmuted, PhaseChanged)
+
+Send = Callable[[p.ServerMessage], Awaitable[None]]
+
+
+@dataclass
+class PageMedia:
+    peer_id: str
+    site: str | None
+    staff: bool
+    send: Send
+    offered: bool = False
+
+
+@dataclass
+class ConferenceMedia:
+    forwarder: Any
+    pages: dict[str, PageMedia] = field(default_factory=dict)
+    publisher: dict[str, str] = field(default_factory=dict)      # site -> peer id
+    levels: dict[str, int] = field(default_factory=dict)          # site -> level (0 loud .. 127 silent)
+    sent_levels: dict[str, int] = field(default_factory=dict)
+    on_air: frozenset[str] = frozenset()                          # sites whose audio is forwarded
+    previews: dict[str, list[str]] = field(default_factory=dict)  # viewer peer -> site codes it shows
+    poor_links: dict[str, p.LinkQuality] = field(default_factory=dict)  # site -> why it is on audio only
+
+
+def media_config(settings: MediaSettings) -> MediaConfig:
+    servers = tuple(IceServer(urls=tuple([s["urls"]] if isinstance(s["urls"], str) else s["urls"]),  # type: ignore[arg-type]
+                              username=s.get("username"), credential=s.get("credential"))  # type: ignore[arg-type]
+                    for s in settings.ice_servers)
+    return MediaConfig(ice_servers=servers, gather_addresses=settings.gather_addresses,
+                       announced_address=settings.announced_address)
+
+
+class MediaPlane:
+    def __init__(self, settings: MediaSettings) -> None:
+        self.settings = settings
+        self.config = media_config(settings)
+        self.conferences: dict[str, ConferenceMedia] = {}
+        self.hubs: dict[str, StreamHub[ConferenceState | None]] = {}
+        self._numbers = itertools.count(1)
+        self._levels_task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    def start(self) -> None:
+        self._levels_task = asyncio.create_task(self._send_levels(), name="media-levels")
+
+    async def close(self) -> None:
+        if self._levels_task is not None:
+            self._levels_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._levels_task
+        for cm in self.conferences.values():
+            await cm.forwarder.close()
+        self.conferences.clear()
+
+    def new_peer_id(self, actor_kind: ActorKind, actor_id: str) -> str:
+        prefix = actor_id if actor_kind is ActorKind.SITE else f"@{actor_id}"
+        return f"{prefix}/{next(self._numbers)}"
+
+    # -- pages -----------------------------------------------------------------------------
+    async def _conference(self, conf_id: str) -> ConferenceMedia:
+        async with self._lock:
+            cm = self.conferences.get(conf_id)
+            if cm is None:
+                kind: Any = WorkerForwarder if self.settings.workers > 0 else Forwarder
+                fwd = kind(self.config, on_audio_level=lambda peer, lvl: self._level(conf_id, peer, lvl),
+                           on_publish_hint=lambda peer, hint: self._hint(conf_id, peer, hint),
+                           on_link_quality=lambda peer, q: self._link_quality(conf_id, peer, q))
+                await fwd.start()
+                cm = self.conferences[conf_id] = ConferenceMedia(fwd)
+            return cm
+
+    def watch(self, hub: StreamHub[ConferenceState | None]) -> None:
+        """Steer a conference's forwarder from its log."""
+        def on_events(events: tuple[Event, ...]) -> None:
+            if hub.state is not None and any(isinstance(e, STEERING) for e in events):
+                self._steer(hub.state)
+        hub.on_events.append(on_events)
+        if hub.state is not None:
+            self.hubs[hub.state.conference_id] = hub
+        else:
+            def adopt(events: tuple[Event, ...]) -> None:
+                if hub.state is not None:
+                    self.hubs.setdefault(hub.state.conference_id, hub)
+            hub.on_events.append(adopt)
+
+    async def attach(self, conf_id: str, peer_id: str, site: str | None, roles: frozenset[Role], send: Send) -> None:
+        cm = await self._conference(conf_id)
+        page = cm.pages[peer_id] = PageMedia(peer_id, site, bool(roles & STAFF_ROLES), send)
+        if page.staff:
+            for msg in list(cm.poor_links.values()):
+                await send(msg)
+
+    async def detach(self, conf_id: str, peer_id: str) -> None:
+        cm = self.conferences.get(conf_id)
+        if cm is None or cm.pages.pop(peer_id, None) is None:
+            return
+        cm.previews.pop(peer_id, None)
+        with contextlib.suppress(MediaError):
+            await cm.forwarder.remove_peer(peer_id)
+        for site, peer in list(cm.publisher.items()):
+            if peer == peer_id:
+                others = [pg.peer_id for pg in cm.pages.values() if pg.site == site and pg.offered]
+                if others:
+                    cm.publisher[site] = others[-1]
+                else:
+                    del cm.publisher[site]
+                    cm.levels.pop(site, None)
+                    if cm.poor_links.pop(site, None) is not None:
+                        self._tell_staff(cm, p.LinkQuality(site=site, audio_only=False))
+        self._steer_id(conf_id)
+
+    async def handle(self, conf_id: str, peer_id: str, msg: Any) -> p.ServerMessage | None:
+        cm = self.conferences.get(conf_id)
+        page = cm.pages.get(peer_id) if cm else None
+        if cm is None or page is None:
+            return p.Error(code="media_error", message="say hello first", ref=_tag(msg))
+        try:
+            if isinstance(msg, p.Offer):
+                answer = await cm.forwarder.accept_offer(peer_id, msg.sdp)
+                page.offered = True
+                if page.site is not None:
+                    cm.publisher[page.site] = peer_id
+                self._steer_id(conf_id)
+                return p.Answer(sdp=answer)
+            if isinstance(msg, p.Candidate):
+                await cm.forwarder.add_candidate(peer_id, {"candidate": msg.candidate, "sdpMid": msg.sdpMid,
+                                                           "sdpMLineIndex": msg.sdpMLineIndex})
+                return None
+            if isinstance(msg, p.MediaPrefs):
+                if msg.audio_only is not None:
+                    cm.forwarder.set_audio_only(peer_id, msg.audio_only)
+                if msg.previews is not None:
+                    if len(msg.previews) > 64:
+                        return p.Error(code="media_error", message="at most 64 previews at once", ref="media_prefs")
+                    cm.previews[peer_id] = list(msg.previews)
+                    self._apply_previews(cm, peer_id)
+                return None
+        except MediaError as exc:
+            return p.Error(code=str(exc.code), message=exc.message, ref=_tag(msg))
+        return p.Error(code="bad_message", message="not a media message", ref=_tag(msg))
+
+    # -- steering --------------------------------------------------------------------------
+    def _steer_id(self, conf_id: str) -> None:
+        hub = self.hubs.get(conf_id)
+        if hub is not None and hub.state is not None:
+            self._steer(hub.state)
+
+    def _steer(self, state: ConferenceState) -> None:
+        cm = self.conferences.get(state.conference_id)
+        if cm is None:
+            return
+        fwd = cm.forwarder
+        fwd.set_program(cm.publisher.get(state.main_site))
+        fwd.set_speakers([cm.publisher[s] for s in state.floor.speakers if s in cm.publisher])
+        for site, peer in cm.publisher.items():
+            fwd.set_muted(peer, site in state.floor.muted)
+        # levels are shown for the sites on air only; previews follow their sites' current pages
+        cm.on_air = frozenset({state.main_site, *state.floor.speakers}) - state.floor.muted
+        cm.levels = {s: lvl for s, lvl in cm.levels.items() if s in cm.on_air}
+        for viewer in cm.previews:
+            self._apply_previews(cm, viewer)
+
+    @staticmethod
+    def _apply_previews(cm: ConferenceMedia, viewer: str) -> None:
+        cm.forwarder.set_previews(viewer, [cm.publisher[s] for s in cm.previews.get(viewer, ()) if s in cm.publisher])
+
+    # -- callbacks from the forwarder ------------------------------------------------------
+    def _level(self, conf_id: str, peer_id: str, level: int) -> None:
+        cm = self.conferences.get(conf_id)
+        page = cm.pages.get(peer_id) if cm else None
+        if cm is not None and page is not None and page.site is not None and page.site in cm.on_air:
+            cm.levels[page.site] = level
+
+    def _hint(self, conf_id: str, peer_id: str, hint: PublishHint) -> None:
+        cm = self.conferences.get(conf_id)
+        page = cm.pages.get(peer_id) if cm else None
+        if page is not None:
+            msg = p.Publish(audio=hint.audio, video=hint.video.value)
+            _post(page, msg)
+
+    def _link_quality(self, conf_id: str, peer_id: str, q: LinkQuality) -> None:
+        """The forwarder put a page on audio only (poor link) or gave it video back: tell the
+        page, and the staff pages when it is a site's publishing page."""
+        cm = self.conferences.get(conf_id)
+        page = cm.pages.get(peer_id) if cm else None
+        if cm is None or page is None:
+            return
+        msg = p.LinkQuality(site=page.site, audio_only=q.audio_only, reason=q.reason, loss=q.loss)
+        _post(page, msg)
+        if page.site is None or cm.publisher.get(page.site) != peer_id:
+            return
+        if q.audio_only:
+            cm.poor_links[page.site] = msg
+        else:
+            cm.poor_links.pop(page.site, None)
+        self._tell_staff(cm, msg)
+
+    @staticmethod
+    def _tell_staff(cm: ConferenceMedia, msg: p.ServerMessage) -> None:
+        for other in list(cm.pages.values()):
+            if other.staff:
+                _post(other, msg)
+
+    async def _send_levels(self) -> None:
+        while True:
+            await asyncio.sleep(LEVELS_EVERY_S)
+            for cm in list(self.conferences.values()):
+                if cm.levels == cm.sent_levels:
+                    continue
+                cm.sent_levels = dict(cm.levels)
+                loud = [(lvl, s) for s, lvl in cm.levels.items() if lvl < 50]
+                self._tell_staff(cm, p.Levels(levels=dict(cm.levels), active=min(loud)[1] if loud else None))
+
+    def stats(self) -> dict[str, Any]:
+        return {conf: cm.forwarder.stats() for conf, cm in self.conferences.items()}
+
+
+def _post(page: PageMedia, msg: p.ServerMessage) -> None:
+    """Send to a page without waiting for it; a page that closed meanwhile is no error."""
+    async def send() -> None:
+        with contextlib.suppress(Exception):
+            await page.send(msg)
+    asyncio.ensure_future(send())
+
+
+def _tag(msg: Any) -> str:
+    return str(getattr(getattr(msg, "__struct_config__", None), "tag", "media"))

@@ -1,0 +1,118 @@
+"""The fan-out of a conference's events to the pages of this process: each event encoded
+once as a WebSocket frame (and once more, redacted, for sites' pages when the event carries
+what sites may not see), the same bytes written to every page's transport without awaiting.
+A page that falls too far behind is dropped and resumes from its ``last_seq``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+from aiohttp import web
+
+from scheduling import ConferenceState, Event
+from scheduling.visibility import needs_redaction, redact_for_site
+
+from ..protocol import event_text
+from ..service.hub import StreamHub
+from .frames import text_frame
+
+log = logging.getLogger(__name__)
+
+
+class EventFrames:
+    """One event encoded once per conference: the message text and the ready WebSocket
+    frame, and (made on first use) the redacted variants that sites' pages get."""
+
+    __slots__ = ("seq", "kind", "data", "text", "frame", "_site_text", "_site_frame")
+
+    def __init__(self, seq: int, data: str, kind: str) -> None:
+        self.seq = seq
+        self.kind = kind
+        self.data = data
+        self.text = event_text(seq, data)
+        self.frame = text_frame(self.text)
+        self._site_text: str | None = None
+        self._site_frame: bytes | None = None
+
+    @classmethod
+    def of_record(cls, seq: int, data: str) -> EventFrames:
+        return cls(seq, data, json.loads(data).get("type", ""))
+
+    def site_text(self) -> str:
+        if not needs_redaction(self.kind):
+            return self.text
+        if self._site_text is None:
+            redacted = redact_for_site(json.loads(self.data))
+            self._site_text = event_text(self.seq, json.dumps(redacted, ensure_ascii=False, separators=(",", ":")))
+        return self._site_text
+
+    def site_frame(self) -> bytes:
+        if not needs_redaction(self.kind):
+            return self.frame
+        if self._site_frame is None:
+            self._site_frame = text_frame(self.site_text())
+        return self._site_frame
+
+
+class Page:
+    """A connected page: where its conference's events are written."""
+
+    def __init__(self, ws: web.WebSocketResponse, transport: Any, *, site_view: bool, buffer_limit: int) -> None:
+        self.ws = ws
+        self.transport = transport
+        self.site_view = site_view
+        self.buffer_limit = buffer_limit
+        self.too_slow = asyncio.Event()
+        self.last_heard = time.monotonic()
+        self.pinged_at = 0.0
+
+    def ping(self, frame: bytes) -> None:
+        t = self.transport
+        if t is not None and not t.is_closing():
+            t.write(frame)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def deliver(self, frames: EventFrames) -> None:
+        t = self.transport
+        if self.too_slow.is_set() or t is None or t.is_closing():
+            return
+        if t.get_write_buffer_size() > self.buffer_limit:
+            self.too_slow.set()
+            return
+        t.write(frames.site_frame() if self.site_view else frames.frame)
+
+
+class PageFanout:
+    """The pages of one conference in this process, a listener of its hub."""
+
+    def __init__(self) -> None:
+        self.pages: set[Page] = set()
+
+    @classmethod
+    def of(cls, hub: StreamHub[ConferenceState | None]) -> PageFanout:
+        """The hub's fan-out, added on first use."""
+        for listener in hub.listeners:
+            if isinstance(listener, PageFanout):
+                return listener
+        fanout = cls()
+        hub.listeners.add(fanout)
+        return fanout
+
+    def deliver(self, seq: int, event: Event, data: str) -> None:
+        if not self.pages:
+            return
+        frames = EventFrames(seq, data, event.TYPE)
+        for page in tuple(self.pages):
+            try:
+                page.deliver(frames)
+            except Exception:  # a broken page must not stop the others
+                log.exception("delivery failed")
+                self.pages.discard(page)

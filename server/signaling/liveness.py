@@ -1,0 +1,69 @@
+"""Dead-link detection for every page of this process, with one timer.
+
+Ten times per ``heartbeat_s`` a sweep pings (one prebuilt frame) the pages that have been
+silent for most of an interval, and aborts those silent for ``2.5 x heartbeat_s`` — a browser
+answers pings by itself, so only a dead link stays silent that long. Cheaper than a timer per
+socket, and tolerant of a page that is merely busy for a second. A link that dies is dropped at
+most ``2.6 x heartbeat_s`` after the page was last heard (7.8 s with the default 3 s).
+
+The sweeps are frequent so that the pings are spread: each page is pinged on the sweep after
+its own interval runs out, so with 10,000 pages a sweep pings about 1,000 of them, not all at
+once. (Two sweeps per interval put every page on one of two beats: 5,000 pings and then 5,000
+pongs in a burst, which held up the events that came in behind it.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Protocol
+
+from aiohttp import web
+
+SWEEPS_PER_INTERVAL = 10
+PING_FRAME = b"\x89\x00"     # FIN + ping, no payload, unmasked (server to client)
+
+
+class Watched(Protocol):
+    last_heard: float
+    pinged_at: float
+
+    def ping(self, frame: bytes) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+class Liveness:
+    def __init__(self, heartbeat_s: float) -> None:
+        self.heartbeat_s = heartbeat_s
+        self.dead_after_s = 2.5 * heartbeat_s
+        self.pages: set[Watched] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._sweep_forever(), name="liveness")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_s / SWEEPS_PER_INTERVAL)
+            self.sweep(time.monotonic())
+
+    def sweep(self, now: float) -> None:
+        for page in tuple(self.pages):
+            silent = now - page.last_heard
+            if silent > self.dead_after_s:
+                self.pages.discard(page)
+                page.abort()
+            elif silent >= self.heartbeat_s and now - page.pinged_at >= self.heartbeat_s:
+                page.pinged_at = now    # a page slow to answer is not pinged on every sweep
+                page.ping(PING_FRAME)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+LIVENESS: web.AppKey[Liveness] = web.AppKey("liveness", Liveness)
