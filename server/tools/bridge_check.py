@@ -5,9 +5,9 @@ from the bridge's own connection to the media server over a few seconds, and rep
 
 - round trip: the least of the server's receiver reports on what the bridge sends during the
   test (LSR/DLSR). Both ends are Python event loops that also encode and forward media, and
-  every stall of either counts in a report's round trip (measured on loopback on a loaded
-  2-core machine: medians of 126-268 ms, while Chromium's STUN-based figure was 1-2 ms); the
-  least is the one nearest the link's own;
+  every stall of either counts in a report's round trip (on loopback, on a shared 2-core
+  machine at load 10-14: 55 to 578 ms, while Chromium's STUN-based figure was 1-2 ms); the
+  least of the window is the one nearest the link's own;
 - loss: the worse of what the bridge lost of what it received (``--poor-link`` drops it on
   purpose) and what the server says it lost of what the bridge sends;
 - bitrate: not measured. The bridge sends a fixed-rate test stream (encoded in Python, so on
