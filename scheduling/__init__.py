@@ -23,12 +23,14 @@ from .base import (
 )
 from .conference import decide, evolve, replay
 from .directory import *  # noqa: F403
+from .documents import *  # noqa: F403
 from .errors import DomainError, ErrorCode, ValidationError
 from .floor import *  # noqa: F403
 from .lifecycle import *  # noqa: F403
 from .links import *  # noqa: F403
 from .minutes import *  # noqa: F403
 from .readiness import *  # noqa: F403
+from .recommendations import *  # noqa: F403
 from .reports import (
     ActionSnapshot,
     MinutesInputs,
@@ -40,3 +42,5 @@ from .reports import (
     totals,
 )
 from .state import *  # noqa: F403
+from .votes import *  # noqa: F403
+from .ward_records import *  # noqa: F403

@@ -17,7 +17,18 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 
 # the concept modules register their rules on import
-from . import actions, agenda, attendance, floor, lifecycle, minutes, readiness  # noqa: F401
+from . import (  # noqa: F401  # noqa: F401  (what the wards bring)
+    actions,
+    agenda,
+    attendance,
+    documents,
+    floor,
+    lifecycle,
+    minutes,
+    readiness,
+    recommendations,
+    votes,
+)
 from .actors import Actor
 from .base import Command, Decision, Event, record_result, replay_of
 from .directory import Directory

@@ -36,6 +36,13 @@ MAX_IMPORT_ROWS = 5_000
 class SiteKind(StrEnum):
     MAIN = "main"
     REMOTE = "remote"
+    DEPARTMENT = "department"   # a responding body (sở, ngành): answers the wards' recommendations
+
+
+#: the fields (lĩnh vực) of the wards' recommendations until the admin sets its own list
+DEFAULT_FIELDS = ("Đất đai", "Tài chính – ngân sách", "Tổ chức bộ máy", "Đầu tư – xây dựng",
+                  "Văn hóa – xã hội", "Khác")
+MAX_FIELDS = 100
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +72,7 @@ class SiteInfo:
 class Directory:
     sites: dict[str, SiteInfo] = field(default_factory=dict)
     retired: set[str] = field(default_factory=set)
+    fields: tuple[str, ...] = DEFAULT_FIELDS
     version: int = 0
     results: Results = field(default_factory=dict)
 
@@ -130,6 +138,23 @@ class ImportSites(Command):
         check_text("csv", self.csv, max_len=2_000_000)
 
 
+@command
+@dataclass(frozen=True, kw_only=True)
+class SetRecommendationFields(Command):
+    """The list of fields (lĩnh vực) a ward chooses from when it submits a recommendation."""
+
+    TYPE = "set_recommendation_fields"
+    fields: tuple[str, ...]
+
+    def check(self) -> None:
+        if not 1 <= len(self.fields) <= MAX_FIELDS:
+            raise ValidationError(f"fields: between 1 and {MAX_FIELDS}, got {len(self.fields)}")
+        for i, name in enumerate(self.fields):
+            check_text(f"fields[{i}]", name, max_len=100)
+        if len(set(self.fields)) != len(self.fields):
+            raise ValidationError("fields: duplicates are not allowed")
+
+
 # -- events ---------------------------------------------------------------------------------
 
 @event
@@ -153,7 +178,14 @@ class SiteRetired(Event):
     code: str
 
 
-DIRECTORY_COMMANDS = (RegisterSite, UpdateSite, RetireSite, ImportSites)
+@event
+@dataclass(frozen=True, kw_only=True)
+class RecommendationFieldsSet(Event):
+    TYPE = "recommendation_fields_set"
+    fields: tuple[str, ...]
+
+
+DIRECTORY_COMMANDS = (RegisterSite, UpdateSite, RetireSite, ImportSites, SetRecommendationFields)
 
 
 def decide_directory(state: Directory, cmd: Command, actor: Actor, *, now: datetime) -> list[Event]:
@@ -178,6 +210,8 @@ def decide_directory(state: Directory, cmd: Command, actor: Actor, *, now: datet
                     continue
                 out.append(SiteUpdated(site=site, **meta) if known else SiteRegistered(site=site, **meta))
             return out
+        case SetRecommendationFields(fields=names):
+            return [] if names == state.fields else [RecommendationFieldsSet(fields=names, at=now, actor=actor.ref, key=cmd.key)]
     raise DomainError(ErrorCode.UNKNOWN_COMMAND, f"{cmd.TYPE} is not a directory command")
 
 
@@ -188,6 +222,8 @@ def evolve_directory(state: Directory, ev: Event) -> Directory:
             state.retired.discard(site.code)
         case SiteRetired(code=code):
             state.retired.add(code)
+        case RecommendationFieldsSet(fields=names):
+            state.fields = names
     state.version += 1
     record_result(state.results, ev, state.version)
     return state
@@ -254,7 +290,7 @@ def _site_from_row(row: dict[str, str]) -> SiteInfo:
     try:
         kind = SiteKind(kind_text)
     except ValueError:
-        raise ValidationError(f"kind: {kind_text[:20]!r} is not main or remote") from None
+        raise ValidationError(f"kind: {kind_text[:20]!r} is not main, remote or department") from None
     return SiteInfo(
         code=row.get("code", "").upper(),
         name=row.get("name", ""),

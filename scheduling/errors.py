@@ -63,6 +63,23 @@ class ErrorCode(StrEnum):
     WRONG_ACTION_STATUS = "wrong_action_status"
     BAD_CSV = "bad_csv"
     MUTED = "muted"
+    # what the wards bring: recommendations, documents, votes
+    UNKNOWN_RECOMMENDATION = "unknown_recommendation"
+    RECOMMENDATION_EXISTS = "recommendation_exists"
+    WRONG_RECOMMENDATION_STATUS = "wrong_recommendation_status"
+    UNKNOWN_FIELD = "unknown_field"
+    NOT_DEPARTMENT = "not_department"
+    NOT_SOURCE = "not_source"
+    NO_TURN = "no_turn"
+    ALREADY_CARRIED = "already_carried"
+    UNKNOWN_DOCUMENT = "unknown_document"
+    DOCUMENT_EXISTS = "document_exists"
+    UNKNOWN_VOTE = "unknown_vote"
+    VOTE_EXISTS = "vote_exists"
+    VOTE_CLOSED = "vote_closed"
+    ALREADY_VOTED = "already_voted"
+    NOT_PRESENT = "not_present"
+    OVER_HEADCOUNT = "over_headcount"
 
 
 class DomainError(Exception):

@@ -21,6 +21,7 @@ from .state import (
     NoteKind,
     Progress,
 )
+from .ward_minutes import ward_minutes_content
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ def minutes_content(state: ConferenceState, inputs: MinutesInputs | None = None)
         "assignees": list(a.assignees), "due": a.due.isoformat(), "status": a.status.value,
     } for a in state.actions.values()]
     return {"header": header, "attendance": attendance, "totals": totals(state).to_dict(),
-            "agenda": agenda, "general_notes": general, "actions": actions}
+            "agenda": agenda, "general_notes": general, "actions": actions,
+            **ward_minutes_content(state)}   # recommendations and votes, when there are any
 
 
 def canonical_json(content: dict[str, Any]) -> str:

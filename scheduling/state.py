@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from .base import Results
 from .directory import SiteInfo, SiteKind
+from .ward_records import ConferenceDocument, Recommendation, Vote
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 
@@ -276,6 +277,9 @@ class ConferenceState:
     minutes: Minutes = field(default_factory=Minutes)
     actions: dict[str, ActionItem] = field(default_factory=dict)
     readiness: dict[str, Readiness] = field(default_factory=dict)   # site -> its last connectivity check
+    recommendations: dict[str, Recommendation] = field(default_factory=dict)   # what the wards bring
+    documents: dict[str, ConferenceDocument] = field(default_factory=dict)
+    votes: dict[str, Vote] = field(default_factory=dict)
     version: int = 0
     results: Results = field(default_factory=dict)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 SITE_HIDDEN = frozenset({"note_added", "note_edited", "note_deleted", "minutes_mailed"})
 SITE_STRIPPED = {"minutes_approved": ("content",)}
+SITE_ZEROED = {"vote_cast": "counts"}   # a site sees who has voted, not what: the tally comes with vote_closed
 CONTACT_FIELDS = ("contact_name", "contact_phone", "email")
 SITE_LISTS = {"sites_invited": "sites", "conference_created": "main_site"}   # event -> where SiteInfo is
 
@@ -26,6 +27,9 @@ def redact_for_site(event: dict[str, Any]) -> dict[str, Any]:
     kind = event.get("type", "")
     if kind in SITE_HIDDEN:
         return {"type": "redacted", "at": event.get("at")}
+    zeroed = SITE_ZEROED.get(kind)
+    if zeroed and isinstance(event.get(zeroed), list):
+        return {**event, zeroed: [0] * len(event[zeroed])}
     stripped = SITE_STRIPPED.get(kind)
     if stripped:
         return {k: v for k, v in event.items() if k not in stripped}
@@ -38,4 +42,4 @@ def redact_for_site(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def needs_redaction(kind: str) -> bool:
-    return kind in SITE_HIDDEN or kind in SITE_STRIPPED or kind in SITE_LISTS
+    return kind in SITE_HIDDEN or kind in SITE_STRIPPED or kind in SITE_LISTS or kind in SITE_ZEROED

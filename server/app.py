@@ -20,6 +20,7 @@ from .reactors.media_plane import MediaPlane
 from .reactors.presence import Presence
 from .reactors.recorder import ProgramRecorder
 from .reactors.timers import FloorTimers
+from .reactors.vote_timers import VoteDeadlines
 from .service.hub import StreamHub
 from .service.keys import MEDIA, METRICS, PRESENCE, RECORDER, SERVICE
 from .service.metrics import Metrics
@@ -35,15 +36,18 @@ from .web import (
     audit_api,
     conferences_api,
     directory_api,
+    documents_api,
     minutes_api,
     pages,
+    recommendations_api,
     recordings_api,
 )
 from .web.http import errors_middleware
 from .web.routes import add_routes
 
 ROUTE_TABLES = (accounts_api.routes, directory_api.routes, conferences_api.routes, minutes_api.routes,
-                recordings_api.routes, audit_api.routes)
+                recordings_api.routes, documents_api.routes, recommendations_api.routes,
+                audit_api.routes)
 """The REST API's handler modules, by subject (their routes make the OpenAPI document)."""
 
 log = logging.getLogger(__name__)
@@ -100,6 +104,8 @@ def create_app(config: Config) -> web.Application:
         app[SERVICE] = service
         app[PRESENCE] = presence
         timers.start()
+        votes = VoteDeadlines(service)   # closes each vote at its deadline
+        votes.start()
         media_plane = None
         if config.media.enabled:
             media_plane = MediaPlane(config.media)
@@ -130,6 +136,7 @@ def create_app(config: Config) -> web.Application:
                 await media_plane.close()
             await liveness.close()
             await timers.close()
+            await votes.close()
             await presence.close()
             await service.close()
             await store.close()

@@ -18,6 +18,10 @@ HTTP_STATUS: dict[str, int] = {
     "token_expired": 401, "token_revoked": 401, "csrf": 403, "rate_limited": 429, "too_many_sign_ins": 429,
     "busy": 503,
     "not_available": 409, "bad_credentials": 401, "media_error": 400,
+    # what the wards bring (scheduling/recommendations.py, documents.py, votes.py; server/blobs.py)
+    ErrorCode.UNKNOWN_RECOMMENDATION: 404, ErrorCode.UNKNOWN_DOCUMENT: 404, ErrorCode.UNKNOWN_VOTE: 404,
+    ErrorCode.UNKNOWN_FIELD: 400, ErrorCode.NOT_DEPARTMENT: 400, ErrorCode.NOT_SOURCE: 403,
+    "type_mismatch": 415, "active_content": 415, "bad_file": 400,
     # documents (server/documents/errors.py)
     "not_ended": 409, "unknown_lang": 400, "unknown_format": 404,
 }

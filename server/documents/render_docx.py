@@ -29,6 +29,8 @@ from .docx_parts import (
 from .source import MinutesSource, RenderOptions
 from .stamp import stamp_json
 from .view import MinutesView, build_view
+from .ward_docx import ward_docx
+from .ward_view import ward_view
 
 TEXT_WIDTH_MM = 165
 
@@ -45,6 +47,7 @@ def render_docx(source: MinutesSource, options: RenderOptions | None = None) -> 
     _agenda(doc, view)
     _proceedings(doc, view)
     _actions(doc, view)
+    ward_docx(doc, ward_view(source.content, view.lang))   # recommendations and votes, when any
     _signatures(doc, view)
     _verification(doc, view)
     props = {"bridgeconf-status": "draft" if view.draft else "approved",

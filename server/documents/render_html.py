@@ -13,6 +13,7 @@ from markupsafe import Markup
 from .source import MinutesSource, RenderOptions
 from .stamp import html_script_json
 from .view import MinutesView, build_view
+from .ward_view import ward_view
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -35,4 +36,5 @@ def html_from_view(view: MinutesView, source: MinutesSource, options: RenderOpti
     a = source.approval
     return _env().get_template("minutes.html").render(
         v=view, L=view.L, stamp_json=Markup(html_script_json(source, options)),
-        font_css=Markup(font_css), sha256=a.sha256 if a else "", version=source.version)
+        font_css=Markup(font_css), sha256=a.sha256 if a else "", version=source.version,
+        w=ward_view(source.content, view.lang))

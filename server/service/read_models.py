@@ -46,6 +46,9 @@ def conference_view(state: ConferenceState, roles: frozenset[Role], now: datetim
         for version in plain["minutes"]["approved"]:
             version.pop("content", None)
         plain["sites"] = {code: without_contacts(site) for code, site in plain["sites"].items()}
+        for vote in plain["votes"].values():   # who voted, not what (visibility.SITE_ZEROED)
+            for ballot in vote["ballots"].values():
+                ballot["counts"] = [0] * len(ballot["counts"])
     return plain
 
 

@@ -8,6 +8,7 @@ added to the server's app.
     /c/{conf}/secretary   the secretary desk (and, after the meeting, the minutes' approval,
                           distribution and receipts)
     /actions              the action items of every conference (staff's dashboard)
+    /recommendations      the wards' recommendations of every conference, exported as CSV/XLSX
     /join/{token}         a site's page, opened by its join link (the main bridge's page when
                           the link is the main site's); no account needed
     /static/...           CSS, ES modules (no build step)
@@ -56,6 +57,7 @@ def add_pages(app: web.Application) -> None:
     app.router.add_get("/c/{conf}/secretary", secretary_page, name="secretary")
     app.router.add_get("/c/{conf}/recordings", recordings_page, name="recordings")
     app.router.add_get("/actions", actions_page, name="actions")
+    app.router.add_get("/recommendations", recommendations_page, name="recommendations")
     app.router.add_get("/join/{token}", join_page, name="join")
     app.router.add_static("/static/", STATIC, name="static", follow_symlinks=False)
     app.on_response_prepare.append(_headers)
@@ -252,6 +254,18 @@ async def actions_page(request: web.Request) -> web.StreamResponse:
     actor, token = who
     you = _you(request, actor, token)
     return render(request, "actions.html", page="actions", config={"you": you, "csrf": you["csrf"]}, you=you)
+
+
+async def recommendations_page(request: web.Request) -> web.StreamResponse:
+    """The recommendations of every conference (by ward, field, department, overdue), read
+    with ``GET /api/v1/recommendations``, which decides what the account may see."""
+    who = _account(request)
+    if who is None:
+        raise _to_login(request)
+    actor, token = who
+    you = _you(request, actor, token)
+    return render(request, "recommendations.html", page="recommendations", config={"you": you, "csrf": you["csrf"]},
+                  you=you)
 
 
 async def join_page(request: web.Request) -> web.StreamResponse:

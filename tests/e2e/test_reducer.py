@@ -15,7 +15,7 @@ from e2e_helpers import Pages, comparable
 
 from scheduling import EVENTS, Actor, Role, event_to_dict, totals
 from scheduling.accounts import AccountCreated, AccountUpdated, PasswordChanged
-from scheduling.directory import SiteRegistered, SiteRetired, SiteUpdated
+from scheduling.directory import RecommendationFieldsSet, SiteRegistered, SiteRetired, SiteUpdated
 from scheduling.links import LinkIssued, LinkRevoked
 from scheduling.visibility import redact_for_site
 from server.service.read_models import conference_view
@@ -23,7 +23,7 @@ from tests.fixtures.conference import CHAIR, SECRETARIES, approve, build_quarter
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 NOT_CONFERENCE = {c.TYPE for c in (AccountCreated, AccountUpdated, PasswordChanged, SiteRegistered, SiteUpdated,
-                                   SiteRetired, LinkIssued, LinkRevoked)}
+                                   SiteRetired, LinkIssued, LinkRevoked, RecommendationFieldsSet)}
 
 FOLD = """async (events) => {
   const { evolve, KNOWN } = await import('/static/js/reducer.js');

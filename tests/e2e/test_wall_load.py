@@ -1,6 +1,6 @@
 """The chair console stays responsive with 200 sites connected.
 
-200 protocol clients (server.client.BridgeClient, in this process) join a conference of
+200 protocol clients (server.tools.client.BridgeClient, in this process) join a conference of
 200 invited sites and check in at once while the chair's page is open in Chromium; then a
 site asks for the floor and the chair grants it. The figures asserted are generous (this is
 not a benchmark: bench/ measures); the measured ones are printed.

@@ -38,6 +38,7 @@ from scheduling_builders import (
     create_cmd,
     site,
 )
+from ward_scenarios import WARD_SCENARIOS
 
 from scheduling import Actor, ErrorCode
 from scheduling.rules import DECIDERS
@@ -94,6 +95,20 @@ confirm_action_done      F      ok     ok     F      F      F      F      F
 reopen_action            F      ok     ok     F      F      F      F      F
 cancel_action            F      ok     ok     F      F      F      F      F
 report_readiness         F      F      F      ok     N      F      F      F
+submit_recommendation    F      ok     ok     ok     N      F      F      F
+merge_recommendations    F      ok     ok     F      F      F      F      F
+assign_recommendation    F      ok     ok     F      F      F      F      F
+mark_recommendation_for_meeting F ok   ok     F      F      F      F      F
+answer_recommendation    F      ok     ok     ok     N      F      F      F
+decide_answer            F      ok     F      F      F      F      F      F
+give_recommendation_feedback F  F      F      ok     N      F      F      F
+carry_recommendations    F      ok     ok     F      F      F      F      F
+add_document             ok     F      ok     F      F      F      F      F
+remove_document          ok     F      ok     F      F      F      F      F
+record_document_receipt  F      F      F      ok     N      F      F      F
+open_vote                F      ok     F      F      F      F      F      F
+cast_vote                F      ok     ok     ok     N      F      F      F
+close_vote               F      ok     F      F      F      F      ok     F
 """
 
 ROLES: dict[str, Actor] = {
@@ -211,6 +226,7 @@ SCENARIOS: dict[str, tuple[Callable[[], Harness], dict[str, Any]]] = {
     "confirm_action_done": (_live(_action), {"action_id": "a1"}),
     "reopen_action": (_live(_action, _run(CHAIR, {"type": "cancel_action", "action_id": "a1"})), {"action_id": "a1"}),
     "cancel_action": (_live(_action), {"action_id": "a1"}),
+    **WARD_SCENARIOS,
 }
 
 CELLS = [(command, role) for command in EXPECTED for role in ROLES]

@@ -203,7 +203,7 @@ class TestImportSites:
         err = refuse(d, ADMIN, {"type": "import_sites", "csv": text}, ErrorCode.BAD_CSV)
         assert err.message.split("; ") == [
             "line 3: name: must not be empty",
-            "line 5: kind: 'branch' is not main or remote",
+            "line 5: kind: 'branch' is not main, remote or department",
             "line 6: expected_headcount: 'ba mươi' is not a whole number",
             "line 7: code X-HOA-PHU appears twice",
             "line 8: code: 'X HOA KHUONG' is not a site code (A-Z 0-9 _ -, up to 32)",

@@ -45,6 +45,12 @@ from scheduling_builders import (
     build,
     site,
 )
+from ward_builders import (
+    WARD_GENERATORS,
+    WARD_LIVE_COMMANDS,
+    WARD_SECRETARY_COMMANDS,
+    WARD_SITE_COMMANDS,
+)
 
 from scheduling import (
     COMMANDS,
@@ -220,6 +226,7 @@ GENERATORS: dict[str, Callable[[Draw, Harness], dict[str, Any]]] = {
                                       "bitrate_kbps": d(st.sampled_from([None, 150, 2500])),
                                       "relay": d(st.booleans())},
 }
+GENERATORS.update(WARD_GENERATORS)   # recommendations, documents, votes (ward_builders.py)
 
 # who would normally send each command (the actor is that one three times in four, anyone
 # at all otherwise)
@@ -232,7 +239,9 @@ SITE_COMMANDS = {"check_in", "answer_roll_call", "request_floor", "withdraw_floo
 SECRETARY_COMMANDS = {"add_agenda_item", "edit_agenda_item", "remove_agenda_item", "reorder_agenda", "add_note",
                       "edit_note", "delete_note", "open_correction", "distribute_minutes", "remind_minutes",
                       "create_action_item",
-                      "edit_action_item", "confirm_action_done", "reopen_action", "cancel_action"}
+                      "edit_action_item", "confirm_action_done", "reopen_action", "cancel_action",
+                      *WARD_SECRETARY_COMMANDS}
+SITE_COMMANDS |= WARD_SITE_COMMANDS
 
 
 # what usually happens in each phase: most drawn commands come from here, so that random runs
@@ -250,7 +259,8 @@ PHASE_COMMANDS: dict[Phase, list[str]] = {
     Phase.LIVE: [*RUNNING_COMMANDS, "start_item", "finish_item", "skip_item", "reopen_item", "reorder_agenda",
                  "open_roll_call", "answer_roll_call", "close_roll_call", *["request_floor"] * 4,
                  "withdraw_floor_request", *["grant_floor"] * 4, *["give_floor"] * 2, "revoke_floor",
-                 "release_floor", "expire_floor", "edit_conference", "invite_sites", "delete_note"],
+                 "release_floor", "expire_floor", "edit_conference", "invite_sites", "delete_note",
+                 *WARD_LIVE_COMMANDS],
     Phase.ENDED: ["add_note", "edit_note", "delete_note", "approve_minutes", "approve_minutes", "open_correction",
                   "distribute_minutes", "distribute_minutes", "open_minutes", "acknowledge_minutes",
                   "remind_minutes", "record_minutes_mail",

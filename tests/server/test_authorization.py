@@ -27,6 +27,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from ward_matrix import WARD_BODIES, WARD_FIELDS, WARD_STATES, register_department, ward_setup
 from wshelp import RawPage
 
 from scheduling import SYSTEM, Actor, parse_command
@@ -104,6 +105,20 @@ confirm_action_done     n     y     y         n        n    -       action
 reopen_action           n     y     y         n        n    -       action_done
 cancel_action           n     y     y         n        n    -       action
 report_readiness        n     n     n         n        y    n       scheduled
+submit_recommendation   n     y     y         n        y    n       live
+merge_recommendations   n     y     y         n        n    -       recs
+assign_recommendation   n     y     y         n        n    -       rec_dept
+mark_recommendation_for_meeting n y y         n        n    -       rec_dept
+answer_recommendation   n     y     y         n        -    -       rec_assigned
+decide_answer           n     y     n         n        n    -       rec_answered
+give_recommendation_feedback n n    n         n        y    n       rec_answered
+carry_recommendations   n     y     y         n        n    -       live
+add_document            y     n     y         n        n    -       live
+remove_document         y     n     y         n        n    -       document
+record_document_receipt n     n     n         n        y    n       document
+open_vote               n     y     n         n        n    -       live
+cast_vote               n     y     y         n        y    n       vote
+close_vote              n     y     n         n        n    -       vote
 """
 
 # the command's fields; SITE is the site it names (the page's own, or another for "other")
@@ -151,6 +166,7 @@ def fields(command: str, n: int) -> dict[str, Any]:
         "confirm_action_done": {"action_id": "a1"}, "reopen_action": {"action_id": "a1"},
         "cancel_action": {"action_id": "a1"},
         "report_readiness": {"site": SITE, "camera": True, "microphone": True, "rtt_ms": 40, "bitrate_kbps": 900},
+        **WARD_FIELDS,
     }.get(command, {})
 
 
@@ -176,6 +192,7 @@ STATES: dict[str, tuple[str | None, list[tuple[str, str, dict[str, Any]]]]] = {
     # ended with an open action item, its minutes approved and sent to the sites
     "minutes_sent": ("action", [("chair", "end_conference", {}), ("chair", "approve_minutes", {}),
                                 ("secretary", "distribute_minutes", {"version": 1})]),
+    **WARD_STATES,
 }
 ACTORS = {"admin": Actor.account("admin", admin=True), "chair": Actor.account("chutri"),
           "secretary": Actor.account("thuky"), "system": SYSTEM}
@@ -240,6 +257,7 @@ async def try_command(srv: Any, role: str, command: str, conf: str, n: int) -> d
 
 async def test_who_may_send_which_command_over_the_websocket(server: StartServer) -> None:
     srv = await server(store="redis", seed="small")
+    await register_department(srv)
     header, rows = table(COMMANDS)
     roles = header[1:-1]
     # a cell expected to be allowed gets a conference of its own (its command changes it); the
@@ -335,6 +353,18 @@ POST   /api/v1/accounts/quansat/password              y     n     n         y   
 GET    /api/v1/audit/streams                          y     n     n         n        n      n    n         n
 GET    /api/v1/audit                                  y     n     n         n        n      n    n         n
 GET    /api/v1/audit.csv                              y     n     n         n        n      n    n         n
+POST   /api/v1/conferences/hop-nho/files?name=a.pdf   y     y     y         n        n      y    n         n
+POST   /api/v1/conferences/hop-nho/documents?name=a.pdf  y  n     y         n        n      n    n         n
+GET    /api/v1/conferences/hop-nho/documents          y     y     y         y        n      y    n         n
+GET    /api/v1/conferences/hop-nho/documents/tai-lieu y     y     y         y        n      y    n         n
+GET    /api/v1/conferences/hop-nho/files/<sha>        y     y     y         y        n      y    n         n
+GET    /api/v1/conferences/mt-next/recommendations/carry  y y     y         y        n      n    n         n
+POST   /api/v1/conferences/mt-next/recommendations/carry  n y     y         n        n      n    n         n
+GET    /api/v1/recommendations                        y     y     y         y        y      y    y         n
+GET    /api/v1/recommendations.csv                    y     y     y         y        y      y    y         n
+GET    /api/v1/recommendations.xlsx                   y     y     y         y        y      y    y         n
+GET    /api/v1/recommendation-fields                  y     y     y         y        y      y    y         n
+PUT    /api/v1/recommendation-fields                  y     n     n         n        n      n    n         n
 """
 
 # the body each route gets (<n>: a number unique to the cell)
@@ -352,6 +382,7 @@ BODIES: dict[str, Any] = {
     "POST /api/v1/conferences/hop-nho/commands#floor": {"type": "request_floor", "site": "P-AN"},
     "POST /api/v1/accounts/quansat/password": {"password": "<password>"},
     "POST /api/v1/conferences/mt-next/follow-up": {"item_id": "xem-lai-<n>"},
+    **WARD_BODIES,
 }
 
 
@@ -374,6 +405,7 @@ async def test_who_may_call_which_rest_endpoint(server: StartServer) -> None:
     for i in range(len(roles)):
         await svc.run_directory(RegisterSite(key=f"xoa-{i}", site=SiteInfo(code=f"X-XOA{i}", name=f"Xã Xoá {i}")), admin)
     await svc.ensure_links("hop-nho", ["X-CHAU"])
+    sha = await ward_setup(srv)   # a document and a recommendation's attachment in hop-nho
     # a series: mt-min has ended with an open action item and its minutes sent to the sites;
     # mt-next, a week later, may review that item (follow-up)
     await prepare(srv, "mt-min", "minutes_sent", series="quy")
@@ -400,12 +432,15 @@ async def test_who_may_call_which_rest_endpoint(server: StartServer) -> None:
         for method, path, *expected in rows:
             route = f"{method} {path}"
             for i, (role, want) in enumerate(zip(roles, expected, strict=True)):
-                url = srv.base_url + path.split("#")[0].replace("<n>", str(i))
+                url = srv.base_url + path.split("#")[0].replace("<n>", str(i)).replace("<sha>", sha)
                 tok = token(role, path)
                 headers = {"Authorization": f"Bearer {tok}"} if tok else {}
                 body = BODIES.get(route)
                 kwargs: dict[str, Any] = {}
-                if isinstance(body, str):
+                if isinstance(body, tuple):   # a file: (content type, bytes)
+                    kwargs["data"] = body[1]
+                    headers["Content-Type"] = body[0]
+                elif isinstance(body, str):
                     kwargs["data"] = _fill(body, i, srv.seeded.password).encode()
                     headers["Content-Type"] = "text/csv"
                 elif body is not None:
@@ -421,7 +456,7 @@ async def test_who_may_call_which_rest_endpoint(server: StartServer) -> None:
                     wrong.append(f"{route:<58} {role:<10} expected {want}, got {status} {text[:160]}")
     assert not wrong, "\n".join(wrong)
     # every API route is in the table
-    in_table = {(m, p.split("#")[0]) for m, p, *_ in rows}
+    in_table = {(m, p.split("#")[0].split("?")[0]) for m, p, *_ in rows}
     for r in (r for table in ROUTE_TABLES for r in table.routes):
         assert any(m == r.method and _same_route(p, r.path) for m, p in in_table), f"{r.method} {r.path} not in REST"
 

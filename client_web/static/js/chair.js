@@ -11,6 +11,7 @@ import { chairMedia } from "./chair_media.js";
 import { renderReadiness } from "./readiness_wall.js";
 import { phaseBadge, renderAgenda } from "./ui.js";
 import { Wall } from "./wall.js";
+import { chairWardsPanel } from "./wards_staff.js";
 
 const TZ = CONFIG.tz;
 const { store, conn, run } = boot();
@@ -24,6 +25,8 @@ const wall = new Wall({
   onSelect: (code) => select(code),
 });
 const av = chairMedia({ conn, store, wall, previewSlots: 4, onChange: () => renderPanels() });
+// recommendations marked for the meeting and quick votes (wards_staff.js)
+chairWardsPanel({ store, run, conn, root: $("#wards-panel"), isChair: () => !!isChair() });
 
 // -- rendering -----------------------------------------------------------------------------------
 

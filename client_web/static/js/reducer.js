@@ -6,6 +6,8 @@
 // tests/e2e/test_reducer.py folds a whole recorded conference here and in Python and
 // compares the two; change both sides together.
 
+import { WARD_EVOLVE, WARD_STATE } from "./ward_reducer.js";
+
 // scheduling/lifecycle.py EDITABLE_FIELDS (tests/scheduling/test_sched_lifecycle.py checks they agree)
 export const EDITABLE_FIELDS = ["title", "kind", "starts_at", "ends_at", "timezone", "chair", "secretaries",
   "observers", "max_speakers", "description", "series"];
@@ -225,6 +227,8 @@ const EVOLVE = {
   },
 
   redacted() {},   // a secretary's note, hidden from sites: only its seq counts
+
+  ...WARD_EVOLVE,   // recommendations, documents, votes (ward_reducer.js)
 };
 
 /** Event types this reducer knows (the test checks it knows every one the domain has). */
@@ -262,6 +266,7 @@ export function newState(ev) {
     sites: { [main.code]: main }, attendance: { [main.code]: newAttendance() },
     agenda: [], roll_calls: {}, floor: { queue: [], speakers: {}, muted: [], turns: [] },
     notes: {}, minutes: { approved: [], editing: true, receipts: {}, accounts: {}, mail: {} }, actions: {}, readiness: {}, seq: 0,
+    ...WARD_STATE(),
   };
 }
 

@@ -14,6 +14,7 @@ import { NoteEditor } from "./notes.js";
 import { renderPreview } from "./preview.js";
 import { keyedList, phaseBadge, renderAgenda, setupTabs, updateActionMeta } from "./ui.js";
 import { fold } from "./wall.js";
+import { triagePanel } from "./wards_staff.js";
 
 const TZ = CONFIG.tz;
 const CONF = CONFIG.conference;
@@ -46,6 +47,9 @@ const selectPageTab = setupTabs($("#page-tabs"), (id) => {
 });
 for (const tab of document.querySelectorAll("#page-tabs [role=tab]")) tab.addEventListener("click", () => { pageTabChosen = true; });
 const minutes = minutesPanel({ store, run, isShown: () => minutesOpen });
+// recommendations triage and conference documents (wards_staff.js), the page's third tab
+const triage = triagePanel({ store, run, root: $("#wards-triage"), isShown: () => !$("#pane-wards").hidden });
+$("#tab-wards").addEventListener("click", () => triage.render());
 const followUp = followUpBox({ store, canWrite });
 if (minutesOpen) selectPageTab("tab-minutes");
 

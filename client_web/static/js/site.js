@@ -10,6 +10,7 @@ import { CONFIG, clock, day, dayTime, duration, isoDay, num, t } from "./i18n.js
 import { readinessCheck } from "./readiness_check.js";
 import { siteMedia } from "./site_media.js";
 import { keyedList, phaseBadge, renderAgenda, setupTabs, updateActionMeta } from "./ui.js";
+import { sitePanel } from "./wards_site.js";
 
 const SITE = CONFIG.site;
 const TZ = CONFIG.tz;
@@ -21,6 +22,8 @@ let checkinTouched = false;
 
 setupTabs($(".tabs"));
 readinessCheck({ store, conn, run, media, site: SITE, tz: TZ });
+// recommendations, documents and votes (wards_site.js): renders itself on its events
+sitePanel({ store, run, conn, root: $("#wards"), site: SITE.code, token: CONFIG.token, badge: $("#badge-wards") });
 
 // -- rendering ---------------------------------------------------------------------------------
 

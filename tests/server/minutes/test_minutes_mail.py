@@ -127,7 +127,7 @@ async def test_the_tracker_exports_as_csv(env: Env) -> None:
 
 async def test_when_the_smtp_server_is_down_the_failure_is_logged_and_tracked(
         env: Env, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="server.mailer")
+    caplog.set_level(logging.WARNING, logger="server.reactors.mailer")
     settings = env.mailer.settings
     env.mailer.settings = replace(settings, port=free_port())   # nobody listens there
     try:
