@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 from . import i18n
+from .strings_before import BEFORE
 
 
 def N_(message: str) -> str:
@@ -401,6 +402,7 @@ STRINGS: dict[str, str] = {
     "dash.none": N_("No task matches these filters."),
     "dash.overdue": N_("Overdue"),
     "dash.confirmed": N_("Confirmed done."),
+    **BEFORE,
     # what the wards bring: recommendations, documents, votes (wards_*.js, recommendations_page.js)
     "ward.status.submitted": N_("Submitted"),
     "ward.status.assigned": N_("Assigned"),

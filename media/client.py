@@ -17,9 +17,11 @@ offer SDP and returns the answer SDP (HTTP, the server's WebSocket, or a direct
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,14 +29,21 @@ from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcrtpsender import RTCEncodedFrame
-from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPacket, RtcpPsfbPacket
+from aiortc.rtp import (
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RtcpPacket,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpSrPacket,
+)
 from aiortc.sdp import SessionDescription
 
 from .config import MediaConfig
 from .errors import ErrorCode, MediaError
 from .layout import Slot, SlotRole, offer_directions
 from .peering import Link, new_peer_connection, restrict_gathering
-from .rtp import ReceptionStats, StreamCounter, receiver_report
+from .rtp import ReceptionStats, StreamCounter, receiver_report, round_trip
 from .testsrc import EncodedSource
 
 logger = logging.getLogger(__name__)
@@ -119,6 +128,11 @@ class SiteClient:
         self._rx: dict[int, ReceptionStats] = {}
         self._rtcp_ssrc = random.randrange(1, 1 << 32)
         self._reports: asyncio.Task[None] | None = None
+        self._sent_ssrcs: set[int] = set()
+        self.rx_bytes = 0               # RTP bytes received (after the emulated loss)
+        self.rtts: collections.deque[float] = collections.deque(maxlen=32)
+        """Round trips in seconds, from the server's receiver reports on what we send (newest last)."""
+        self.up_loss: float | None = None   # fraction of what we send that the server did not get
 
     async def connect(self, timeout: float = 10.0) -> None:
         """Offer, get the answer through ``signal``, wait until media can flow.
@@ -145,6 +159,7 @@ class SiteClient:
             if source is not None:
                 attach_source(t.sender, source)
                 keep.add(t.sender)
+                self._sent_ssrcs.add(t.sender._ssrc)
         link.take_over(keep_senders=keep)
         self._video_ssrc = transceivers[1].sender._ssrc
         link.on_rtp = self._on_rtp
@@ -198,6 +213,7 @@ class SiteClient:
         if rx is None:
             rx = self._rx[ssrc] = ReceptionStats(90000 if counter.kind == "video" else 48000)
         rx.add(seq, int.from_bytes(data[4:8], "big"), asyncio.get_running_loop().time())
+        self.rx_bytes += len(data)
         try:
             counter.add(data)
         except ValueError:
@@ -219,11 +235,31 @@ class SiteClient:
         except ValueError:
             return
         for p in packets:
+            if isinstance(p, RtcpRrPacket | RtcpSrPacket):   # the server's reports on what we send
+                for block in p.reports:
+                    if block.ssrc in self._sent_ssrcs:
+                        self.up_loss = block.fraction_lost / 256
+                        rtt = round_trip(block.lsr, block.dlsr, time.time()) if block.lsr else None
+                        if rtt is not None:
+                            self.rtts.append(rtt)
             if isinstance(p, RtcpPsfbPacket) and p.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
                 target = p.media_ssrc if p.fmt == RTCP_PSFB_PLI else int.from_bytes(p.fci[:4] or b"\0", "big")
                 if target == self._video_ssrc and self.video is not None:
                     self.keyframe_requests += 1
                     self.video.request_keyframe()
+
+    def reception(self) -> tuple[int, int]:
+        """(packets expected, packets received) over every stream received so far."""
+        return sum(rx.expected for rx in self._rx.values()), sum(rx.received for rx in self._rx.values())
+
+    async def bytes_sent(self) -> int:
+        """RTP bytes sent so far by this client's publishing senders."""
+        total = 0
+        for t in self.pc.getTransceivers()[:2] if self.pc else []:
+            if t.sender._ssrc in self._sent_ssrcs:
+                for stat in (await t.sender.getStats()).values():
+                    total += getattr(stat, "bytesSent", 0) or 0
+        return total
 
     def counter(self, slot: str) -> StreamCounter:
         return self.counters[slot]

@@ -289,6 +289,13 @@ def sender_report(
     return out
 
 
+def round_trip(lsr: int, dlsr: int, unix_now: float) -> float | None:
+    """Seconds of round trip from a report block's LSR/DLSR (RFC 3550 section 6.4.1)."""
+    now_mid = (ntp_time(unix_now) >> 16) & 0xFFFFFFFF
+    rtt = ((now_mid - lsr - dlsr) & 0xFFFFFFFF) / 65536
+    return rtt if rtt < 60 else None
+
+
 def ntp_time(unix_time: float) -> int:
     """64-bit NTP timestamp of a Unix time."""
     secs = unix_time + 2208988800

@@ -25,6 +25,7 @@ from . import (  # noqa: F401  # noqa: F401  (what the wards bring)
     floor,
     lifecycle,
     minutes,
+    readiness,
     recommendations,
     votes,
 )

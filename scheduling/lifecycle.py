@@ -80,12 +80,12 @@ class CreateConference(Command):
 
 EDITABLE_FIELDS: tuple[str, ...] = (
     "title", "kind", "starts_at", "ends_at", "timezone", "chair", "secretaries", "observers", "max_speakers",
-    "description")
+    "description", "series")
 """The fields of a conference that ``edit_conference`` may change: ``EditConference`` and
 ``ConferenceEdited`` carry each of them, optional (client_web/static/js/reducer.js keeps
 the same list; tests/scheduling/test_sched_lifecycle.py checks all three)."""
 
-CREATED_FIELDS: tuple[str, ...] = (*EDITABLE_FIELDS, "series")
+CREATED_FIELDS: tuple[str, ...] = EDITABLE_FIELDS
 """The fields copied as they are from ``create_conference`` to its event and to the state."""
 
 
@@ -103,10 +103,13 @@ class EditConference(Command):
     observers: tuple[str, ...] | None = None
     max_speakers: int | None = None
     description: str | None = None
+    series: str | None = None
 
     def check(self) -> None:
         if self.chair is not None:
             check_id("chair", self.chair)
+        if self.series is not None:
+            check_text("series", self.series, max_len=100, required=False)
         _check_common(self.title, self.timezone, self.starts_at, self.ends_at,
                       (self.secretaries or ()) + (self.observers or ()), self.max_speakers, self.description)
 
@@ -204,6 +207,7 @@ class ConferenceEdited(Event):
     observers: tuple[str, ...] | None = None
     max_speakers: int | None = None
     description: str | None = None
+    series: str | None = None
 
 
 @event

@@ -232,6 +232,24 @@ class ActionItem:
         return self.status in (ActionStatus.OPEN, ActionStatus.IN_PROGRESS) and today > self.due
 
 
+@dataclass(frozen=True, kw_only=True)
+class Readiness:
+    """The last connectivity check of a site (readiness.py): the verdict and the figures."""
+
+    at: datetime
+    status: str                      # ready | needs_check (a site with none: unchecked)
+    problems: tuple[str, ...]
+    camera: bool
+    microphone: bool
+    mic_level: int | None
+    rtt_ms: int | None
+    loss_pct: float | None
+    bitrate_kbps: int | None
+    relay: bool
+    via: str
+    runs: int = 1                    # how many checks the site has run
+
+
 @dataclass
 class ConferenceState:
     conference_id: str
@@ -258,6 +276,7 @@ class ConferenceState:
     notes: dict[str, Note] = field(default_factory=dict)
     minutes: Minutes = field(default_factory=Minutes)
     actions: dict[str, ActionItem] = field(default_factory=dict)
+    readiness: dict[str, Readiness] = field(default_factory=dict)   # site -> its last connectivity check
     recommendations: dict[str, Recommendation] = field(default_factory=dict)   # what the wards bring
     documents: dict[str, ConferenceDocument] = field(default_factory=dict)
     votes: dict[str, Vote] = field(default_factory=dict)

@@ -33,6 +33,7 @@ from .store.redis import RedisEventStore
 from .store.sqlite import SqliteEventStore
 from .web import (
     accounts_api,
+    audit_api,
     conferences_api,
     directory_api,
     documents_api,
@@ -46,7 +47,8 @@ from .web.http import errors_middleware
 from .web.routes import add_routes
 
 ROUTE_TABLES = (accounts_api.routes, directory_api.routes, conferences_api.routes, minutes_api.routes,
-                recordings_api.routes, documents_api.routes, recommendations_api.routes, organisation_api.routes)
+                recordings_api.routes, documents_api.routes, recommendations_api.routes, organisation_api.routes,
+                audit_api.routes)
 """The REST API's handler modules, by subject (their routes make the OpenAPI document)."""
 
 log = logging.getLogger(__name__)

@@ -12,14 +12,17 @@ from typing import Any
 from media import MediaConfig
 from media.headless import HeadlessBridge
 
+from .bridge_check import CHECK_SECONDS, measure
 from .client import BridgeClient, link_parts
 
 
 async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int | None,
                      media_file: str | None = None, caption: str | None = None,
-                     poor_link: float = 0.0) -> dict[str, Any]:
+                     poor_link: float = 0.0, check: bool = False) -> dict[str, Any]:
     """``poor_link``: drop that fraction of the packets received, as a poor link would; the
-    server's ``link_quality`` messages (audio only and back) are in the report."""
+    server's ``link_quality`` messages (audio only and back) are in the report. ``check``: run
+    the connectivity check first (bridge_check.py), report it, and put the verdict in the
+    report under ``readiness``."""
     base, conference, token = link_parts(link)
     link_quality: list[dict[str, Any]] = []
 
@@ -34,11 +37,20 @@ async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int |
         bridge = HeadlessBridge(MediaConfig(gather_addresses=(gather,) if gather else ()), client.offer,
                                 caption or str(you.get("name") or site), media_file=media_file, rx_loss=poor_link)
         await bridge.start()
+        if check:
+            rates, figures = await measure(bridge.client, min(CHECK_SECONDS, max(seconds, 1.0)))
+            ack = await client.command("report_readiness", site=site, **figures)
+            kept = client.state.readiness.get(site) if client.state is not None else None
+            readiness: dict[str, Any] = {**figures, **rates, "seq": ack.seq}
+            if kept is not None:
+                readiness |= {"status": kept.status, "problems": list(kept.problems)}
         if headcount is not None and client.state is not None and client.state.phase.value in ("rehearsal", "live"):
             await client.command("check_in", site=site, headcount=headcount)
-        await asyncio.sleep(seconds)
+        await asyncio.sleep(0 if check else seconds)
         report = bridge.report()
         report["link_quality"] = link_quality
+        if check:
+            report["readiness"] = readiness
         await bridge.stop()
         return report
     finally:
@@ -55,6 +67,8 @@ def print_reports(reports: list[dict[str, Any]]) -> None:
     for r in reports:
         got = {slot: v.get("frames", 0) for slot, v in r.get("received", {}).items()}
         line = {"site": r.get("caption"), "seconds": r.get("seconds"), "frames_received": got}
+        if r.get("readiness"):
+            line["readiness"] = r["readiness"]
         if r.get("link_quality"):
             line["link_quality"] = [{k: m.get(k) for k in ("audio_only", "reason", "loss")} for m in r["link_quality"]]
         print(json.dumps(line, ensure_ascii=False))

@@ -150,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     bridge.add_argument("--gather", default="127.0.0.1", help="local address for ICE ('' for every address)")
     bridge.add_argument("--poor-link", type=_fraction, default=0.0, metavar="LOSS",
                         help="drop this fraction (0..0.9) of the packets received, as a poor link would")
+    bridge.add_argument("--check", action="store_true",
+                        help="run the connectivity check (5 s), report it to the conference, print the verdict "
+                             "and leave; exit status 0 when ready, 3 when something needs attention")
 
     sim = sub.add_parser("simulate", help="run N headless bridge sites of a conference (join links made locally)")
     sim.add_argument("--conference", required=True)
@@ -305,8 +308,10 @@ async def _minutes(args: argparse.Namespace) -> int:
 
 async def _bridge(args: argparse.Namespace) -> int:
     report = await run_bridge(args.join, seconds=args.seconds, gather=args.gather, headcount=args.headcount,
-                              media_file=args.media_file, poor_link=args.poor_link)
+                              media_file=args.media_file, poor_link=args.poor_link, check=args.check)
     print_reports([report])
+    if args.check:
+        return 0 if report.get("readiness", {}).get("status") == "ready" else 3
     return 0
 
 

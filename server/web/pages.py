@@ -55,6 +55,7 @@ def add_pages(app: web.Application) -> None:
     app.router.add_get("/admin", admin_page, name="admin")
     app.router.add_get("/c/{conf}/chair", chair_page, name="chair")
     app.router.add_get("/c/{conf}/secretary", secretary_page, name="secretary")
+    app.router.add_get("/c/{conf}/recordings", recordings_page, name="recordings")
     app.router.add_get("/actions", actions_page, name="actions")
     app.router.add_get("/recommendations", recommendations_page, name="recommendations")
     app.router.add_get("/join/{token}", join_page, name="join")
@@ -237,6 +238,11 @@ async def chair_page(request: web.Request) -> web.StreamResponse:
 
 async def secretary_page(request: web.Request) -> web.StreamResponse:
     return await _conference_page(request, "secretary.html", "secretary", STAFF_ROLES)
+
+
+async def recordings_page(request: web.Request) -> web.StreamResponse:
+    """The program's recordings with their chapters, played in the page (static/js/recordings.js)."""
+    return await _conference_page(request, "recordings.html", "recordings", STAFF_ROLES)
 
 
 async def actions_page(request: web.Request) -> web.StreamResponse:

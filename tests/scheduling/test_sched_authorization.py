@@ -94,6 +94,7 @@ post_progress            F      ok     ok     ok     N      F      F      F
 confirm_action_done      F      ok     ok     F      F      F      F      F
 reopen_action            F      ok     ok     F      F      F      F      F
 cancel_action            F      ok     ok     F      F      F      F      F
+report_readiness         F      F      F      ok     N      F      F      F
 submit_recommendation    F      ok     ok     ok     N      F      F      F
 merge_recommendations    F      ok     ok     F      F      F      F      F
 assign_recommendation    F      ok     ok     F      F      F      F      F
@@ -213,6 +214,8 @@ SCENARIOS: dict[str, tuple[Callable[[], Harness], dict[str, Any]]] = {
     "distribute_minutes": (_phase("ended", _approve), {"version": 1}),
     "open_minutes": (_phase("ended", _approve, _distribute), {"version": 1, "site": HAI_CHAU}),
     "acknowledge_minutes": (_phase("ended", _approve, _distribute), {"version": 1, "site": HAI_CHAU}),
+    "report_readiness": (_phase("rehearsal"), {"site": HAI_CHAU, "camera": True, "microphone": True,
+                                               "rtt_ms": 30, "bitrate_kbps": 2000}),
     "remind_minutes": (_phase("ended", _approve, _distribute), {"version": 1}),
     "record_minutes_mail": (_phase("ended", _approve, _distribute),
                             {"version": 1, "results": [{"recipient": f"site:{HAI_CHAU}"}]}),

@@ -219,6 +219,12 @@ GENERATORS: dict[str, Callable[[Draw, Harness], dict[str, Any]]] = {
     "confirm_action_done": lambda d, h: {"action_id": _pick(d, list(h.s.actions), ACTIONS)},
     "reopen_action": lambda d, h: {"action_id": _pick(d, list(h.s.actions), ACTIONS)},
     "cancel_action": lambda d, h: {"action_id": _pick(d, list(h.s.actions), ACTIONS)},
+    "report_readiness": lambda d, h: {"site": _site(d), "camera": d(st.booleans()), "microphone": d(st.booleans()),
+                                      "mic_level": d(st.sampled_from([None, 0, 40, 101])),
+                                      "rtt_ms": d(st.sampled_from([None, 30, 900])),
+                                      "loss_pct": d(st.sampled_from([None, 0.0, 12.5])),
+                                      "bitrate_kbps": d(st.sampled_from([None, 150, 2500])),
+                                      "relay": d(st.booleans())},
 }
 GENERATORS.update(WARD_GENERATORS)   # recommendations, documents, votes (ward_builders.py)
 
@@ -228,7 +234,8 @@ ADMIN_COMMANDS = {"create_conference", "edit_conference", "invite_sites", "uninv
                   "cancel_conference"}
 SYSTEM_COMMANDS = {"set_connection", "expire_floor", "record_minutes_mail"}
 SITE_COMMANDS = {"check_in", "answer_roll_call", "request_floor", "withdraw_floor_request", "release_floor",
-                 "mute_site", "unmute_site", "open_minutes", "acknowledge_minutes", "post_progress"}
+                 "mute_site", "unmute_site", "open_minutes", "acknowledge_minutes", "post_progress",
+                 "report_readiness"}
 SECRETARY_COMMANDS = {"add_agenda_item", "edit_agenda_item", "remove_agenda_item", "reorder_agenda", "add_note",
                       "edit_note", "delete_note", "open_correction", "distribute_minutes", "remind_minutes",
                       "create_action_item",
@@ -246,8 +253,9 @@ PHASE_COMMANDS: dict[Phase, list[str]] = {
     Phase.DRAFT: ["edit_conference", "invite_sites", "uninvite_sites", "schedule_conference", "add_agenda_item",
                   "remove_agenda_item", "reorder_agenda"],
     Phase.SCHEDULED: ["start_rehearsal", "open_conference", "invite_sites", "uninvite_sites", "add_agenda_item",
-                      "remove_agenda_item", "reorder_agenda", "add_note", "edit_conference", "set_connection"],
-    Phase.REHEARSAL: [*RUNNING_COMMANDS, "open_conference", "uninvite_sites"],
+                      "remove_agenda_item", "reorder_agenda", "add_note", "edit_conference", "set_connection",
+                      "report_readiness"],
+    Phase.REHEARSAL: [*RUNNING_COMMANDS, "open_conference", "uninvite_sites", "report_readiness"],
     Phase.LIVE: [*RUNNING_COMMANDS, "start_item", "finish_item", "skip_item", "reopen_item", "reorder_agenda",
                  "open_roll_call", "answer_roll_call", "close_roll_call", *["request_floor"] * 4,
                  "withdraw_floor_request", *["grant_floor"] * 4, *["give_floor"] * 2, "revoke_floor",

@@ -104,6 +104,7 @@ post_progress           n     y     y         n        y    n       action
 confirm_action_done     n     y     y         n        n    -       action
 reopen_action           n     y     y         n        n    -       action_done
 cancel_action           n     y     y         n        n    -       action
+report_readiness        n     n     n         n        y    n       scheduled
 submit_recommendation   n     y     y         n        y    n       live
 merge_recommendations   n     y     y         n        n    -       recs
 assign_recommendation   n     y     y         n        n    -       rec_dept
@@ -164,6 +165,7 @@ def fields(command: str, n: int) -> dict[str, Any]:
         "post_progress": {"action_id": "a1", "site": SITE, "text": "Đã làm một nửa", "percent": 50},
         "confirm_action_done": {"action_id": "a1"}, "reopen_action": {"action_id": "a1"},
         "cancel_action": {"action_id": "a1"},
+        "report_readiness": {"site": SITE, "camera": True, "microphone": True, "rtt_ms": 40, "bitrate_kbps": 900},
         **WARD_FIELDS,
     }.get(command, {})
 
@@ -348,6 +350,9 @@ GET    /api/v1/conferences/mt-min/invite.ics          y     y     y         y   
 GET    /api/v1/conferences/mt-next/follow-up          y     y     y         y        n      n    n         n
 POST   /api/v1/conferences/mt-next/follow-up          y     y     y         n        n      n    n         n
 POST   /api/v1/accounts/quansat/password              y     n     n         y        n      n    n         n
+GET    /api/v1/audit/streams                          y     n     n         n        n      n    n         n
+GET    /api/v1/audit                                  y     n     n         n        n      n    n         n
+GET    /api/v1/audit.csv                              y     n     n         n        n      n    n         n
 POST   /api/v1/conferences/hop-nho/files?name=a.pdf   y     y     y         n        n      y    n         n
 POST   /api/v1/conferences/hop-nho/documents?name=a.pdf  y  n     y         n        n      n    n         n
 GET    /api/v1/conferences/hop-nho/documents          y     y     y         y        n      y    n         n

@@ -6,6 +6,9 @@ import { api, command, get } from "./api.js";
 import { setupSettings } from "./app.js";
 import { $, copyText, fill, h, setText, toast } from "./dom.js";
 import { CONFIG, clock, day, errorText, num, t } from "./i18n.js";
+import { setupAudit } from "./admin_audit.js";
+import { setupCalendar } from "./admin_calendar.js";
+import { setupEditForm } from "./admin_edit.js";
 import { setupTabs } from "./ui.js";
 import { fold } from "./wall.js";
 
@@ -20,6 +23,12 @@ const picked = new Set();
 
 setupSettings();
 setupTabs($(".tabs"));
+setupCalendar({ conferences: () => data.conferences, onOpen: (id) => { $("#tab-conferences").click(); openDetail(id); } });
+setupAudit();
+const edit = setupEditForm({
+  current: () => current, conferences: () => data.conferences, zonedIso,
+  refresh: async () => { await refreshDetail(); await loadLinks(); await loadConferences(); },
+});
 
 /** Run an action; a refusal is shown to the person (and the action gives undefined). */
 async function guarded(fn) {
@@ -179,7 +188,7 @@ $("#create-form").addEventListener("submit", async (e) => {
     starts_at: zonedIso($("#c-date").value, $("#c-start").value, TZ), ends_at: zonedIso($("#c-date").value, $("#c-end").value, TZ),
     timezone: TZ, main_site: $("#c-main").value, chair: $("#c-chair").value,
     secretaries: Array.from(document.querySelectorAll("#c-secretaries input:checked")).map((x) => x.value),
-    max_speakers: parseInt($("#c-speakers").value, 10) || 1,
+    max_speakers: parseInt($("#c-speakers").value, 10) || 1, series: $("#c-series").value.trim(),
   };
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
@@ -231,6 +240,8 @@ function renderDetail() {
   $("#detail-schedule").hidden = c.phase !== "draft";
   $("#detail-cancel").hidden = !["draft", "scheduled", "rehearsal"].includes(c.phase);
   $("#links-csv").href = `/api/v1/conferences/${encodeURIComponent(c.conference_id)}/links?format=csv`;
+  $("#detail-recordings").href = `/c/${encodeURIComponent(c.conference_id)}/recordings`;
+  edit.render();
   renderAgendaEditor();
 }
 
@@ -366,7 +377,8 @@ function renderLinks() {
         l.revoked = false;
         renderLinks();
         toast(t("admin.reissued", { name: l.name }), "ok");
-      }) }, t("admin.reissue"))))));
+      }) }, t("admin.reissue")),
+      edit.uninviteButton(l.site, l.name)))));
   setText($("#links-more"), rows.length > shown.length ? t("admin.more_links", { n: num(rows.length - shown.length) }) : "");
 }
 

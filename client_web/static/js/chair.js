@@ -8,6 +8,7 @@ import {
 } from "./derive.js";
 import { CONFIG, clock, day, duration, num, t } from "./i18n.js";
 import { chairMedia } from "./chair_media.js";
+import { renderReadiness } from "./readiness_wall.js";
 import { phaseBadge, renderAgenda } from "./ui.js";
 import { Wall } from "./wall.js";
 import { chairWardsPanel } from "./wards_staff.js";
@@ -49,6 +50,7 @@ const renderPanels = batched(() => {
   renderAgendaPanel(s, now);
   renderRollCall(s, now);
   renderSelected(s);
+  renderReadiness(s, TZ);
 });
 
 function renderTotals(s) {

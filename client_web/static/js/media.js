@@ -28,6 +28,9 @@ const VP8 = "video/vp8";
 const OPUS = "audio/opus";
 const FULL = { maxBitrate: 1_500_000, maxFramerate: 30, scaleResolutionDownBy: 1 };
 const PREVIEW = { maxBitrate: 150_000, maxFramerate: 5, height: 180 };
+// the connectivity check's camera: enough to measure the link, light enough not to crowd the
+// page's own downlink (a full-rate upload on a busy PC made Chromium's receive estimate drop)
+const PROBE = { maxBitrate: 600_000, maxFramerate: 15, scaleResolutionDownBy: 1 };
 const RETRY_MS = [1000, 2000, 4000, 8000, 15000];
 const DISCONNECTED_GRACE_MS = 4000;
 
@@ -56,6 +59,7 @@ export class Media {
     this.you = null;
     this.previews = [];
     this.floor = false;
+    this.probing = false;           // the connectivity check is sending (probe)
     this.player = new Player({ sound, onChange: () => this._changed() });
     this.iceServers = [];
     this.pc = null;
@@ -181,6 +185,17 @@ export class Media {
     if (this.local) for (const t of this.local.getTracks()) t.stop();
     this.local = null;
     this._setState("idle");
+  }
+
+  /** The connectivity check (readiness_check.js): open the devices if they are not open yet, and
+   * while `on`, send the camera and microphone whatever the hints say, so that the link is measured
+   * with media flowing (the server forwards nothing of it: the site is not on air). Returns the devices. */
+  async probe(on) {
+    if (this.publish) await this._ensureLocal();
+    this.probing = !!on;
+    this._applyHint();
+    await this._params;
+    return this.local;
   }
 
   /** Figures per slot for the operator and the tests: inbound per "slot/kind", outbound per kind. */
@@ -358,10 +373,12 @@ export class Media {
     if (!pc || pc.signalingState === "closed") return;
     const mic = this._transceiver(0);
     const cam = this._transceiver(1);
-    if (mic && mic.sender.track) await encode(mic.sender, { active: this.hint.audio });
+    const hint = this.probing ? { audio: true, video: "probe" } : this.hint;
+    if (mic && mic.sender.track) await encode(mic.sender, { active: hint.audio });
     if (cam && cam.sender.track) {
-      const want = this.audioOnly ? "off" : this.hint.video;
+      const want = this.audioOnly ? "off" : hint.video;
       if (want === "full") await encode(cam.sender, { active: true, ...FULL });
+      else if (want === "probe") await encode(cam.sender, { active: true, ...PROBE });
       else if (want === "preview") {
         const height = cam.sender.track.getSettings().height || 480;
         await encode(cam.sender, {

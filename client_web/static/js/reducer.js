@@ -10,7 +10,7 @@ import { WARD_EVOLVE, WARD_STATE } from "./ward_reducer.js";
 
 // scheduling/lifecycle.py EDITABLE_FIELDS (tests/scheduling/test_sched_lifecycle.py checks they agree)
 export const EDITABLE_FIELDS = ["title", "kind", "starts_at", "ends_at", "timezone", "chair", "secretaries",
-  "observers", "max_speakers", "description"];
+  "observers", "max_speakers", "description", "series"];
 
 const EVOLVE = {
   conference_created(_s, ev) {
@@ -216,6 +216,16 @@ const EVOLVE = {
     s.actions[ev.action_id].status = "cancelled";
   },
 
+  // the connectivity check before the meeting (scheduling/readiness.py)
+  readiness_reported(s, ev) {
+    const earlier = s.readiness[ev.site];
+    s.readiness[ev.site] = {
+      at: ev.at, status: ev.status, problems: ev.problems, camera: ev.camera, microphone: ev.microphone,
+      mic_level: ev.mic_level, rtt_ms: ev.rtt_ms, loss_pct: ev.loss_pct, bitrate_kbps: ev.bitrate_kbps,
+      relay: ev.relay, via: ev.via, runs: earlier ? earlier.runs + 1 : 1,
+    };
+  },
+
   redacted() {},   // a secretary's note, hidden from sites: only its seq counts
 
   ...WARD_EVOLVE,   // recommendations, documents, votes (ward_reducer.js)
@@ -255,7 +265,7 @@ export function newState(ev) {
     phase: "draft", opened_at: null, ended_at: null,
     sites: { [main.code]: main }, attendance: { [main.code]: newAttendance() },
     agenda: [], roll_calls: {}, floor: { queue: [], speakers: {}, muted: [], turns: [] },
-    notes: {}, minutes: { approved: [], editing: true, receipts: {}, accounts: {}, mail: {} }, actions: {}, seq: 0,
+    notes: {}, minutes: { approved: [], editing: true, receipts: {}, accounts: {}, mail: {} }, actions: {}, readiness: {}, seq: 0,
     ...WARD_STATE(),
   };
 }

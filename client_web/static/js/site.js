@@ -7,6 +7,7 @@ import {
   actionsOf, activeItem, inboxOf, openRollCall, queuePosition, secondsLeft, siteName,
 } from "./derive.js";
 import { CONFIG, clock, day, dayTime, duration, isoDay, num, t } from "./i18n.js";
+import { readinessCheck } from "./readiness_check.js";
 import { siteMedia } from "./site_media.js";
 import { keyedList, phaseBadge, renderAgenda, setupTabs, updateActionMeta } from "./ui.js";
 import { sitePanel } from "./wards_site.js";
@@ -20,6 +21,7 @@ let lastSpeakers = "";
 let checkinTouched = false;
 
 setupTabs($(".tabs"));
+readinessCheck({ store, conn, run, media, site: SITE, tz: TZ });
 // recommendations, documents and votes (wards_site.js): renders itself on its events
 sitePanel({ store, run, conn, root: $("#wards"), site: SITE.code, token: CONFIG.token, badge: $("#badge-wards") });
 
