@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 
 # the concept modules register their rules on import
-from . import actions, agenda, attendance, floor, lifecycle, minutes  # noqa: F401
+from . import actions, agenda, attendance, floor, lifecycle, minutes, presentation  # noqa: F401
 from .actors import Actor
 from .base import Command, Decision, Event, record_result, replay_of
 from .directory import Directory

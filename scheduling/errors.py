@@ -63,6 +63,16 @@ class ErrorCode(StrEnum):
     WRONG_ACTION_STATUS = "wrong_action_status"
     BAD_CSV = "bad_csv"
     MUTED = "muted"
+    # presentation (presentation.py)
+    UNKNOWN_DECK = "unknown_deck"
+    DECK_EXISTS = "deck_exists"
+    DECK_IN_USE = "deck_in_use"
+    TOO_MANY_DECKS = "too_many_decks"
+    NO_SUCH_PAGE = "no_such_page"
+    NOT_PRESENTER = "not_presenter"
+    NOT_PRESENTING = "not_presenting"
+    NOT_ALLOWED_TO_PRESENT = "not_allowed_to_present"
+    PRESENTATION_BUSY = "presentation_busy"
 
 
 class DomainError(Exception):
