@@ -14,6 +14,7 @@ from aiohttp import web
 from scheduling import Connection, Phase
 
 from .config import Config
+from .documents.decks import DeckStore
 from .memory import GcTender
 from .reactors.mailer import start_mailer
 from .reactors.media_plane import MediaPlane
@@ -30,12 +31,20 @@ from .signaling.ws import handle_ws
 from .store import EventStore
 from .store.redis import RedisEventStore
 from .store.sqlite import SqliteEventStore
-from .web import accounts_api, conferences_api, directory_api, minutes_api, pages, recordings_api
+from .web import (
+    accounts_api,
+    conferences_api,
+    decks_api,
+    directory_api,
+    minutes_api,
+    pages,
+    recordings_api,
+)
 from .web.http import errors_middleware
 from .web.routes import add_routes
 
 ROUTE_TABLES = (accounts_api.routes, directory_api.routes, conferences_api.routes, minutes_api.routes,
-                recordings_api.routes)
+                recordings_api.routes, decks_api.routes)
 """The REST API's handler modules, by subject (their routes make the OpenAPI document)."""
 
 log = logging.getLogger(__name__)
@@ -66,6 +75,7 @@ def create_app(config: Config) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=4 * 1024 * 1024)
     metrics = Metrics()
     app[METRICS] = metrics
+    app[decks_api.DECKS] = DeckStore(config.data_dir / "decks")
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = await open_store(config)

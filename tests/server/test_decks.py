@@ -1,0 +1,131 @@
+"""Slide decks through a real server: a PDF uploaded by the secretary is rendered to page
+images (really WebP, at three widths) served at immutable URLs; bad PDFs (not a PDF,
+encrypted, too many pages, too large, one that the renderer cannot finish in time) are refused
+with their code and leave nothing behind; the main bridge presents over the WebSocket, a page
+turn reaches a ward, and one from a site that does not hold the presentation is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+import aiohttp
+import pytest
+from PIL import Image
+
+from server.config import Config, MediaSettings
+from server.tools import demo
+from server.tools.client import ApiClient, BridgeClient, CommandRefused
+from server.web.decks_api import DECKS
+from tests.fixtures.decks import deck_pdf, encrypted_pdf
+from tests.server.wshelp import free_port, seed_demo, serving
+
+PASSWORD = "mat-khau-thu-nghiem"
+DECKS_URL = f"/conferences/{demo.CONFERENCE}/decks"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(enabled=False))
+
+
+async def test_a_deck_is_rendered_served_immutable_and_presented(config: Config) -> None:
+    async with serving(config) as app:
+        _, tokens, state = await seed_demo(app, PASSWORD)
+        secretary = await ApiClient.login(config.base_url, "thuky1", PASSWORD)
+        chair_api = await ApiClient.login(config.base_url, "chutri", PASSWORD)
+        ward_code = next(c for c in state.sites if c != state.main_site)
+        clients: list = [secretary, chair_api]
+        try:
+            pdf = deck_pdf(5)
+            deck = await secretary.upload(f"{DECKS_URL}?name=B%C3%A1o%20c%C3%A1o%20qu%C3%BD%20III.pdf&item_id=muc-1", pdf)
+            assert (deck["name"], deck["pages"], deck["item_id"], deck["widths"]) == \
+                ("Báo cáo quý III.pdf", 5, "muc-1", [640, 1280, 1920])
+            again = await secretary.upload(DECKS_URL + "?name=lai.pdf", pdf)   # the same file: the same deck
+            assert again["deck_id"] == deck["deck_id"] and "ack" not in again
+            async with aiohttp.ClientSession() as http:
+                for width in (640, 1280, 1920):
+                    url = deck["page_url"].format(width=width, page=2)
+                    async with http.get(config.base_url + url) as resp:   # no token: the URL is the capability
+                        assert resp.status == 200
+                        assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+                        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+                        assert resp.content_type == "image/webp"
+                        image = Image.open(io.BytesIO(await resp.read()))
+                        assert image.format == "WEBP" and image.width == width
+                for bad in (deck["page_url"].format(width=1920, page=6), deck["page_url"].format(width=800, page=1),
+                            f"/api/v1/decks/{'0' * 64}/640/1.webp", "/api/v1/decks/..%2F..%2Fsecret.key/640/1.webp"):
+                    async with http.get(config.base_url + bad) as resp:
+                        assert resp.status == 404, bad
+
+            listing = await chair_api.call("GET", DECKS_URL)
+            assert [d["deck_id"] for d in listing["decks"]] == [deck["deck_id"]]
+
+            main = await BridgeClient(config.base_url, demo.CONFERENCE, tokens[state.main_site]).connect()
+            ward = await BridgeClient(config.base_url, demo.CONFERENCE, tokens[ward_code]).connect()
+            chair = await BridgeClient(config.base_url, demo.CONFERENCE, chair_api.token).connect()
+            clients += [main, ward, chair]
+            await chair.command("open_conference")
+            await main.command("start_presentation", site=state.main_site, deck_id=deck["deck_id"])
+            ack = await main.command("show_slide", site=state.main_site, page=2)
+            await ward.wait_seq(ack.seq)
+            assert (ward.state.presentation.presenter, ward.state.presentation.page) == (state.main_site, 2)
+            with pytest.raises(CommandRefused) as refused:
+                await ward.command("show_slide", site=ward_code, page=3)
+            assert refused.value.code == "not_presenter"
+            with pytest.raises(CommandRefused) as refused:
+                await main.command("show_slide", site=state.main_site, page=6)
+            assert refused.value.code == "no_such_page"
+            with pytest.raises(CommandRefused) as refused:   # a ward without the floor brings no deck
+                await ApiClient(config.base_url, tokens[ward_code]).upload(DECKS_URL, deck_pdf(2))
+            assert refused.value.code == "not_presenter"
+        finally:
+            for c in clients:
+                await c.close()
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    (b"<html>not a pdf</html>", "deck_not_pdf"),
+    (b"", "deck_not_pdf"),
+    (b"%PDF-1.7\n" + b"garbage" * 1000, "deck_not_pdf"),
+    (encrypted_pdf(), "deck_encrypted"),
+    (deck_pdf(301, size=(320, 180)), "deck_too_many_pages"),
+])
+async def test_bad_pdfs_are_refused_with_a_code_and_leave_nothing(config: Config, body: bytes, code: str) -> None:
+    async with serving(config) as app:
+        await seed_demo(app, PASSWORD)
+        secretary = await ApiClient.login(config.base_url, "thuky1", PASSWORD)
+        try:
+            with pytest.raises(CommandRefused) as refused:
+                await secretary.upload(DECKS_URL + "?name=x.pdf", body)
+            assert refused.value.code == code, refused.value
+            assert (await secretary.call("GET", DECKS_URL))["decks"] == []
+            root = config.data_dir / "decks"
+            assert not root.exists() or list(root.iterdir()) == []   # no scratch, nothing half-rendered
+        finally:
+            await secretary.close()
+
+
+async def test_too_large_and_too_slow(config: Config) -> None:
+    async with serving(config) as app:
+        await seed_demo(app, PASSWORD)
+        store = app[DECKS]
+        secretary = await ApiClient.login(config.base_url, "thuky1", PASSWORD)
+        try:
+            store.max_bytes = 100_000
+            with pytest.raises(CommandRefused) as refused:
+                await secretary.upload(DECKS_URL, deck_pdf(2) + b" " * 100_000)
+            assert refused.value.code == "deck_too_large"
+            store.max_bytes, store.time_limit_s = 50 * 1024 * 1024, 0.05   # the renderer cannot start in 50 ms
+            with pytest.raises(CommandRefused) as refused:
+                await secretary.upload(DECKS_URL, deck_pdf(3))
+            assert refused.value.code == "deck_timeout"
+            await asyncio.sleep(0)
+            assert list((config.data_dir / "decks").iterdir()) == []
+            # a site account without a role, a wrong content type
+            with pytest.raises(CommandRefused) as refused:
+                await secretary.upload(DECKS_URL, deck_pdf(1), content_type="text/plain")
+            assert refused.value.code == "deck_not_pdf"
+        finally:
+            await secretary.close()
