@@ -129,3 +129,33 @@ async def test_too_large_and_too_slow(config: Config) -> None:
             assert refused.value.code == "deck_not_pdf"
         finally:
             await secretary.close()
+
+
+async def test_the_recordings_chapters_mark_each_page(tmp_path: Path) -> None:
+    config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(record=True))
+    async with serving(config) as app:
+        _, tokens, state = await seed_demo(app, PASSWORD)
+        chair_api = await ApiClient.login(config.base_url, "chutri", PASSWORD)
+        main = await BridgeClient(config.base_url, demo.CONFERENCE, tokens[state.main_site]).connect()
+        try:
+            deck = await chair_api.upload(DECKS_URL + "?name=Ke-hoach.pdf", deck_pdf(3))
+            await chair_api.call("POST", f"/conferences/{demo.CONFERENCE}/commands", {"type": "open_conference"})
+            listing = await _recording(chair_api, True)
+            await main.command("start_presentation", site=state.main_site, deck_id=deck["deck_id"])
+            await main.command("show_slide", site=state.main_site, page=2)
+            await chair_api.call("POST", f"/conferences/{demo.CONFERENCE}/commands", {"type": "end_conference"})
+            listing = await _recording(chair_api, False)
+            titles = [c["title"] for c in listing["files"][0]["chapters"]]
+            assert "Trình chiếu: Ke-hoach.pdf — trang 1/3" in titles and "Trình chiếu: Ke-hoach.pdf — trang 2/3" in titles, titles
+        finally:
+            await main.close()
+            await chair_api.close()
+
+
+async def _recording(api: ApiClient, on: bool) -> dict:
+    for _ in range(600):
+        listing: dict = await api.call("GET", f"/conferences/{demo.CONFERENCE}/recordings")
+        if listing["recording"] is on:
+            return listing
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"recording never became {on}")
