@@ -8,6 +8,7 @@ import {
 } from "./derive.js";
 import { CONFIG, clock, day, dayTime, duration, isoDay, num, t } from "./i18n.js";
 import { siteMedia } from "./site_media.js";
+import { presenterControls, slideStage } from "./slides.js";
 import { keyedList, phaseBadge, renderAgenda, setupTabs, updateActionMeta } from "./ui.js";
 
 const SITE = CONFIG.site;
@@ -15,6 +16,8 @@ const TZ = CONFIG.tz;
 const { store, conn, run } = boot({ token: CONFIG.token });
 const stage = siteMedia({ conn, site: SITE, onChange: () => render() });
 const { media } = stage;
+slideStage({ box: $("#program-box"), store });   // slides: the big picture while presenting (slides.js)
+presenterControls({ mount: $(".stage"), store, run, site: SITE, token: CONFIG.token });
 let lastSpeakers = "";
 let checkinTouched = false;
 
