@@ -1,0 +1,109 @@
+"""Slides in Chromium against a real server: the main bridge's page attaches a PDF and
+presents it; a ward's page shows page 1, then page 2 after a turn (the image really loaded:
+``naturalWidth > 0``), with the caption "Trình chiếu: … — trang 2/3"; a ward on audio only
+still sees the slides; a ward that does not present cannot turn pages; the chair stops the
+presentation and every page goes back to the program; the pages' reducer folds the
+presentation events to what the server's view shows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import pytest_asyncio
+from e2e_helpers import Pages, comparable, page_state, screenshot, wait_js, wait_online
+
+from server.tools.client import ApiClient, link_parts
+from tests.fixtures.decks import deck_pdf
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+MAIN = "HN-TRU-SO"
+MAIN_NAME = "Điểm cầu chính - Trụ sở Thành ủy Hà Nội"
+A, B = "P-HOAN-KIEM", "P-CUA-NAM"
+SHOWN = """(page) => { const img = document.querySelector('.slide-img');
+  return !!img && img.dataset.page === String(page) && img.complete && img.naturalWidth > 0
+    && !document.querySelector('.slide-layer').hidden; }"""
+
+
+@dataclass
+class Conf:
+    conf_id: str
+    links: dict[str, str]
+    chair: ApiClient
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def conf(web_server: Any) -> AsyncIterator[Conf]:
+    admin = await ApiClient.login(web_server.base, "admin", web_server.password)
+    chair = await ApiClient.login(web_server.base, "chutri", web_server.password)
+    conf_id = f"slides-{uuid.uuid4().hex[:8]}"
+    start = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(microsecond=0)
+    try:
+        await admin.call("POST", "/conferences", {
+            "conference_id": conf_id, "title": "Kiểm thử trình chiếu", "main_site": MAIN, "chair": "chutri",
+            "secretaries": ["thuky1"], "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=2)).isoformat()})
+        commands = f"/conferences/{conf_id}/commands"
+        await admin.call("POST", commands, {"type": "invite_sites", "codes": [A, B]})
+        await admin.call("POST", commands, {"type": "schedule_conference"})
+        rows = (await admin.call("GET", f"/conferences/{conf_id}/links"))["links"]
+        links = {r["site"]: web_server.url("/join/" + link_parts(r["url"])[2]) for r in rows}
+        await chair.call("POST", commands, {"type": "open_conference"})
+        yield Conf(conf_id, links, chair)
+    finally:
+        await admin.close()
+        await chair.close()
+
+
+async def test_the_main_bridge_presents_and_every_ward_follows(pages: Pages, conf: Conf, tmp_path: Path,
+                                                               artifacts: Any) -> None:
+    main = await pages.open(conf.links[MAIN])
+    ward = await pages.open(conf.links[A])
+    quiet = await pages.open(conf.links[B])
+    for page in (main, ward, quiet):
+        await wait_online(page)
+    await quiet.check("#audio-only")                 # a commune on a weak link: no pictures, slides still
+
+    # the main bridge attaches a PDF from its page, then presents it
+    pdf = tmp_path / "Báo cáo quý III.pdf"
+    pdf.write_bytes(deck_pdf(3))
+    await main.wait_for_selector("#slides-panel:not([hidden])")
+    await main.set_input_files("#slides-file", str(pdf))
+    await main.click("#slides-panel .slides-upload button[type=submit]")
+    await wait_js(main, "() => document.querySelectorAll('#slides-deck option[value^=\"d-\"]').length === 1", timeout=60)
+    await main.click("#slides-start")
+
+    await wait_js(ward, SHOWN, 1)
+    caption = await ward.text_content(".slide-caption") or ""
+    assert caption == f"Trình chiếu: {MAIN_NAME} — trang 1/3", caption
+    await main.click("#slides-next")
+    for page in (ward, quiet, main):
+        await wait_js(page, SHOWN, 2)
+    assert "trang 2/3" in (await ward.text_content(".slide-caption") or "")
+    assert await quiet.is_visible(".slide-img") and await quiet.is_checked("#audio-only")
+    width = await ward.evaluate("() => document.querySelector('.slide-img').naturalWidth")
+    assert width in (640, 1280, 1920), width
+    await screenshot(ward, artifacts, "ward-slides", docs=True)
+
+    # a ward that does not present cannot turn the pages
+    code = await ward.evaluate(f"() => window.bc.run('show_slide', {{site: '{A}', page: 3}}, {{quiet: true}})"
+                               ".then(() => 'ok', (e) => e.code)")
+    assert code == "not_presenter"
+
+    # the pages fold the presentation events as the server does
+    view = await (await ward.context.request.get(
+        conf.links[A].split("/join/")[0] + f"/api/v1/conferences/{conf.conf_id}",
+        headers={"Authorization": "Bearer " + link_parts(conf.links[A])[2]})).json()
+    assert comparable(view) == comparable(await page_state(ward))
+
+    # the chair stops it: the program is the big picture again
+    await conf.chair.call("POST", f"/conferences/{conf.conf_id}/commands", {"type": "stop_presentation"})
+    await wait_js(ward, "() => document.querySelector('.slide-layer').hidden")
+    assert not await ward.evaluate("() => document.querySelector('#program-box').classList.contains('presenting')")
