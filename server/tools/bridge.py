@@ -7,19 +7,24 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from pathlib import Path
 from typing import Any
 
 from media import MediaConfig
 from media.headless import HeadlessBridge
 
 from .client import BridgeClient, link_parts
+from .presenter import present_deck
 
 
 async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int | None,
                      media_file: str | None = None, caption: str | None = None,
-                     poor_link: float = 0.0) -> dict[str, Any]:
+                     poor_link: float = 0.0, present: str | None = None, turn_every: float = 5.0,
+                     media: bool = True) -> dict[str, Any]:
     """``poor_link``: drop that fraction of the packets received, as a poor link would; the
-    server's ``link_quality`` messages (audio only and back) are in the report."""
+    server's ``link_quality`` messages (audio only and back) are in the report. ``present``:
+    a PDF to upload and present, a page every ``turn_every`` seconds (``presenter.py``).
+    ``media=False``: signaling only (no aiortc peer)."""
     base, conference, token = link_parts(link)
     link_quality: list[dict[str, Any]] = []
 
@@ -33,13 +38,22 @@ async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int |
         site = str(you.get("id", ""))
         bridge = HeadlessBridge(MediaConfig(gather_addresses=(gather,) if gather else ()), client.offer,
                                 caption or str(you.get("name") or site), media_file=media_file, rx_loss=poor_link)
-        await bridge.start()
+        if media:
+            await bridge.start()
         if headcount is not None and client.state is not None and client.state.phase.value in ("rehearsal", "live"):
             await client.command("check_in", site=site, headcount=headcount)
-        await asyncio.sleep(seconds)
-        report = bridge.report()
+        if present is not None:
+            presented = await present_deck(client, base, token, site, Path(present), seconds=seconds,
+                                           every_s=turn_every)
+        else:
+            presented = None
+            await asyncio.sleep(seconds)
+        report = bridge.report() if media else {"caption": caption or str(you.get("name") or site), "received": {}}
         report["link_quality"] = link_quality
-        await bridge.stop()
+        if presented is not None:
+            report["presented"] = presented
+        if media:
+            await bridge.stop()
         return report
     finally:
         await client.close()
@@ -55,6 +69,8 @@ def print_reports(reports: list[dict[str, Any]]) -> None:
     for r in reports:
         got = {slot: v.get("frames", 0) for slot, v in r.get("received", {}).items()}
         line = {"site": r.get("caption"), "seconds": r.get("seconds"), "frames_received": got}
+        if r.get("presented"):
+            line["presented"] = r["presented"]
         if r.get("link_quality"):
             line["link_quality"] = [{k: m.get(k) for k in ("audio_only", "reason", "loss")} for m in r["link_quality"]]
         print(json.dumps(line, ensure_ascii=False))

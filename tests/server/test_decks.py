@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -159,3 +161,31 @@ async def _recording(api: ApiClient, on: bool) -> dict:
             return listing
         await asyncio.sleep(0.05)
     raise AssertionError(f"recording never became {on}")
+
+
+async def test_a_headless_bridge_presents_a_deck(config: Config, tmp_path: Path) -> None:
+    """`bridgeconf bridge --join LINK --present deck.pdf`: uploads, presents, turns pages."""
+    async with serving(config) as app:
+        _, tokens, state = await seed_demo(app, PASSWORD)
+        chair_api = await ApiClient.login(config.base_url, "chutri", PASSWORD)
+        ward_code = next(c for c in state.sites if c != state.main_site)
+        ward = await BridgeClient(config.base_url, demo.CONFERENCE, tokens[ward_code]).connect()
+        try:
+            await chair_api.call("POST", f"/conferences/{demo.CONFERENCE}/commands", {"type": "open_conference"})
+            pdf = tmp_path / "trinh-chieu.pdf"
+            pdf.write_bytes(deck_pdf(3))
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "server.tools.cli", "bridge", "--join",
+                f"{config.base_url}/join/{tokens[state.main_site]}", "--present", str(pdf), "--turn-every", "0.4",
+                "--seconds", "3", "--no-media", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            out, err = await asyncio.wait_for(proc.communicate(), 120)
+            assert proc.returncode == 0, err.decode()[-2000:]
+            report = json.loads(out.decode().strip().splitlines()[-1])
+            presented = report["presented"]
+            assert presented["pages"] == 3 and presented["turns"] >= 3 and presented["refused"] == [], report
+            await ward.wait_for(lambda s: s is not None and len(s.presentation.shown) == presented["turns"] + 1)
+            pages = [x.page for x in ward.state.presentation.shown]
+            assert pages[:4] == [1, 2, 3, 1], pages
+        finally:
+            await ward.close()
+            await chair_api.close()
