@@ -64,7 +64,11 @@ def render(pdf_path: Path, out: Path, widths: tuple[int, ...] = WIDTHS, max_page
                 if pw <= 0 or ph <= 0:
                     raise RenderError("deck_render_failed", f"page {i + 1} has no size")
                 width = min(top, round(top * MAX_ASPECT * pw / ph)) if ph / pw > MAX_ASPECT else top
-                image = page.render(scale=width / pw).to_pil().convert("RGB")
+                bitmap = page.render(scale=width / pw)
+                try:
+                    image = bitmap.to_pil().convert("RGB")   # a copy: the bitmap's memory can go
+                finally:
+                    bitmap.close()
             finally:
                 page.close()
             sizes.append(image.size)
