@@ -68,8 +68,9 @@ class DeckStore:
     """The rendered decks under ``root``; at most ``concurrency`` renders at once."""
 
     def __init__(self, root: Path, *, time_limit_s: float = TIME_LIMIT_S, concurrency: int = 1,
-                 max_bytes: int = MAX_BYTES, max_pages: int = MAX_PAGES) -> None:
+                 max_bytes: int = MAX_BYTES, max_pages: int = MAX_PAGES, renderer: Path = RENDERER) -> None:
         self.root = root
+        self.renderer = renderer
         self.time_limit_s = time_limit_s
         self.max_bytes = max_bytes
         self.max_pages = max_pages
@@ -153,7 +154,7 @@ class DeckStore:
 
     async def _run(self, pdf: Path, out: Path) -> dict[str, Any]:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(RENDERER), str(pdf), str(out),
+            sys.executable, str(self.renderer), str(pdf), str(out),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         try:
             stdout, stderr = await asyncio.wait_for(proc.communicate(), self.time_limit_s)

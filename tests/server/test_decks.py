@@ -189,3 +189,52 @@ async def test_a_headless_bridge_presents_a_deck(config: Config, tmp_path: Path)
         finally:
             await ward.close()
             await chair_api.close()
+
+
+async def test_a_renderer_that_crashes_gives_a_code_and_leaves_nothing(config: Config, tmp_path: Path) -> None:
+    """The renderer process dies of a signal (as PDFium would on a PDF that crashes it)."""
+    crash = tmp_path / "crash.py"
+    crash.write_text("import os, signal, sys\nfrom pathlib import Path\n"
+                     "Path(sys.argv[2], '640').mkdir(parents=True)\nPath(sys.argv[2], '640', '1.webp').write_bytes(b'x')\n"
+                     "os.kill(os.getpid(), signal.SIGSEGV)\n")
+    async with serving(config) as app:
+        await seed_demo(app, PASSWORD)
+        app[DECKS].renderer = crash
+        secretary = await ApiClient.login(config.base_url, "thuky1", PASSWORD)
+        try:
+            with pytest.raises(CommandRefused) as refused:
+                await secretary.upload(DECKS_URL, deck_pdf(2))
+            assert refused.value.code == "deck_render_failed"
+            assert list((config.data_dir / "decks").iterdir()) == []   # the half-written page is gone
+            assert (await secretary.call("GET", DECKS_URL))["decks"] == []
+        finally:
+            await secretary.close()
+
+
+async def test_a_floor_holder_the_chair_allows_brings_and_presents_its_deck(config: Config) -> None:
+    async with serving(config) as app:
+        _, tokens, state = await seed_demo(app, PASSWORD)
+        chair_api = await ApiClient.login(config.base_url, "chutri", PASSWORD)
+        ward_code = next(c for c in state.sites if c != state.main_site)
+        ward_api = ApiClient(config.base_url, tokens[ward_code])
+        ward = await BridgeClient(config.base_url, demo.CONFERENCE, tokens[ward_code]).connect()
+        chair = await BridgeClient(config.base_url, demo.CONFERENCE, chair_api.token).connect()
+        try:
+            await chair.command("open_conference")
+            await chair.command("give_floor", site=ward_code)
+            with pytest.raises(CommandRefused) as refused:
+                await ward_api.upload(DECKS_URL + "?name=phuong.pdf", deck_pdf(2))
+            assert refused.value.code == "not_presenter"
+            await chair.command("allow_presenting", site=ward_code)
+            deck = await ward_api.upload(DECKS_URL + "?name=phuong.pdf", deck_pdf(2))
+            await ward.command("start_presentation", site=ward_code, deck_id=deck["deck_id"])
+            await ward.command("show_slide", site=ward_code, page=2)
+            ack = await chair.command("revoke_floor", site=ward_code)   # its floor ends: so does its presentation
+            await ward.wait_seq(ack.seq)
+            assert ward.state.presentation.presenter is None and ward.state.presentation.allowed == set()
+            with pytest.raises(CommandRefused) as refused:
+                await ward.command("show_slide", site=ward_code, page=1)
+            assert refused.value.code == "not_presenter"
+        finally:
+            for c in (ward, chair, ward_api, chair_api):
+                await c.close()
