@@ -388,7 +388,7 @@ STRINGS: dict[str, str] = {
     "slides.swap": N_("Swap the slide and the picture"),
     "slides.deck": N_("Slide deck"),
     "slides.no_decks": N_("No slide deck attached yet."),
-    "slides.start": N_("Present"),
+    "slides.start": N_("Present the slides"),
     "slides.stop": N_("Stop presenting"),
     "slides.prev": N_("Previous page"),
     "slides.next": N_("Next page"),

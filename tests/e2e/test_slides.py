@@ -91,6 +91,21 @@ async def test_the_main_bridge_presents_and_every_ward_follows(pages: Pages, con
     width = await ward.evaluate("() => document.querySelector('.slide-img').naturalWidth")
     assert width in (640, 1280, 1920), width
     await screenshot(ward, artifacts, "ward-slides", docs=True)
+    await screenshot(main, artifacts, "main-bridge-presenting", full_page=True)
+
+    # the chair's console shows it too, with its controls; a phone-wide ward page keeps it whole
+    chair = await pages.open(f"/c/{conf.conf_id}/chair", account="chutri")
+    await wait_online(chair)
+    await wait_js(chair, SHOWN, 2)
+    assert await chair.is_visible("#chair-slides-stop")
+    await screenshot(chair, artifacts, "chair-slides")
+    await ward.set_viewport_size({"width": 390, "height": 844})
+    await wait_js(ward, SHOWN, 2)
+    box = await ward.evaluate("() => { const r = document.querySelector('.slide-img').getBoundingClientRect();"
+                              " return [r.left, r.right, document.documentElement.clientWidth]; }")
+    assert 0 <= box[0] and box[1] <= box[2], box
+    await screenshot(ward, artifacts, "ward-slides-390")
+    await ward.set_viewport_size({"width": 1440, "height": 900})
 
     # a ward that does not present cannot turn the pages
     code = await ward.evaluate(f"() => window.bc.run('show_slide', {{site: '{A}', page: 3}}, {{quiet: true}})"
