@@ -120,6 +120,11 @@ class StopPresentation(Command):
     TYPE = "stop_presentation"
 
 
+SENT_BY_THE_SERVER: frozenset[type[Command]] = frozenset({AttachDeck})
+"""Commands the server sends on someone's behalf after work of its own (rendering the PDF):
+the edges refuse them from clients, so no deck is recorded that was not rendered."""
+
+
 # -- events ---------------------------------------------------------------------------------
 
 @event

@@ -103,7 +103,7 @@ async def test_the_main_bridge_presents_and_every_ward_follows(pages: Pages, con
     await wait_js(ward, SHOWN, 2)
     box = await ward.evaluate("() => { const r = document.querySelector('.slide-img').getBoundingClientRect();"
                               " return [r.left, r.right, document.documentElement.clientWidth]; }")
-    assert 0 <= box[0] and box[1] <= box[2], box
+    assert box[0] >= 0 and box[1] <= box[2], box
     await screenshot(ward, artifacts, "ward-slides-390")
     await ward.set_viewport_size({"width": 1440, "height": 900})
 

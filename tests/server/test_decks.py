@@ -238,3 +238,23 @@ async def test_a_floor_holder_the_chair_allows_brings_and_presents_its_deck(conf
         finally:
             for c in (ward, chair, ward_api, chair_api):
                 await c.close()
+
+
+async def test_attach_deck_is_refused_from_clients(config: Config) -> None:
+    """Only the upload route records a deck (after rendering it): the command itself is refused."""
+    async with serving(config) as app:
+        await seed_demo(app, PASSWORD)
+        secretary = await ApiClient.login(config.base_url, "thuky1", PASSWORD)
+        ws = await BridgeClient(config.base_url, demo.CONFERENCE, secretary.token).connect()
+        fake = {"deck_id": "d-fake", "name": "x.pdf", "size": 10, "pages": 3, "sha256": "ab" * 32}
+        try:
+            with pytest.raises(CommandRefused) as refused:
+                await secretary.call("POST", f"/conferences/{demo.CONFERENCE}/commands", {"type": "attach_deck", **fake})
+            assert refused.value.code == "bad_request"
+            with pytest.raises(CommandRefused) as refused:
+                await ws.command("attach_deck", **fake)
+            assert refused.value.code == "bad_request"
+            assert (await secretary.call("GET", DECKS_URL))["decks"] == []
+        finally:
+            await ws.close()
+            await secretary.close()
