@@ -267,7 +267,7 @@ class Connection:
 
     async def _command(self, session: Session, cmd: Command) -> None:
         if type(cmd) in SENT_BY_THE_SERVER:
-            await self._refuse("bad_request", f"{cmd.TYPE} is sent by the server: upload the PDF to …/decks", cmd.key)
+            await self._refuse("forbidden", f"{cmd.TYPE} is sent by the server: upload the PDF to …/decks", cmd.key)
             return
         try:
             outcome = await self.service.run_conference(session.conf_id, cmd, session.actor)

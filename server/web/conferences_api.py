@@ -72,7 +72,7 @@ async def conference_command(request: web.Request) -> web.StreamResponse:
     if type(cmd) in DIRECTORY_COMMANDS:
         raise ApiError("bad_request", f"{cmd.TYPE} is a directory command: use /api/v1/sites")
     if type(cmd) in SENT_BY_THE_SERVER:
-        raise ApiError("bad_request", f"{cmd.TYPE} is sent by the server: upload the PDF to …/decks")
+        raise ApiError("forbidden", f"{cmd.TYPE} is sent by the server: upload the PDF to …/decks")
     return ok(ack(await service_of(request).run_conference(request.match_info["conf_id"], cmd, actor)))
 
 

@@ -250,10 +250,10 @@ async def test_attach_deck_is_refused_from_clients(config: Config) -> None:
         try:
             with pytest.raises(CommandRefused) as refused:
                 await secretary.call("POST", f"/conferences/{demo.CONFERENCE}/commands", {"type": "attach_deck", **fake})
-            assert refused.value.code == "bad_request"
+            assert refused.value.code == "forbidden"
             with pytest.raises(CommandRefused) as refused:
                 await ws.command("attach_deck", **fake)
-            assert refused.value.code == "bad_request"
+            assert refused.value.code == "forbidden"
             assert (await secretary.call("GET", DECKS_URL))["decks"] == []
         finally:
             await ws.close()
