@@ -72,6 +72,7 @@ class Site:
     event_at: dict[int, float] = field(default_factory=dict)     # seq of the turn -> monotonic time
     shown_at: dict[int, float] = field(default_factory=dict)
     event_bytes: int = 0
+    close_code: int | None = None                                # set when the server closed the page
     image_bytes: int = 0
     images: dict[int, bytes] = field(default_factory=dict)
     fetching: dict[int, asyncio.Task[bytes]] = field(default_factory=dict)
@@ -109,10 +110,12 @@ class Sites:
             async for msg in ws:
                 if msg.type is not aiohttp.WSMsgType.TEXT:
                     continue
-                data = json.loads(msg.data)
-                if data.get("type") == "welcome":
+                if msg.data.startswith('{"type":"welcome"'):   # a snapshot of 200 sites: not parsed
                     self.ready += 1
                     continue
+                if '"slide_shown"' not in msg.data:
+                    continue
+                data = json.loads(msg.data)
                 ev = data.get("event") or {}
                 if data.get("type") != "event" or ev.get("type") != "slide_shown":
                     continue
@@ -120,6 +123,7 @@ class Sites:
                 site.event_at[seq] = time.monotonic()
                 site.event_bytes += len(msg.data.encode())
                 asyncio.ensure_future(self.show(site, seq, page))
+            site.close_code = ws.close_code if ws.close_code is not None else -1
 
     async def show(self, site: Site, seq: int, page: int) -> None:
         await self.image(site, page)
@@ -265,6 +269,7 @@ async def main() -> None:
                 "shown_ms": {"p50": round(pct(shown_ms, 0.5), 1), "p99": round(pct(shown_ms, 0.99), 1),
                              "max": round(max(shown_ms, default=float("nan")), 1)},
                 "turns_not_shown": missing,
+                "pages_closed_by_the_server": sorted(str(s.close_code) for s in pool if s.close_code is not None),
                 "bytes_per_turn_per_site": {
                     "event": round(sum(s.event_bytes for s in pool) / len(pool) / n_turns),
                     "images": round(sum(s.image_bytes for s in pool) / len(pool) / n_turns),
