@@ -122,3 +122,40 @@ async def test_the_main_bridge_presents_and_every_ward_follows(pages: Pages, con
     await conf.chair.call("POST", f"/conferences/{conf.conf_id}/commands", {"type": "stop_presentation"})
     await wait_js(ward, "() => document.querySelector('.slide-layer').hidden")
     assert not await ward.evaluate("() => document.querySelector('#program-box').classList.contains('presenting')")
+
+
+async def test_the_secretary_attaches_and_the_chair_lets_a_ward_present(pages: Pages, conf: Conf, tmp_path: Path) -> None:
+    commands = f"/conferences/{conf.conf_id}/commands"
+    await conf.chair.call("POST", commands, {"type": "add_agenda_item", "item_id": "bao-cao",
+                                             "title": "Báo cáo của phường"})
+    secretary = await pages.open(f"/c/{conf.conf_id}/secretary", account="thuky1")
+    await wait_online(secretary)
+    pdf = tmp_path / "Phường Hoàn Kiếm.pdf"
+    pdf.write_bytes(deck_pdf(4, title="Phường Hoàn Kiếm"))
+    await secretary.set_input_files("#decks-file", str(pdf))
+    await secretary.select_option(".decks-panel select", "bao-cao")
+    await secretary.click(".decks-panel button[type=submit]")
+    await wait_js(secretary, "() => [...document.querySelectorAll('#decks-list li')].some((li) => "
+                  "li.textContent.includes('Phường Hoàn Kiếm.pdf') && li.textContent.includes('Báo cáo của phường'))",
+                  timeout=60)
+
+    ward = await pages.open(conf.links[A])
+    chair = await pages.open(f"/c/{conf.conf_id}/chair", account="chutri")
+    for page in (ward, chair):
+        await wait_online(page)
+    assert await ward.is_hidden("#slides-panel")            # no floor, no allowance: no controls
+    await conf.chair.call("POST", commands, {"type": "give_floor", "site": A})
+    await chair.click(f'#chair-slides button[data-site="{A}"]')   # "Cho Phường Hoàn Kiếm trình chiếu"
+    await ward.wait_for_selector("#slides-panel:not([hidden])")
+    deck_id = await ward.evaluate("() => Object.values(window.bc.store.state.presentation.decks)"
+                                  ".find((d) => d.name === 'Phường Hoàn Kiếm.pdf').deck_id")
+    await ward.select_option("#slides-deck", deck_id)
+    await ward.click("#slides-start")
+    await wait_js(chair, SHOWN, 1)
+    await ward.keyboard.press("ArrowRight")                   # the keys turn the pages too
+    await wait_js(chair, SHOWN, 2)
+    assert "Phường Hoàn Kiếm — trang 2/4" in (await chair.text_content(".slides-chair-line") or "")
+    # the chair takes the floor back: the presentation ends with it
+    await conf.chair.call("POST", commands, {"type": "revoke_floor", "site": A})
+    await wait_js(chair, "() => document.querySelector('.slide-layer').hidden")
+    await ward.wait_for_selector("#slides-panel", state="hidden")
