@@ -69,10 +69,15 @@ async def upload_deck(request: web.Request) -> web.StreamResponse:
     if deck_id not in state.presentation.decks:
         cmd = AttachDeck(key=command_key({}), deck_id=deck_id, name=name, size=rendered.size, pages=rendered.pages,
                          sha256=rendered.sha256, item_id=item_id)
-        out = await svc.run_conference(conf_id, cmd, actor)
+        try:
+            out = await svc.run_conference(conf_id, cmd, actor)
+        except DomainError as exc:   # the same PDF, uploaded twice at once: the other one recorded it
+            if exc.code != "deck_exists":
+                raise
+            return ok(deck_view(hub.state, deck_id))
         return ok({**deck_view(hub.state, deck_id), "ack": ack(out), "render_seconds": round(rendered.seconds, 2)},
                   status=201)
-    return ok(deck_view(state, deck_id))
+    return ok(deck_view(state, deck_id))   # already attached (the same file again): nothing new
 
 
 @routes.route("GET", "/conferences/{conf_id}/decks", "The conference's slide decks, with the URL pattern of their "
