@@ -4,15 +4,20 @@ conference's end; what the minutes record of it."""
 
 from __future__ import annotations
 
+import copy
+import itertools
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from scheduling_builders import (
     ADMIN,
     CHAIR,
     HAI_CHAU,
     MAIN,
     OBSERVER,
+    PROPERTY_SETTINGS,
     SECRETARY,
     THANH_KHE,
     Harness,
@@ -23,14 +28,18 @@ from scheduling_builders import (
 
 from scheduling import (
     DeckAttached,
+    DomainError,
     ErrorCode,
+    Phase,
     PresentationStarted,
     PresentationStopped,
     PresentingAllowed,
     PresentingDisallowed,
     SlideShown,
+    may_present,
     minutes_content,
     presenting_now,
+    replay,
 )
 
 DECK: dict[str, Any] = {"deck_id": "d1", "name": "Báo cáo kinh tế – xã hội quý III.pdf", "size": 48_213,
@@ -264,3 +273,99 @@ def test_the_staff_attach_in_every_open_phase(phase: str) -> None:
     h = build(phase)
     attach(h)
     assert "d1" in h.s.presentation.decks
+
+
+# -- properties: random presentation sessions ---------------------------------------------------
+
+WARDS = (HAI_CHAU, THANH_KHE)
+PRESENTERS = (MAIN, HAI_CHAU, THANH_KHE)
+ACTORS_P = (CHAIR, SECRETARY, OBSERVER, site(MAIN), site(HAI_CHAU), site(THANH_KHE))
+
+
+class PresentationMachine(RuleBasedStateMachine):
+    """The floor, allowances, decks and page turns in any order, from anyone, while time passes:
+    only who may present presents, the page is always one of the deck's, the slides shown are a
+    closed, ordered history, nothing is presented after the end, and the log replays to the
+    same state. (test_sched_properties.py covers every command; this one gets deep into these.)"""
+
+    @initialize(max_speakers=st.integers(1, 2))
+    def start(self, max_speakers: int) -> None:
+        self.h = build("live", max_speakers=max_speakers)
+        self.h.run(CHAIR, {"type": "start_item", "item_id": "i1"})
+        attach(self.h, "d1", pages=12)   # the usual case: decks attached beforehand
+        attach(self.h, "d2", pages=3)
+
+    def _try(self, actor: Any, cmd: dict[str, Any]) -> None:
+        before = copy.deepcopy(self.h.state)
+        try:
+            self.h.run(actor, cmd)
+        except DomainError:
+            assert self.h.state == before, f"refused {cmd['type']} changed the state"
+
+    @rule(seconds=st.sampled_from([1, 20, 90]))
+    def time_passes(self, seconds: int) -> None:
+        self.h.tick(seconds)
+
+    @rule(ward=st.sampled_from(WARDS), how=st.sampled_from(["give_floor", "give_floor", "revoke_floor", "release_floor"]))
+    def floor(self, ward: str, how: str) -> None:
+        self._try(CHAIR if how != "release_floor" else site(ward), {"type": how, "site": ward})
+
+    @rule(ward=st.sampled_from(WARDS))
+    def floor_to_present(self, ward: str) -> None:   # the usual way: the floor, then leave to present
+        self._try(CHAIR, {"type": "give_floor", "site": ward})
+        self._try(CHAIR, {"type": "allow_presenting", "site": ward})
+
+    @rule(ward=st.sampled_from(WARDS), allow=st.booleans(), actor=st.sampled_from([CHAIR, CHAIR, CHAIR, SECRETARY]))
+    def allowance(self, ward: str, allow: bool, actor: Any) -> None:
+        self._try(actor, {"type": "allow_presenting" if allow else "disallow_presenting", "site": ward})
+
+    @rule(deck=st.sampled_from(["d1", "d3"]), pages=st.sampled_from([1, 3, 12]), actor=st.sampled_from(ACTORS_P))
+    def attach(self, deck: str, pages: int, actor: Any) -> None:
+        self._try(actor, {"type": "attach_deck", **DECK, "deck_id": deck, "pages": pages})
+
+    @rule(data=st.data(), page=st.sampled_from([1, 1, 2, 3, 12, 13]),
+          actor=st.sampled_from([None, None, None, CHAIR, site(MAIN)]))
+    def present(self, data: st.DataObject, page: int, actor: Any) -> None:
+        p = self.h.s.presentation
+        who = data.draw(st.sampled_from(sorted(p.allowed) or PRESENTERS) if data.draw(st.booleans())
+                        else st.sampled_from(PRESENTERS))
+        deck = data.draw(st.sampled_from(sorted(p.decks) + ["d9"]))
+        self._try(actor or site(who), {"type": "start_presentation", "site": who, "deck_id": deck, "page": page})
+
+    @rule(data=st.data(), page=st.sampled_from([1, 2, 3, 4, 12, 13]), actor=st.sampled_from([None, None, CHAIR]))
+    def turn(self, data: st.DataObject, page: int, actor: Any) -> None:
+        presenter = self.h.s.presentation.presenter
+        who = presenter if presenter and data.draw(st.integers(0, 3)) else data.draw(st.sampled_from(PRESENTERS))
+        self._try(actor or site(who), {"type": "show_slide", "site": who, "page": page})
+
+    @rule(actor=st.sampled_from(ACTORS_P))
+    def stop(self, actor: Any) -> None:
+        self._try(actor, {"type": "stop_presentation"})
+
+    @rule(chance=st.integers(0, 30))
+    def end(self, chance: int) -> None:   # rarely: after the end nothing more happens
+        if chance == 0:
+            self._try(CHAIR, {"type": "end_conference"})
+
+    @invariant()
+    def only_who_may_presents(self) -> None:
+        s = self.h.s
+        p = s.presentation
+        assert p.allowed <= set(s.floor.speakers)
+        if p.presenter is not None:
+            assert may_present(s, p.presenter)
+            assert p.deck_id in p.decks and 1 <= p.page <= p.decks[p.deck_id].pages
+            assert p.shown and p.shown[-1].ended is None and p.shown[-1].page == p.page
+        else:
+            assert all(x.ended is not None for x in p.shown)
+        assert all(a.ended is not None and a.at <= a.ended <= b.at for a, b in itertools.pairwise(p.shown))
+        if s.phase is Phase.ENDED:
+            assert p.presenter is None and not p.allowed
+
+    def teardown(self) -> None:
+        if hasattr(self, "h"):
+            assert replay(self.h.log) == self.h.state
+
+
+PresentationMachine.TestCase.settings = PROPERTY_SETTINGS
+TestPresentationMachine = PresentationMachine.TestCase
