@@ -31,6 +31,7 @@ from .lifecycle import *  # noqa: F403
 from .links import *  # noqa: F403
 from .minutes import *  # noqa: F403
 from .organisation import *  # noqa: F403
+from .presentation import *  # noqa: F403
 from .readiness import *  # noqa: F403
 from .recommendations import *  # noqa: F403
 from .reports import (

@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 
 # the concept modules register their rules on import
-from . import (  # noqa: F401  # noqa: F401  (what the wards bring)
+from . import (  # noqa: F401  (their rules join the tables)
     actions,
     agenda,
     attendance,
@@ -25,6 +25,7 @@ from . import (  # noqa: F401  # noqa: F401  (what the wards bring)
     floor,
     lifecycle,
     minutes,
+    presentation,
     readiness,
     recommendations,
     votes,

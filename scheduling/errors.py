@@ -81,6 +81,16 @@ class ErrorCode(StrEnum):
     ALREADY_VOTED = "already_voted"
     NOT_PRESENT = "not_present"
     OVER_HEADCOUNT = "over_headcount"
+    # presentation (presentation.py)
+    UNKNOWN_DECK = "unknown_deck"
+    DECK_EXISTS = "deck_exists"
+    DECK_IN_USE = "deck_in_use"
+    TOO_MANY_DECKS = "too_many_decks"
+    NO_SUCH_PAGE = "no_such_page"
+    NOT_PRESENTER = "not_presenter"
+    NOT_PRESENTING = "not_presenting"
+    NOT_ALLOWED_TO_PRESENT = "not_allowed_to_present"
+    PRESENTATION_BUSY = "presentation_busy"
 
 
 class DomainError(Exception):

@@ -12,6 +12,7 @@ from typing import Literal
 from .actors import ActorKind, Role, require_self_or
 from .base import Command, Event, check_code, check_range, check_text, command, event
 from .errors import DomainError, ErrorCode
+from .presentation import after_floor_ended
 from .rules import RUNNING, Ctx, decides, evolves
 from .state import ConferenceState, FloorRequest, Phase, Speaker, Turn
 
@@ -202,6 +203,7 @@ def _grant(ctx: Ctx, cmd: _Grant) -> list[Event]:
         oldest = sorted(s.floor.speakers.values(), key=lambda sp: sp.since)[:excess]
         for sp in oldest:
             out += [FloorEnded(site=sp.site, reason="replaced", **ctx.meta()), SiteMuted(site=sp.site, **ctx.meta())]
+            out += after_floor_ended(s, sp.site, ctx.meta())
     request = s.floor.queued(cmd.site)
     out.append(FloorGranted(site=cmd.site, limit_seconds=cmd.limit_seconds,
                             topic=request.topic if request else "", **ctx.meta()))
@@ -234,7 +236,7 @@ def _end(ctx: Ctx, site: str, reason: EndReason) -> list[Event]:
     out: list[Event] = [FloorEnded(site=site, reason=reason, **ctx.meta())]
     if site not in ctx.state.floor.muted:
         out.append(SiteMuted(site=site, **ctx.meta()))
-    return out
+    return out + after_floor_ended(ctx.state, site, ctx.meta())
 
 
 @decides(RevokeFloor)

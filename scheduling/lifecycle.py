@@ -14,6 +14,7 @@ from .base import Command, Event, check_codes, check_id, check_range, check_text
 from .directory import Directory, SiteInfo, SiteKind
 from .errors import DomainError, ErrorCode, ValidationError
 from .floor import FloorEnded, FloorRequestWithdrawn, SiteMuted
+from .presentation import at_conference_end
 from .rules import OPEN_PHASES, Ctx, check_accounts, decides, evolves
 from .state import (
     DEFAULT_TZ,
@@ -326,7 +327,7 @@ def _end(ctx: Ctx, cmd: EndConference) -> list[Event]:
     ctx.require(Role.CHAIR, what="end the conference")
     ctx.require_phase(Phase.LIVE, what="end")
     s, meta = ctx.state, ctx.meta()
-    out: list[Event] = []
+    out: list[Event] = at_conference_end(s, meta)   # the presentation stops first
     for site in s.floor.speakers:   # losing the floor closes the microphone, as in floor._end
         out.append(FloorEnded(site=site, reason="ended", **meta))
         if site not in s.floor.muted:

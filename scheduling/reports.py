@@ -161,6 +161,9 @@ def minutes_content(state: ConferenceState, inputs: MinutesInputs | None = None)
             "conclusions": [n.text for n in state.notes.values()
                             if n.item_id == item.item_id and n.kind is NoteKind.CONCLUSION],
         })
+        slides = slides_shown(state, item.item_id, end)
+        if slides:   # only where a deck was shown: minutes without slides keep their content
+            agenda[-1]["slides"] = slides
         if inputs is not None and item.follow_up:
             agenda[-1]["follow_up_status"] = [to_plain(inputs.follow_up[ref]) for ref in item.follow_up
                                               if ref in inputs.follow_up]
@@ -194,6 +197,30 @@ def approval_block(*, version: int, approved_by: str, approver_name: str, role: 
     its hash (``content["approval"]``)."""
     return {"version": version, "approved_by": approved_by, "approver_name": approver_name, "role": role,
             "approved_at": approved_at.isoformat(), "prev_sha256": prev_sha256}
+
+
+def slides_shown(state: ConferenceState, item_id: str | None, end: datetime) -> list[dict[str, Any]]:
+    """The pages shown during an agenda item, in order: which deck and page, who presented,
+    during whose speaking turn (None: nobody held the floor), from when and for how long."""
+    turns: list[tuple[str, datetime, datetime | None]] = [(t.site, t.started, t.ended) for t in state.floor.turns]
+    turns += [(sp.site, sp.since, None) for sp in state.floor.speakers.values()]
+
+    def turn_at(presenter: str, at: datetime) -> str | None:
+        holders = [site for site, started, ended in turns if started <= at and (ended is None or at < ended)]
+        if presenter in holders:
+            return presenter
+        return holders[0] if holders and presenter == state.main_site else None
+
+    out = []
+    for x in state.presentation.shown:
+        if x.item_id != item_id:
+            continue
+        deck = state.presentation.decks.get(x.deck_id)
+        out.append({"deck_id": x.deck_id, "deck": deck.name if deck else x.deck_id, "page": x.page,
+                    "pages": deck.pages if deck else None, "presenter": x.presenter,
+                    "turn": turn_at(x.presenter, x.at), "at": x.at.isoformat(),
+                    "seconds": round(((x.ended or end) - x.at).total_seconds())})
+    return out
 
 
 def canonical_json(content: dict[str, Any]) -> str:

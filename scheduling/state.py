@@ -152,6 +152,46 @@ class Floor:
         return next((r for r in self.queue if r.site == site), None)
 
 
+@dataclass(frozen=True)
+class Deck:
+    """A slide deck (a PDF rendered to page images by the server, stored by its SHA-256)."""
+
+    deck_id: str
+    name: str
+    size: int
+    pages: int
+    sha256: str
+    item_id: str | None
+    attached_by: str
+    attached_at: datetime
+
+
+@dataclass
+class Slide:
+    """One page shown: which page of which deck, by whom, during which item, from when until
+    when (``ended`` None: on screen now)."""
+
+    deck_id: str
+    page: int
+    presenter: str
+    item_id: str | None
+    at: datetime
+    ended: datetime | None = None
+
+
+@dataclass
+class Presentation:
+    """Decks attached to the conference, which floor holders the chair lets present, and what
+    is presented now (``presenter`` None: nothing). ``shown`` is every page turn, for the minutes."""
+
+    decks: dict[str, Deck] = field(default_factory=dict)
+    allowed: set[str] = field(default_factory=set)
+    presenter: str | None = None
+    deck_id: str | None = None
+    page: int = 0
+    shown: list[Slide] = field(default_factory=list)
+
+
 @dataclass
 class Note:
     note_id: str
@@ -273,6 +313,7 @@ class ConferenceState:
     agenda: list[AgendaItem] = field(default_factory=list)
     roll_calls: dict[str, RollCall] = field(default_factory=dict)
     floor: Floor = field(default_factory=Floor)
+    presentation: Presentation = field(default_factory=Presentation)
     notes: dict[str, Note] = field(default_factory=dict)
     minutes: Minutes = field(default_factory=Minutes)
     actions: dict[str, ActionItem] = field(default_factory=dict)

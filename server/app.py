@@ -14,6 +14,7 @@ from aiohttp import web
 from scheduling import Connection, Phase
 
 from .config import Config
+from .documents.decks import DeckStore
 from .memory import GcTender
 from .reactors.mailer import start_mailer
 from .reactors.media_plane import MediaPlane
@@ -35,6 +36,7 @@ from .web import (
     accounts_api,
     audit_api,
     conferences_api,
+    decks_api,
     directory_api,
     documents_api,
     minutes_api,
@@ -48,7 +50,7 @@ from .web.routes import add_routes
 
 ROUTE_TABLES = (accounts_api.routes, directory_api.routes, conferences_api.routes, minutes_api.routes,
                 recordings_api.routes, documents_api.routes, recommendations_api.routes, organisation_api.routes,
-                audit_api.routes)
+                audit_api.routes, decks_api.routes)
 """The REST API's handler modules, by subject (their routes make the OpenAPI document)."""
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ def create_app(config: Config) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=4 * 1024 * 1024)
     metrics = Metrics()
     app[METRICS] = metrics
+    app[decks_api.DECKS] = DeckStore(config.data_dir / "decks")
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = await open_store(config)

@@ -24,6 +24,11 @@ HTTP_STATUS: dict[str, int] = {
     "type_mismatch": 415, "active_content": 415, "bad_file": 400,
     # documents (server/documents/errors.py)
     "not_ended": 409, "unknown_lang": 400, "unknown_format": 404,
+    # slide decks (scheduling/presentation.py, server/documents/decks.py)
+    ErrorCode.UNKNOWN_DECK: 404, ErrorCode.NO_SUCH_PAGE: 404,
+    ErrorCode.NOT_PRESENTER: 403, ErrorCode.NOT_ALLOWED_TO_PRESENT: 403,
+    "deck_not_pdf": 415, "deck_encrypted": 422, "deck_too_many_pages": 413, "deck_too_large": 413,
+    "deck_render_failed": 422, "deck_timeout": 422, "deck_busy": 503,
 }
 
 

@@ -13,13 +13,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scheduling import ConferenceState, Event, FloorGranted, ItemStarted, Phase
+from scheduling import ConferenceState, Event, FloorGranted, ItemStarted, Phase, SlideShown
 from scheduling.lifecycle import PhaseChanged
 
 from ..service.hub import StreamHub
 from ..service.recordings import new_file
 
 log = logging.getLogger(__name__)
+
+
+def slide_chapter(state: ConferenceState, ev: SlideShown) -> str:
+    """The chapter of a page turn: "Trình chiếu: <deck> — trang 3/12"."""
+    deck = state.presentation.decks.get(ev.deck_id)
+    name, pages = (deck.name, deck.pages) if deck else (ev.deck_id, "?")
+    return f"Trình chiếu: {name} — trang {ev.page}/{pages}"
 
 
 class ProgramRecorder:
@@ -68,6 +75,8 @@ class ProgramRecorder:
                 elif isinstance(ev, FloorGranted):
                     site = state.sites.get(ev.site)
                     self._mark(state.conference_id, f"Phát biểu: {site.name if site else ev.site}")
+                elif isinstance(ev, SlideShown):
+                    self._mark(state.conference_id, slide_chapter(state, ev))
         hub.on_events.append(on_events)
 
     async def _start(self, state: ConferenceState, resumed: bool = False) -> None:

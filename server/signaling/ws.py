@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from aiohttp import WSMsgType, web
 
 from scheduling import (
+    SENT_BY_THE_SERVER,
     STAFF_ROLES,
     Actor,
     ActorKind,
@@ -265,6 +266,9 @@ class Connection:
             await self._media(session, msg)
 
     async def _command(self, session: Session, cmd: Command) -> None:
+        if type(cmd) in SENT_BY_THE_SERVER:
+            await self._refuse("forbidden", f"{cmd.TYPE} is sent by the server: upload the PDF to …/decks", cmd.key)
+            return
         try:
             outcome = await self.service.run_conference(session.conf_id, cmd, session.actor)
         except DomainError as exc:

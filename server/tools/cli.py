@@ -147,6 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     bridge.add_argument("--seconds", type=float, default=3600.0, help="how long to stay (default: an hour)")
     bridge.add_argument("--headcount", type=int, default=None, help="check in with this many people")
     bridge.add_argument("--media-file", default=None, help="a WebM/MKV with VP8 and Opus to loop")
+    bridge.add_argument("--present", default=None, metavar="PDF",
+                        help="upload this PDF and present it (main bridge, or floor holder the chair allows)")
+    bridge.add_argument("--turn-every", type=float, default=5.0, metavar="SECONDS",
+                        help="with --present: turn a page this often (default 5)")
+    bridge.add_argument("--no-media", action="store_true", help="signaling only: no audio or video peer")
     bridge.add_argument("--gather", default="127.0.0.1", help="local address for ICE ('' for every address)")
     bridge.add_argument("--poor-link", type=_fraction, default=0.0, metavar="LOSS",
                         help="drop this fraction (0..0.9) of the packets received, as a poor link would")
@@ -308,7 +313,8 @@ async def _minutes(args: argparse.Namespace) -> int:
 
 async def _bridge(args: argparse.Namespace) -> int:
     report = await run_bridge(args.join, seconds=args.seconds, gather=args.gather, headcount=args.headcount,
-                              media_file=args.media_file, poor_link=args.poor_link, check=args.check)
+                              media_file=args.media_file, poor_link=args.poor_link, check=args.check,
+                              present=args.present, turn_every=args.turn_every, media=not args.no_media)
     print_reports([report])
     if args.check:
         return 0 if report.get("readiness", {}).get("status") == "ready" else 3

@@ -288,6 +288,19 @@ class ApiClient:
                 raise CommandRefused(err.get("code", str(resp.status)), err.get("message", text[:200]))
             return data
 
+    async def upload(self, path: str, data: bytes, content_type: str = "application/pdf") -> Any:
+        """POST a file as the body (a slide deck); the JSON answer, or CommandRefused."""
+        headers = {"Content-Type": content_type}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        async with self._http.post(self.base + path, data=data, headers=headers) as resp:
+            text = await resp.text()
+            body = json.loads(text) if resp.content_type == "application/json" else text
+            if resp.status >= 400:
+                err = body.get("error", {}) if isinstance(body, dict) else {}
+                raise CommandRefused(err.get("code", str(resp.status)), err.get("message", text[:200]))
+            return body
+
     async def download(self, path: str) -> bytes:
         """A file the API serves (a recording, a document), whole."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}

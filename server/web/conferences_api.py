@@ -12,7 +12,15 @@ from typing import Any
 
 from aiohttp import web
 
-from scheduling import STAFF_ROLES, Command, IssueLink, RevokeLink, parse_command, roles_in
+from scheduling import (
+    SENT_BY_THE_SERVER,
+    STAFF_ROLES,
+    Command,
+    IssueLink,
+    RevokeLink,
+    parse_command,
+    roles_in,
+)
 from scheduling.directory import DIRECTORY_COMMANDS
 
 from ..documents.spreadsheet import safe_csv
@@ -64,6 +72,8 @@ async def conference_command(request: web.Request) -> web.StreamResponse:
     cmd: Command = parse_command({**body, "key": command_key(body)})
     if type(cmd) in DIRECTORY_COMMANDS:
         raise ApiError("bad_request", f"{cmd.TYPE} is a directory command: use /api/v1/sites")
+    if type(cmd) in SENT_BY_THE_SERVER:
+        raise ApiError("forbidden", f"{cmd.TYPE} is sent by the server: upload the PDF to …/decks")
     return ok(ack(await service_of(request).run_conference(request.match_info["conf_id"], cmd, actor)))
 
 

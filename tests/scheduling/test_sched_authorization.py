@@ -43,7 +43,7 @@ from ward_scenarios import WARD_SCENARIOS
 from scheduling import Actor, ErrorCode
 from scheduling.rules import DECIDERS
 
-#  ok = allowed    F = forbidden    N = not_own_site
+#  ok = allowed    F = forbidden    N = not_own_site    P = not_presenter
 MATRIX = """
 command                  admin  chair  secr   site   other  obs    system stranger
 create_conference        ok     F      F      F      F      F      F      F
@@ -109,13 +109,20 @@ record_document_receipt  F      F      F      ok     N      F      F      F
 open_vote                F      ok     F      F      F      F      F      F
 cast_vote                F      ok     ok     ok     N      F      F      F
 close_vote               F      ok     F      F      F      F      ok     F
+attach_deck              ok     ok     ok     ok     P      F      F      F
+detach_deck              ok     ok     ok     F      F      F      F      F
+allow_presenting         F      ok     F      F      F      F      F      F
+disallow_presenting      F      ok     F      F      F      F      F      F
+start_presentation       F      F      F      ok     N      F      F      F
+show_slide               F      F      F      ok     N      F      F      F
+stop_presentation        F      ok     F      ok     P      F      F      F
 """
 
 ROLES: dict[str, Actor] = {
     "admin": ADMIN, "chair": CHAIR, "secr": SECRETARY, "site": site(HAI_CHAU), "other": site(THANH_KHE),
     "obs": OBSERVER, "system": SYSTEM, "stranger": STRANGER,
 }
-CODES = {"F": ErrorCode.FORBIDDEN, "N": ErrorCode.NOT_OWN_SITE}
+CODES = {"F": ErrorCode.FORBIDDEN, "N": ErrorCode.NOT_OWN_SITE, "P": ErrorCode.NOT_PRESENTER}
 
 
 def _parse(table: str) -> dict[str, dict[str, str]]:
@@ -172,6 +179,11 @@ def _expired_speaker(h: Harness) -> None:
 _action = _run(SECRETARY, {"type": "create_action_item", "action_id": "a1", "title": "Rà soát hộ nghèo",
                            "assignees": [HAI_CHAU], "due": "2025-10-31"})
 
+DECK = {"deck_id": "d1", "name": "Báo cáo quý III.pdf", "size": 48_213, "pages": 12, "sha256": "ab" * 32}
+_deck = _run(SECRETARY, {"type": "attach_deck", **DECK})
+_allowed = (lambda h: h.give(HAI_CHAU), _run(CHAIR, {"type": "allow_presenting", "site": HAI_CHAU}))
+_presenting = (*_allowed, _deck, _run(site(HAI_CHAU), {"type": "start_presentation", "site": HAI_CHAU, "deck_id": "d1"}))
+
 SCENARIOS: dict[str, tuple[Callable[[], Harness], dict[str, Any]]] = {
     "create_conference": (Harness, create_cmd()),
     "edit_conference": (_phase("draft"), {"title": "Hội nghị giao ban (sửa)"}),
@@ -227,6 +239,13 @@ SCENARIOS: dict[str, tuple[Callable[[], Harness], dict[str, Any]]] = {
     "reopen_action": (_live(_action, _run(CHAIR, {"type": "cancel_action", "action_id": "a1"})), {"action_id": "a1"}),
     "cancel_action": (_live(_action), {"action_id": "a1"}),
     **WARD_SCENARIOS,
+    "attach_deck": (_live(*_allowed), {**DECK, "deck_id": "d2"}),
+    "detach_deck": (_live(_deck), {"deck_id": "d1"}),
+    "allow_presenting": (_live(lambda h: h.give(HAI_CHAU)), {"site": HAI_CHAU}),
+    "disallow_presenting": (_live(*_allowed), {"site": HAI_CHAU}),
+    "start_presentation": (_live(*_allowed, _deck), {"site": HAI_CHAU, "deck_id": "d1"}),
+    "show_slide": (_live(*_presenting), {"site": HAI_CHAU, "page": 2}),
+    "stop_presentation": (_live(*_presenting), {}),
 }
 
 CELLS = [(command, role) for command in EXPECTED for role in ROLES]

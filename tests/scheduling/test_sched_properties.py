@@ -66,6 +66,7 @@ from scheduling import (
     event_from_dict,
     event_to_dict,
     evolve,
+    may_present,
     parse_command,
     replay,
     speaking_seconds,
@@ -78,6 +79,7 @@ ITEMS = ("i1", "i2", "i3", "i4", "i5")
 NOTES = ("n1", "n2", "n3", "n4", "n5", "c1")
 ACTIONS = ("a1", "a2", "a3")
 ROUNDS = ("r1", "r2")
+DECKS = ("d1", "d2")
 CODES = (MAIN, *INVITED, AN_HAI, OTHER_MAIN, "P-KHONG-CO")
 ACTORS = (ADMIN, CHAIR, SECRETARY, OBSERVER, STRANGER, SYSTEM, Actor.account("thu_ky_2"),
           *(site(c) for c in (MAIN, *INVITED, AN_HAI)))
@@ -225,6 +227,19 @@ GENERATORS: dict[str, Callable[[Draw, Harness], dict[str, Any]]] = {
                                       "loss_pct": d(st.sampled_from([None, 0.0, 12.5])),
                                       "bitrate_kbps": d(st.sampled_from([None, 150, 2500])),
                                       "relay": d(st.booleans())},
+    # presentation
+    "attach_deck": lambda d, h: {"deck_id": d(st.sampled_from(DECKS)), "name": "Báo cáo quý III.pdf",
+                                 "size": 48_213, "pages": d(st.sampled_from([1, 3, 12])), "sha256": "ab" * 32,
+                                 "item_id": d(st.sampled_from([None, *ITEMS]))},
+    "detach_deck": lambda d, h: {"deck_id": _pick(d, list(h.s.presentation.decks), DECKS)},
+    "allow_presenting": lambda d, h: {"site": _pick(d, _speaking(h), CODES)},
+    "disallow_presenting": lambda d, h: {"site": _pick(d, sorted(h.s.presentation.allowed), CODES)},
+    "start_presentation": lambda d, h: {"site": _pick(d, [MAIN, *h.s.presentation.allowed], CODES),
+                                        "deck_id": _pick(d, list(h.s.presentation.decks), DECKS),
+                                        "page": d(st.sampled_from([1, 2, 3, 12, 13]))},
+    "show_slide": lambda d, h: {"site": _pick(d, [h.s.presentation.presenter or MAIN], CODES),
+                                "page": d(st.sampled_from([1, 2, 3, 12, 13]))},
+    "stop_presentation": lambda d, h: {},
 }
 GENERATORS.update(WARD_GENERATORS)   # recommendations, documents, votes (ward_builders.py)
 
@@ -233,10 +248,10 @@ GENERATORS.update(WARD_GENERATORS)   # recommendations, documents, votes (ward_b
 ADMIN_COMMANDS = {"create_conference", "edit_conference", "invite_sites", "uninvite_sites", "schedule_conference",
                   "cancel_conference"}
 SYSTEM_COMMANDS = {"set_connection", "expire_floor", "record_minutes_mail"}
-SITE_COMMANDS = {"check_in", "answer_roll_call", "request_floor", "withdraw_floor_request", "release_floor",
-                 "mute_site", "unmute_site", "open_minutes", "acknowledge_minutes", "post_progress",
-                 "report_readiness"}
-SECRETARY_COMMANDS = {"add_agenda_item", "edit_agenda_item", "remove_agenda_item", "reorder_agenda", "add_note",
+SITE_COMMANDS = {"start_presentation", "show_slide", "check_in", "answer_roll_call", "request_floor",
+                 "withdraw_floor_request", "release_floor", "mute_site", "unmute_site", "open_minutes",
+                 "acknowledge_minutes", "post_progress", "report_readiness"}
+SECRETARY_COMMANDS = {"attach_deck", "detach_deck", "add_agenda_item", "edit_agenda_item", "remove_agenda_item", "reorder_agenda", "add_note",
                       "edit_note", "delete_note", "open_correction", "distribute_minutes", "remind_minutes",
                       "create_action_item",
                       "edit_action_item", "confirm_action_done", "reopen_action", "cancel_action",
@@ -246,7 +261,9 @@ SITE_COMMANDS |= WARD_SITE_COMMANDS
 
 # what usually happens in each phase: most drawn commands come from here, so that random runs
 # get far (a floor granted, minutes approved, corrected and distributed); the rest from anywhere
-RUNNING_COMMANDS = ["set_connection", "check_in", "mute_site", "unmute_site", "mute_all", "add_note", "edit_note",
+PRESENTING = ["attach_deck", "allow_presenting", "disallow_presenting", "start_presentation", "show_slide",
+              "show_slide", "show_slide", "stop_presentation"]
+RUNNING_COMMANDS = [*PRESENTING, "set_connection", "check_in", "mute_site", "unmute_site", "mute_all", "add_note", "edit_note",
                     "create_action_item", "post_progress", "edit_agenda_item", "add_agenda_item",
                     "remove_agenda_item", "remove_agenda_item"]
 PHASE_COMMANDS: dict[Phase, list[str]] = {
@@ -402,6 +419,19 @@ class ConferenceMachine(RuleBasedStateMachine):
             assert not speakers and not queued
         assert all(v >= 0 for v in speaking_seconds(s, self.h.now).values())
         assert all(t.ended >= t.started for t in s.floor.turns)
+
+    @invariant()
+    def only_who_may_presents(self) -> None:
+        s = self.h.s
+        p = s.presentation
+        assert p.allowed <= set(s.floor.speakers)
+        if p.presenter is not None:
+            assert may_present(s, p.presenter)
+            assert p.deck_id in p.decks and 1 <= p.page <= p.decks[p.deck_id].pages
+        assert all(x.ended is not None for x in p.shown[:-1])
+        assert all(x.ended is None or x.ended >= x.at for x in p.shown)
+        if s.phase is Phase.ENDED:
+            assert p.presenter is None and not p.allowed
 
     @invariant()
     def headcounts_are_never_negative(self) -> None:

@@ -19,6 +19,7 @@ that a refusal can only be the actor's.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,7 @@ from scheduling import SYSTEM, Actor, parse_command
 from server.app import ROUTE_TABLES
 from server.protocol import ADMIN_COMMANDS
 from server.service.service import utcnow
+from tests.fixtures.decks import deck_pdf
 
 StartServer = Callable[..., Awaitable[Any]]
 pytestmark = pytest.mark.usefixtures("no_server_errors")
@@ -119,6 +121,13 @@ record_document_receipt n     n     n         n        y    n       document
 open_vote               n     y     n         n        n    -       live
 cast_vote               n     y     y         n        y    n       vote
 close_vote              n     y     n         n        n    -       vote
+attach_deck             n     n     n         n        n    n       live
+detach_deck             y     y     y         n        n    -       deck
+allow_presenting        n     y     n         n        n    -       speaking
+disallow_presenting     n     y     n         n        n    -       may_present
+start_presentation      n     n     n         n        y    n       may_present
+show_slide              n     n     n         n        y    n       presenting
+stop_presentation       n     y     n         n        y    -       presenting
 """
 
 # the command's fields; SITE is the site it names (the page's own, or another for "other")
@@ -167,8 +176,15 @@ def fields(command: str, n: int) -> dict[str, Any]:
         "cancel_action": {"action_id": "a1"},
         "report_readiness": {"site": SITE, "camera": True, "microphone": True, "rtt_ms": 40, "bitrate_kbps": 900},
         **WARD_FIELDS,
+        "attach_deck": {**DECK, "deck_id": "d-2"}, "detach_deck": {"deck_id": "d-1"},
+        "allow_presenting": {"site": OWN}, "disallow_presenting": {"site": OWN},
+        "start_presentation": {"site": SITE, "deck_id": "d-1"}, "show_slide": {"site": SITE, "page": 2},
     }.get(command, {})
 
+
+DECK = {"deck_id": "d-1", "name": "Báo cáo.pdf", "size": 4096, "pages": 3, "sha256": "ab" * 32}
+DECK_PDF = deck_pdf(2)   # a real one, for the upload route (rendered once, then found by its SHA-256)
+DECK_SHA = hashlib.sha256(DECK_PDF).hexdigest()
 
 # the states a cell's conference is brought to first: (who, command, fields) after the last state
 STATES: dict[str, tuple[str | None, list[tuple[str, str, dict[str, Any]]]]] = {
@@ -188,6 +204,9 @@ STATES: dict[str, tuple[str | None, list[tuple[str, str, dict[str, Any]]]]] = {
     "distributed": ("approved", [("secretary", "distribute_minutes", {"version": 1})]),
     "action": ("live", [("secretary", "create_action_item", {
         "action_id": "a1", "title": "Rà soát", "assignees": [OWN, ANOTHER], "due": "+7d"})]),
+    "deck": ("live", [("secretary", "attach_deck", DECK)]),
+    "may_present": ("speaking", [("secretary", "attach_deck", DECK), ("chair", "allow_presenting", {"site": OWN})]),
+    "presenting": ("may_present", [(f"site:{OWN}", "start_presentation", {"site": OWN, "deck_id": "d-1"})]),
     "action_done": ("action", [("secretary", "confirm_action_done", {"action_id": "a1"})]),
     # ended with an open action item, its minutes approved and sent to the sites
     "minutes_sent": ("action", [("chair", "end_conference", {}), ("chair", "approve_minutes", {}),
@@ -367,6 +386,9 @@ GET    /api/v1/recommendation-fields                  y     y     y         y   
 PUT    /api/v1/recommendation-fields                  y     n     n         n        n      n    n         n
 GET    /api/v1/organisation                           y     y     y         y        y      n    n         n
 PUT    /api/v1/organisation                           y     n     n         n        n      n    n         n
+POST   /api/v1/conferences/hop-nho/decks              y     y     y         n        n      n    n         n
+GET    /api/v1/conferences/hop-nho/decks              y     y     y         y        n      y    n         n
+GET    /api/v1/decks/<sha>/640/1.webp                 y     y     y         y        y      y    y         y
 """
 
 # the body each route gets (<n>: a number unique to the cell)
@@ -386,6 +408,7 @@ BODIES: dict[str, Any] = {
     "POST /api/v1/conferences/mt-next/follow-up": {"item_id": "xem-lai-<n>"},
     **WARD_BODIES,
     "PUT /api/v1/organisation": {"issuing_body": "Văn phòng <n>", "symbol": "BB-VP<n>"},
+    "POST /api/v1/conferences/hop-nho/decks": DECK_PDF,
 }
 
 
@@ -435,7 +458,8 @@ async def test_who_may_call_which_rest_endpoint(server: StartServer) -> None:
         for method, path, *expected in rows:
             route = f"{method} {path}"
             for i, (role, want) in enumerate(zip(roles, expected, strict=True)):
-                url = srv.base_url + path.split("#")[0].replace("<n>", str(i)).replace("<sha>", sha)
+                url = srv.base_url + path.split("#")[0].replace("<n>", str(i)).replace(
+                    "<sha>", DECK_SHA if "/decks/" in path else sha)
                 tok = token(role, path)
                 headers = {"Authorization": f"Bearer {tok}"} if tok else {}
                 body = BODIES.get(route)
@@ -443,6 +467,9 @@ async def test_who_may_call_which_rest_endpoint(server: StartServer) -> None:
                 if isinstance(body, tuple):   # a file: (content type, bytes)
                     kwargs["data"] = body[1]
                     headers["Content-Type"] = body[0]
+                elif isinstance(body, bytes):
+                    kwargs["data"] = body
+                    headers["Content-Type"] = "application/pdf"
                 elif isinstance(body, str):
                     kwargs["data"] = _fill(body, i, srv.seeded.password).encode()
                     headers["Content-Type"] = "text/csv"

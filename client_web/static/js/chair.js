@@ -9,12 +9,15 @@ import {
 import { CONFIG, clock, day, duration, num, t } from "./i18n.js";
 import { chairMedia } from "./chair_media.js";
 import { renderReadiness } from "./readiness_wall.js";
+import { chairControls, slideStage } from "./slides.js";
 import { phaseBadge, renderAgenda } from "./ui.js";
 import { Wall } from "./wall.js";
 import { chairWardsPanel } from "./wards_staff.js";
 
 const TZ = CONFIG.tz;
 const { store, conn, run } = boot();
+slideStage({ box: $("#program-video").closest(".video-box"), store });   // slides (slides.js)
+chairControls({ mount: $("#program-video").closest(".panel"), store, run });
 const isChair = () => store.state && store.you && store.you.roles.includes("chair");
 let selected = null;
 let overrunSaid = null;

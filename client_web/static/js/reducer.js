@@ -226,6 +226,43 @@ const EVOLVE = {
     };
   },
 
+  // presentation (scheduling/presentation.py)
+  deck_attached(s, ev) {
+    s.presentation.decks[ev.deck_id] = {
+      deck_id: ev.deck_id, name: ev.name, size: ev.size, pages: ev.pages, sha256: ev.sha256,
+      item_id: ev.item_id ?? null, attached_by: ev.actor, attached_at: ev.at,
+    };
+  },
+  deck_detached(s, ev) {
+    delete s.presentation.decks[ev.deck_id];
+  },
+  presenting_allowed(s, ev) {
+    addSorted(s.presentation.allowed, ev.site);
+  },
+  presenting_disallowed(s, ev) {
+    removeFrom(s.presentation.allowed, ev.site);
+  },
+  presentation_started(s, ev) {
+    s.presentation.presenter = ev.presenter;
+    s.presentation.deck_id = ev.deck_id;
+  },
+  slide_shown(s, ev) {
+    const p = s.presentation;
+    const last = p.shown[p.shown.length - 1];
+    if (last && last.ended === null) last.ended = ev.at;
+    p.deck_id = ev.deck_id;
+    p.page = ev.page;
+    p.shown.push({ deck_id: ev.deck_id, page: ev.page, presenter: ev.presenter, item_id: ev.item_id ?? null, at: ev.at, ended: null });
+  },
+  presentation_stopped(s, ev) {
+    const p = s.presentation;
+    const last = p.shown[p.shown.length - 1];
+    if (last && last.ended === null) last.ended = ev.at;
+    p.presenter = null;
+    p.deck_id = null;
+    p.page = 0;
+  },
+
   redacted() {},   // a secretary's note, hidden from sites: only its seq counts
 
   ...WARD_EVOLVE,   // recommendations, documents, votes (ward_reducer.js)
@@ -265,6 +302,7 @@ export function newState(ev) {
     phase: "draft", opened_at: null, ended_at: null,
     sites: { [main.code]: main }, attendance: { [main.code]: newAttendance() },
     agenda: [], roll_calls: {}, floor: { queue: [], speakers: {}, muted: [], turns: [] },
+    presentation: { decks: {}, allowed: [], presenter: null, deck_id: null, page: 0, shown: [] },
     notes: {}, minutes: { approved: [], editing: true, receipts: {}, accounts: {}, mail: {} }, actions: {}, readiness: {}, seq: 0,
     ...WARD_STATE(),
   };

@@ -10,6 +10,7 @@ import { activeItem, itemSeconds, ms, siteName } from "./derive.js";
 import { CONFIG, clock, day, duration, isoDay, num, t } from "./i18n.js";
 import { followUpBox } from "./follow_up.js";
 import { minutesPanel } from "./minutes_panel.js";
+import { decksPanel } from "./slides.js";
 import { NoteEditor } from "./notes.js";
 import { renderPreview } from "./preview.js";
 import { keyedList, phaseBadge, renderAgenda, setupTabs, updateActionMeta } from "./ui.js";
@@ -20,6 +21,7 @@ const TZ = CONFIG.tz;
 const CONF = CONFIG.conference;
 const GENERAL = "__general__";
 const { store, conn, run } = boot();
+decksPanel({ mount: $(".desk-agenda"), store });   // slide decks attached beforehand (slides.js)
 const editors = new Map();          // note_id -> NoteEditor (kept across item switches)
 let selected = null;                // item_id, GENERAL, or null before the first state
 let lastActive = null;

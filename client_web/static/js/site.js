@@ -9,6 +9,7 @@ import {
 import { CONFIG, clock, day, dayTime, duration, isoDay, num, t } from "./i18n.js";
 import { readinessCheck } from "./readiness_check.js";
 import { siteMedia } from "./site_media.js";
+import { presenterControls, slideStage } from "./slides.js";
 import { keyedList, phaseBadge, renderAgenda, setupTabs, updateActionMeta } from "./ui.js";
 import { sitePanel } from "./wards_site.js";
 
@@ -17,6 +18,8 @@ const TZ = CONFIG.tz;
 const { store, conn, run } = boot({ token: CONFIG.token });
 const stage = siteMedia({ conn, site: SITE, onChange: () => render() });
 const { media } = stage;
+slideStage({ box: $("#program-box"), store });   // slides: the big picture while presenting (slides.js)
+presenterControls({ mount: $(".stage"), store, run, site: SITE, token: CONFIG.token });
 let lastSpeakers = "";
 let checkinTouched = false;
 
