@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("aioice", "aiortc"):
+    for noisy in ("aioice", "aiortc", "weasyprint", "fontTools"):   # progress lines, not news
         logging.getLogger(noisy).setLevel(logging.WARNING)
     handler: Callable[[argparse.Namespace], Awaitable[int]] = {
         "serve": _serve, "admin": _admin, "links": _links, "bridge": _bridge, "simulate": _simulate,

@@ -41,15 +41,17 @@ class Listener(Protocol):
 
 class EventFrames:
     """One event encoded once per conference: the message text and the ready WebSocket
-    frame, and (made on first use) the redacted variants that sites' pages get."""
+    frame, and (made on first use) the redacted variants that sites' pages get. ``more``:
+    another event of the same command follows (the page applies them together)."""
 
-    __slots__ = ("seq", "kind", "data", "text", "frame", "_site_text", "_site_frame")
+    __slots__ = ("seq", "kind", "data", "more", "text", "frame", "_site_text", "_site_frame")
 
-    def __init__(self, seq: int, data: str, kind: str) -> None:
+    def __init__(self, seq: int, data: str, kind: str, more: bool = False) -> None:
         self.seq = seq
         self.kind = kind
         self.data = data
-        self.text = event_message(seq, data)
+        self.more = more
+        self.text = event_message(seq, data, more)
         self.frame = text_frame(self.text)
         self._site_text: str | None = None
         self._site_frame: bytes | None = None
@@ -63,7 +65,8 @@ class EventFrames:
             return self.text
         if self._site_text is None:
             redacted = redact_for_site(json.loads(self.data))
-            self._site_text = event_message(self.seq, json.dumps(redacted, ensure_ascii=False, separators=(",", ":")))
+            self._site_text = event_message(self.seq, json.dumps(redacted, ensure_ascii=False, separators=(",", ":")),
+                                            self.more)
         return self._site_text
 
     def site_frame(self) -> bytes:
@@ -74,7 +77,10 @@ class EventFrames:
         return self._site_frame
 
 
-def event_message(seq: int, data: str) -> str:
+def event_message(seq: int, data: str, more: bool = False) -> str:
+    """``server.protocol.EventMessage`` written by hand (the event is already JSON text)."""
+    if more:
+        return f'{{"type":"event","seq":{seq},"event":{data},"more":true}}'
     return f'{{"type":"event","seq":{seq},"event":{data}}}'
 
 
@@ -215,10 +221,11 @@ class StreamHub(Generic[S]):
     def _apply(self, batch: list[tuple[int, Event, str]]) -> None:
         started = time.perf_counter()
         events = []
-        for seq, ev, text in batch:
+        last = len(batch) - 1
+        for i, (seq, ev, text) in enumerate(batch):
             self.state = self._evolve(self.state, ev)
             assert self.seq == seq, (self.name, self.seq, seq)
-            frames = EventFrames(seq, text, ev.TYPE)
+            frames = EventFrames(seq, text, ev.TYPE, more=i < last)
             for listener in tuple(self.listeners):
                 try:
                     listener.deliver(seq, ev, frames)

@@ -82,12 +82,17 @@ class Welcome(msgspec.Struct, tag="welcome"):
     snapshot: dict[str, Any] | None = None
 
 
-class EventMessage(msgspec.Struct, tag="event"):
+class EventMessage(msgspec.Struct, tag="event", omit_defaults=True):
     """One event of the conference's log, in seq order with no gaps. Events a site may not
-    see arrive as ``{"type": "redacted"}``."""
+    see arrive as ``{"type": "redacted"}``. ``more``: the next event belongs to the same
+    command (a ``give_floor`` ends one turn and grants another; ``mute_all`` mutes many
+    sites): a page holds the events until the last one (without ``more``) and applies them
+    together, so that it never draws a state between them. Set on the live events of
+    commands decided by the page's own server process."""
 
     seq: int
     event: dict[str, Any]
+    more: bool = False
 
 
 class Ack(msgspec.Struct, tag="ack"):

@@ -53,7 +53,9 @@ function renderSpeaking(s) {
     lastSpeakers = key;
     if (speakers.length) announce(t("site.now_speaking") + " " + names);
   }
-  setText($("#program-placeholder-text"), media.poorLink ? t("media.poor_link")
+  setText($("#program-placeholder-text"), s.phase === "ended" ? t("site.ended")
+    : s.phase === "cancelled" ? t("site.cancelled")
+    : media.poorLink ? t("media.poor_link")
     : media.audioOnly ? t("media.audio_only_on")
     : s.phase === "live" ? t("site.no_signal") : t("site.waiting_start"));
 }
@@ -75,9 +77,11 @@ function renderFloor() {
   const panel = state.closest(".floor-panel");
   toggle(panel, "speaking", !!speaker);
   toggle(panel, "waiting", !speaker && pos > 0);
-  $("#floor-request").hidden = !!speaker || pos > 0;
+  toggle(panel, "muted", !!speaker && s.floor.muted.includes(SITE.code));
+  const over = s.phase === "ended" || s.phase === "cancelled";
+  $("#floor-request").hidden = !!speaker || pos > 0 || over;
   $("#floor-request").disabled = !live || conn.status !== "online";
-  $("#floor-topic").hidden = !!speaker || pos > 0;
+  $("#floor-topic").hidden = !!speaker || pos > 0 || over;
   $("#floor-withdraw").hidden = !(pos > 0);
   $("#floor-release").hidden = !speaker;
   $("#self-box").hidden = !speaker;
@@ -85,14 +89,17 @@ function renderFloor() {
   if (speaker) {
     const left = secondsLeft(speaker, now);
     const muted = s.floor.muted.includes(SITE.code);
-    let text = left === null ? t("floor.you_speak") : t("floor.you_speak_left", { left: duration(left) });
-    if (muted) text += " " + t("floor.you_muted");
-    else if (media.devices === "none") text += " " + t("floor.no_device");
-    else if (media.state !== "connected") text += " " + t("floor.media_down");
+    let text = muted
+      ? (left === null ? t("floor.you_speak_muted") : t("floor.you_speak_muted_left", { left: duration(left) }))
+      : (left === null ? t("floor.you_speak") : t("floor.you_speak_left", { left: duration(left) }));
+    if (!muted && media.devices === "none") text += " " + t("floor.no_device");
+    else if (!muted && media.state !== "connected") text += " " + t("floor.media_down");
     setText(state, text);
     toggle(panel, "ending", left !== null && left <= 15);
   } else if (pos > 0) {
     setText(state, t("floor.queued", { n: pos }));
+  } else if (over) {
+    setText(state, t(s.phase === "ended" ? "floor.ended" : "floor.cancelled"));
   } else if (!live) {
     setText(state, t("floor.not_live"));
   } else {
@@ -108,7 +115,7 @@ function renderCheckin(s) {
     : t("checkin.not_yet"));
   toggle($("#checkin-status"), "ok-text", !!(att && att.checked_in_at));
   setText($("#checkin-expected"), t("checkin.expected", { n: num(SITE.expected) }));
-  setText($("#checkin-note"), open ? "" : t("checkin.closed"));
+  setText($("#checkin-note"), open ? "" : s.phase === "ended" || s.phase === "cancelled" ? t("checkin.ended") : t("checkin.closed"));
   $("#checkin-submit").disabled = !open;
   const badge = $("#badge-checkin");
   badge.hidden = !!(att && att.checked_in_at) || !open;
