@@ -4,9 +4,9 @@
 import { boot, everySecond } from "./app.js";
 import { $, announce, batched, fill, h, setText, toast, toggle } from "./dom.js";
 import {
-  actionsOf, activeItem, inboxOf, openRollCall, queuePosition, secondsLeft, siteName,
+  actionsOf, activeItem, inboxOf, ms, openRollCall, queuePosition, secondsLeft, siteName,
 } from "./derive.js";
-import { CONFIG, clock, day, dayTime, duration, isoDay, num, t } from "./i18n.js";
+import { CONFIG, clock, day, dayTime, duration, isoDay, num, spelled, t } from "./i18n.js";
 import { siteMedia } from "./site_media.js";
 import { keyedList, phaseBadge, renderAgenda, setupTabs, updateActionMeta } from "./ui.js";
 
@@ -29,6 +29,7 @@ const render = batched(() => {
   phaseBadge($("#phase"), s.phase);
   const active = activeItem(s);
   setText($("#active-item"), active ? t("site.active_item", { title: active.title }) : "");
+  renderInfo(s, now);
   renderSpeaking(s);
   renderFloor();
   renderAgenda($("#agenda"), s, now);
@@ -37,6 +38,21 @@ const render = batched(() => {
   renderInbox(s);
   renderActions(s);
 });
+
+/** The conference as an invite says it: when, where the main bridge is, when it opens. */
+function renderInfo(s, now) {
+  setText($("#info-when"), t("site.when", { day: day(s.starts_at, TZ), from: clock(s.starts_at, TZ), to: clock(s.ends_at, TZ) }));
+  const main = s.sites[s.main_site];
+  setText($("#info-place"), main ? [main.name, main.parent].filter(Boolean).join(", ") : "");
+  const before = s.phase === "scheduled" || s.phase === "rehearsal" || s.phase === "draft";
+  const opens = $("#info-opens");
+  opens.hidden = !before;
+  if (before) {
+    const left = (ms(s.starts_at) - now) / 1000;
+    setText(opens, left > 0 ? t("site.opens_in", { left: spelled(left, { seconds: left < 3600 }), time: clock(s.starts_at, TZ) })
+      : t("site.opens_soon"));
+  }
+}
 
 function renderSpeaking(s) {
   const speakers = Object.keys(s.floor.speakers);
@@ -179,6 +195,12 @@ function renderInbox(s) {
     li.querySelector(".ack-minutes").hidden = !!r.acknowledged_at;
   });
 }
+
+function inviteUrl() {
+  // The site's own invite, with its join link in it (server/minutes_api.py conference_invite).
+  return `/api/v1/conferences/${encodeURIComponent(CONFIG.conference)}/invite.ics?token=${encodeURIComponent(CONFIG.token)}`;
+}
+$("#info-ics").href = inviteUrl();
 
 function minutesUrl(version) {
   // The server renders approved minutes for the sites they were sent to (docs/documents.md).
@@ -333,4 +355,5 @@ everySecond(() => {
   renderFloor();
   renderRollCall(store.state, conn.now());
   renderAgenda($("#agenda"), store.state, conn.now());
+  renderInfo(store.state, conn.now());
 });
