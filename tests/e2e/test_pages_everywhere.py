@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from e2e_helpers import Pages, eventually, screenshot, wait_js, wait_online
+from e2e_helpers import Pages, screenshot, wait_js, wait_online
 
 from server.client import ApiClient
 
