@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from e2e_helpers import Pages, screenshot, wait_js, wait_online
+from e2e_helpers import Pages, eventually, screenshot, wait_js, wait_online
 
 from server.client import ApiClient
 
@@ -228,3 +228,102 @@ async def test_every_page_fits_every_screen(pages: Pages, web_server: Any, artif
             await fits(desk, f"the secretary desk, tab {await tab.text_content()}")
     if size[0] == 390:
         await screenshot(desk, artifacts, "secretary-desk-phone", docs=True)
+
+
+# -- what the pages say ------------------------------------------------------------------------------
+
+CAPTION_WATCH = """() => {
+  window.captions = [];
+  const box = document.querySelector('#now-speaking');
+  new MutationObserver(() => window.captions.push(box.textContent)).observe(box, { childList: true, subtree: true, characterData: true });
+  const frame = () => { window.captions.push(box.textContent); requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
+}"""
+
+
+async def test_the_pages_say_what_is_true(pages: Pages, web_server: Any, artifacts: Any) -> None:
+    links = await conference(web_server.base, web_server.password)
+    base, pw = web_server.base, web_server.password
+    if (await conference_view(base, pw))["phase"] == "scheduled":
+        await chair_command(base, pw, "bc-open", type="open_conference")
+    chair = await open_at(pages, f"/c/{CONF}/chair", (1366, 768), account="chutri")
+    ward = await open_at(pages, links[WARD], (390, 844))
+    other = await open_at(pages, links["P-LANG"], (1366, 768))
+    watcher = await open_at(pages, links["P-KIM-LIEN"], (1366, 768))
+
+    # the elapsed time in words, against the planned 2 h 30 min
+    elapsed = await wait_js(chair, "() => document.querySelector('#conf-elapsed').textContent")
+    assert re.fullmatch(r"đã họp (\d+ giờ )?(\d+ phút)?( ?\d+ giây)? / dự kiến 2 giờ 30 phút", elapsed), elapsed
+    # a ward that never opened its page is not "lost": it has not come yet
+    never = chair.locator(f'.tile[data-code="{NEVER}"] .tile-state')
+    assert await never.text_content() == "Chưa kết nối"
+    assert await chair.locator(f'.tile[data-code="{WARD}"] .tile-state').text_content() == "Trực tuyến"
+
+    # a handover is drawn as one: the caption never shows the program between two speakers
+    await watcher.evaluate(CAPTION_WATCH)
+    for n in range(10):
+        target, name = (WARD, WARD_NAME) if n % 2 else ("P-LANG", "Phường Láng")
+        await chair_command(base, pw, f"bc-give-{n}", type="give_floor", site=target)
+        await wait_js(watcher, "(name) => document.querySelector('#now-speaking strong')?.textContent === name", name)
+    captions = await watcher.evaluate("() => window.captions")
+    shown = [c for c in captions if c]
+    assert shown and not any(c.startswith("Tín hiệu từ") for c in shown[shown.index(next(c for c in shown if "Đang phát biểu" in c)):]), \
+        sorted(set(captions))
+
+    # mute-all: the ward holding the floor is told, and its tile says so
+    await chair.click("#btn-mute-all")
+    state = ward.locator("#floor-state")
+    await eventually(lambda: _contains(state, "chủ trì đã tắt micro"))
+    assert "Camera và micro đang phát" not in (await state.text_content() or "")
+    flag = chair.locator(f'.tile[data-code="{WARD}"] .flag-mic-off')
+    await flag.wait_for()
+    assert await flag.text_content() == "Đã tắt micro"
+    await screenshot(ward, artifacts, "site-page-muted-phone")
+
+    # a roll call closed: the chair's panel names every site that did not answer
+    deadline = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()
+    await chair_command(base, pw, "bc-rc-open", type="open_roll_call", round_id="bc-rc-1", deadline=deadline)
+    await ward.wait_for_selector("#rollcall-banner:not([hidden])")
+    await ward.fill("#rollcall-headcount", "47")
+    await ward.click('#rollcall-form button[type="submit"]')
+    await ward.wait_for_selector("#rollcall-done:not([hidden])")
+    await chair_command(base, pw, "bc-rc-close", type="close_roll_call", round_id="bc-rc-1")
+    missing = chair.locator("#rollcall .rollcall-missing")
+    await missing.wait_for()
+    names = await missing.text_content() or ""
+    view = await conference_view(base, pw)
+    silent = [s["name"] for c, s in view["sites"].items() if c not in (WARD, "HN-TRU-SO")]
+    assert len(silent) == len(OTHERS) and all(n in names for n in silent), names
+    assert WARD_NAME not in names
+
+    # "Bế mạc": every page says the meeting has ended
+    chair.on("dialog", lambda d: d.accept())
+    await chair.click("#btn-end")
+    await eventually(lambda: _contains(other.locator("#floor-state"), "Hội nghị đã bế mạc"))
+    assert not await other.is_visible("#floor-request")
+    await other.click("#tab-checkin")
+    assert "đã bế mạc" in (await other.locator("#checkin-note").text_content() or "")
+    assert await other.locator("#program-placeholder-text").text_content() == "Hội nghị đã bế mạc."
+    await eventually(lambda: _contains(chair.locator("#agenda-now"), "Hội nghị đã bế mạc."))
+    await eventually(lambda: _contains(chair.locator("#conf-elapsed"), "đã bế mạc sau"))
+
+    # the secretary's draft preview counts as the official draft minutes do
+    desk = await open_at(pages, f"/c/{CONF}/secretary", (1920, 1080), account="thuky1")
+    await desk.click("#tab-desk")
+    await desk.click("#tab-preview")
+    line = desk.locator("#preview .attendance-line")
+    await line.wait_for()
+    resp = await desk.context.request.get(web_server.url(f"/api/v1/conferences/{CONF}/minutes/draft.html"))
+    assert resp.status == 200, await resp.text()
+    official = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (await resp.body()).decode()))
+    ours = (await line.text_content() or "").strip()
+    assert ours in official, (ours, re.findall(r"[^.;]*người tại[^;]*;[^<]*?vắng", official))
+    preview = await desk.locator("#preview").text_content() or ""
+    assert "Chủ tịch UBND Thành phố" in preview and "chutri" not in preview and "thuky1" not in preview
+    assert "Thư ký Nguyễn Thị Lan" in preview
+    absent = await desk.locator("#preview .absent-sites").text_content() or ""
+    assert "Phường Hai Bà Trưng" in absent and "…" not in absent
+
+
+async def _contains(locator: Any, part: str) -> bool:
+    return part in (await locator.text_content() or "")
