@@ -95,6 +95,15 @@ class DemoAccounts:
     password: str
 
 
+def printed_sites(codes: list[str], main_site: str) -> list[str]:
+    """The wards whose join links ``make run`` prints (``bridgeconf simulate`` leaves them to
+    the browsers)."""
+    return [c for c in codes if c != main_site][:PRINTED]
+
+
+PRINTED = 5
+
+
 async def seed(service: Service, *, password: str | None = None, now: datetime | None = None) -> DemoAccounts:
     accounts = DemoAccounts("admin", "chutri", ("thuky1", "thuky2"), password or secrets.token_urlsafe(9))
     admin = Actor.account(accounts.admin, admin=True)
