@@ -13,6 +13,7 @@ import contextlib
 import json
 import random
 import statistics
+import time
 from typing import Any
 
 from media import MediaConfig
@@ -22,15 +23,47 @@ from media.testsrc import ClipSource, EncodedSource, ToneSource, encode_clip, en
 from .client import BridgeClient, link_parts
 
 
+class Gate:
+    """Holds every simulated site until all have joined (or failed), so that all are measured
+    over the same window: joining 193 sites takes a while, and a site that joined first must
+    not leave before the last one is in."""
+
+    def __init__(self, count: int) -> None:
+        self.left = count
+        self.open = asyncio.Event()
+        if count <= 0:
+            self.open.set()
+
+    def arrive(self) -> None:
+        self.left -= 1
+        if self.left <= 0:
+            self.open.set()
+
+
+def _window(before: dict[str, Any], after: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """``after`` with what was received counted from ``before`` only, rates over ``seconds``."""
+    out = dict(after)
+    out["seconds"] = round(seconds, 1)
+    out["received"] = {}
+    for slot, now in after.get("received", {}).items():
+        then = before.get("received", {}).get(slot, {})
+        diff = {k: now[k] - then.get(k, 0) for k in ("packets", "frames", "keyframes", "incomplete") if k in now}
+        diff["fps"] = round(diff.get("frames", 0) / seconds, 1) if seconds > 0 else 0.0
+        out["received"][slot] = diff
+    return out
+
+
 async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int | None,
                      media_file: str | None = None, caption: str | None = None,
                      poor_link: float = 0.0, publish: bool = True,
                      sources: tuple[EncodedSource, EncodedSource] | None = None,
-                     ask_floor: bool = False, joining: asyncio.Semaphore | None = None) -> dict[str, Any]:
+                     ask_floor: bool = False, joining: asyncio.Semaphore | None = None,
+                     gate: Gate | None = None) -> dict[str, Any]:
     """``poor_link``: drop that fraction of the packets received, as a poor link would; the
     server's ``link_quality`` messages (audio only and back) are in the report. ``publish``
     false: receive only. ``sources``: what to publish, shared with other sites. ``joining``:
-    how many sites may be connecting at once."""
+    how many sites may be connecting at once. ``gate``: wait for the other sites, then
+    measure ``seconds`` from there."""
     base, conference, token = link_parts(link)
     link_quality: list[dict[str, Any]] = []
 
@@ -38,8 +71,14 @@ async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int |
         if msg.get("type") == "link_quality":
             link_quality.append(msg)
 
-    async with joining or contextlib.nullcontext():
-        client = await BridgeClient(base, conference, token, on_message=on_message).connect()
+    arrived = False
+    try:
+        async with joining or contextlib.nullcontext():
+            client = await BridgeClient(base, conference, token, on_message=on_message).connect()
+    except BaseException:
+        if gate is not None:
+            gate.arrive()
+        raise
     try:
         you = (client.welcome or {}).get("you", {})
         site = str(you.get("id", ""))
@@ -55,12 +94,23 @@ async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int |
         if ask_floor and phase == "live" and floor is not None and site not in floor.speakers \
                 and all(r.site != site for r in floor.queue):
             await client.command("request_floor", site=site, topic="Mô phỏng: xin phát biểu")
-        await asyncio.sleep(seconds)
-        report = bridge.report()
+        if gate is None:
+            await asyncio.sleep(seconds)
+            report = bridge.report()
+        else:
+            arrived = True
+            gate.arrive()
+            await gate.open.wait()
+            before = bridge.report()
+            started = time.monotonic()
+            await asyncio.sleep(seconds)
+            report = _window(before, bridge.report(), time.monotonic() - started)
         report["link_quality"] = link_quality
         await bridge.stop()
         return report
     finally:
+        if gate is not None and not arrived:
+            gate.arrive()
         await client.close()
 
 
@@ -103,17 +153,18 @@ async def simulate(links: list[str], *, seconds: float, gather: str, speaking: i
     ``main_link``: the main bridge too, publishing the program (when no browser does)."""
     rng = random.Random(7)
     joining = asyncio.Semaphore(JOINING_AT_ONCE)
+    gate = Gate(len(links) + (main_link is not None))
     runs = []
     if main_link is not None:
         runs.append(run_bridge(main_link, seconds=seconds, gather=gather, headcount=None,
-                               sources=shared_sources(media_file), joining=joining))
+                               sources=shared_sources(media_file), joining=joining, gate=gate))
         links = [main_link, *links]
     for i, link in enumerate(links[len(runs):]):
         talks = i < speaking
         headcount = headcounts[i] if headcounts and i < len(headcounts) else rng.randint(20, 200)
         runs.append(run_bridge(link, seconds=seconds, gather=gather, headcount=headcount, publish=talks,
                                sources=shared_sources(media_file) if talks else None, ask_floor=talks,
-                               joining=joining))
+                               joining=joining, gate=gate))
     results = await asyncio.gather(*runs, return_exceptions=True)
     reports = [r if isinstance(r, dict) else {"caption": links[i].rsplit("/", 1)[-1][:12], "error": repr(r)[:300]}
                for i, r in enumerate(results)]
@@ -144,6 +195,8 @@ def print_reports(reports: list[dict[str, Any]], *, summarize: bool = False) -> 
             continue
         got = {slot: v.get("frames", 0) for slot, v in r.get("received", {}).items()}
         line = {"site": r.get("caption"), "seconds": r.get("seconds"), "frames_received": got}
+        if r.get("state") not in (None, "connected"):
+            line["state"] = r["state"]   # the media link at the end: new, connecting, failed, closed
         if r.get("link_quality"):
             line["link_quality"] = [{k: m.get(k) for k in ("audio_only", "reason", "loss")} for m in r["link_quality"]]
         print(json.dumps(line, ensure_ascii=False))
