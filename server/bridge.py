@@ -22,6 +22,10 @@ from media.testsrc import ClipSource, EncodedSource, ToneSource, encode_clip, en
 
 from .client import BridgeClient, link_parts
 
+START_TIMEOUT_S = 60.0                     # signaling, offer and ICE of one site
+CLIP = (320, 180, 15, 4.0, 250_000, 30)   # width, height, fps, seconds, bitrate, keyframe interval
+JOINING_AT_ONCE = 8                        # ICE and DTLS handshakes in flight at a time
+
 
 class Gate:
     """Holds every simulated site until all have joined (or failed), so that all are measured
@@ -86,7 +90,7 @@ async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int |
                                 caption or str(you.get("name") or site), media_file=media_file, rx_loss=poor_link,
                                 publish=publish, sources=sources)
         async with joining or contextlib.nullcontext():
-            await bridge.start()
+            await asyncio.wait_for(bridge.start(), START_TIMEOUT_S)   # a site that cannot join says so
         phase = client.state.phase.value if client.state is not None else ""
         if headcount is not None and phase in ("rehearsal", "live"):
             await client.command("check_in", site=site, headcount=headcount)
@@ -114,8 +118,6 @@ async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int |
         await client.close()
 
 
-CLIP = (320, 180, 15, 4.0, 250_000, 30)   # width, height, fps, seconds, bitrate, keyframe interval
-JOINING_AT_ONCE = 8                        # ICE and DTLS handshakes in flight at a time
 
 
 def shared_sources(media_file: str | None) -> tuple[Any, Any]:

@@ -322,15 +322,17 @@ async def _simulate(args: argparse.Namespace) -> int:
             print(f"error: no conference {args.conference!r}", file=sys.stderr)
             return 2
         state = service.conferences[args.conference].state
-        kept = set(demo.printed_sites(list(state.sites), state.main_site))
+        kept = set(demo.printed_sites(list(state.sites), state.main_site)) if args.conference == demo.CONFERENCE else set()
         free = [c for c in state.sites if c != state.main_site and c not in kept]
         if len(free) < args.sites and args.add_sites:
             await _add_simulated_sites(service, args.conference, args.sites - len(free))
             state = service.conferences[args.conference].state
             free = [c for c in state.sites if c != state.main_site and c not in kept]
+        issued = dict(service.links.state.links)
         tokens = await _ensure_links(service, args.conference)
         if tokens is None:
             return 2
+        args.new_links = dict(service.links.state.links) != issued
         sites = free[: args.sites]
         if len(sites) < args.sites:
             print(f"note: {args.conference} has {len(free)} invited sites besides the main bridge and the "
@@ -344,6 +346,8 @@ async def _simulate(args: argparse.Namespace) -> int:
         return 0
     if await _with_service(args, links):
         return 2
+    if args.new_links:   # issued by this process: let the server read them before the sites knock
+        await asyncio.sleep(NEW_LINKS_SETTLE_S)
     speaking = min(args.speaking, len(args.links))
     print(f"{len(args.links)} headless sites joining {args.url}: {speaking} speaking, "
           f"{len(args.links) - speaking} receiving only ...", flush=True)
@@ -352,6 +356,9 @@ async def _simulate(args: argparse.Namespace) -> int:
                              main_link=args.main_link)
     print_reports(reports, summarize=True)
     return 0
+
+
+NEW_LINKS_SETTLE_S = 2.5   # a server reads what another process appended within about a second
 
 
 def _varied(expected: list[int]) -> list[int]:
