@@ -273,7 +273,7 @@ async def test_the_pages_say_what_is_true(pages: Pages, web_server: Any, artifac
     # mute-all: the ward holding the floor is told, and its tile says so
     await chair.click("#btn-mute-all")
     state = ward.locator("#floor-state")
-    await eventually(lambda: _contains(state, "chủ trì đã tắt micro"))
+    await eventually(lambda: _contains(state, "Chủ trì đã tắt micro"))
     assert "Camera và micro đang phát" not in (await state.text_content() or "")
     flag = chair.locator(f'.tile[data-code="{WARD}"] .flag-mic-off')
     await flag.wait_for()

@@ -105,12 +105,12 @@ function renderFloor() {
   if (speaker) {
     const left = secondsLeft(speaker, now);
     const muted = s.floor.muted.includes(SITE.code);
-    let text = muted
-      ? (left === null ? t("floor.you_speak_muted") : t("floor.you_speak_muted_left", { left: duration(left) }))
-      : (left === null ? t("floor.you_speak") : t("floor.you_speak_left", { left: duration(left) }));
-    if (!muted && media.devices === "none") text += " " + t("floor.no_device");
-    else if (!muted && media.state !== "connected") text += " " + t("floor.media_down");
-    setText(state, text);
+    // one statement of the truth: muted, no device, no media link, or live
+    const what = muted ? t("floor.you_muted")
+      : media.devices === "none" ? t("floor.no_device")
+      : media.state !== "connected" ? t("floor.media_down")
+      : t("floor.you_live");
+    setText(state, (left === null ? t("floor.you_have") : t("floor.you_have_left", { left: duration(left) })) + " " + what);
     toggle(panel, "ending", left !== null && left <= 15);
   } else if (pos > 0) {
     setText(state, t("floor.queued", { n: pos }));
