@@ -56,6 +56,18 @@ _fraction = _number_in(0, 0.9)
 _seconds = _number_in(0.5, 600, "seconds")
 
 
+def _count_in(low: int, high: int, unit: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        if not text.strip().isdigit():
+            raise argparse.ArgumentTypeError(f"not a number of {unit}: {text!r}")
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high} {unit}, not {value}")
+        return value
+    return parse
+
+
 def _store_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default="var", metavar="DIR",
                    help="where the embedded SQLite store and the signing key live (default: ./var)")
@@ -122,9 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     sim = sub.add_parser("simulate", help="run N headless bridge sites of a conference (join links made locally); "
                          "the wards whose links `serve --demo` prints are left to the browsers")
     sim.add_argument("--conference", required=True)
-    sim.add_argument("--sites", type=int, default=10)
-    sim.add_argument("--seconds", type=float, default=3600.0)
-    sim.add_argument("--speaking", type=int, default=3,
+    sim.add_argument("--sites", type=_count_in(1, 2000, "sites"), default=10)
+    sim.add_argument("--seconds", type=_number_in(1, 86_400, "seconds"), default=3600.0)
+    sim.add_argument("--speaking", type=_count_in(0, 20, "sites"), default=3,
                      help="sites that publish a clip encoded once and ask for the floor; the others only "
                           "receive (default: %(default)s)")
     sim.add_argument("--media-file", default=None, help="a WebM/MKV (VP8, Opus) the speaking sites loop as it is")

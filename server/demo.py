@@ -95,13 +95,13 @@ class DemoAccounts:
     password: str
 
 
+PRINTED = 5   # wards whose join links `serve --demo` prints
+
+
 def printed_sites(codes: list[str], main_site: str) -> list[str]:
     """The wards whose join links ``make run`` prints (``bridgeconf simulate`` leaves them to
     the browsers)."""
     return [c for c in codes if c != main_site][:PRINTED]
-
-
-PRINTED = 5
 
 
 async def seed(service: Service, *, password: str | None = None, now: datetime | None = None) -> DemoAccounts:
