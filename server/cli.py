@@ -367,6 +367,11 @@ async def _simulate(args: argparse.Namespace) -> int:
                              media_file=args.media_file, headcounts=_varied(args.headcounts),
                              main_link=args.main_link)
     print_reports(reports, summarize=True)
+    lost = [r for r in reports if r.get("error") or r.get("state") not in (None, "connected")]
+    if lost:
+        print(f"note: {len(lost)} of {len(reports)} sites lost or never got their link; on a busy PC start the "
+              "server with --heartbeat 10 (a starved simulator answers pings late; docs/performance.md)",
+              file=sys.stderr)
     return 0
 
 
