@@ -91,6 +91,7 @@ async def test_no_serious_accessibility_violation_on_any_page(pages: Pages, web_
         "site, asking": await violations(pages, links[SITES[0]]),
         "site, speaking": await violations(pages, links[SITES[1]]),
         "main bridge": await violations(pages, links["HN-TRU-SO"]),
+        "error (a join link that is not one)": await violations(pages, "/join/khong-phai-lien-ket", online=False),
     }
     bad = {page: v for page, v in found.items() if v}
     assert bad == {}, "\n".join(f"{p}: {x['id']} ({x['impact']}): {x['nodes']}" for p, v in bad.items() for x in v)
