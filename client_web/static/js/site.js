@@ -27,6 +27,7 @@ const render = batched(() => {
   if (!s) return;
   const now = conn.now();
   phaseBadge($("#phase"), s.phase);
+  document.body.dataset.phase = s.phase;   // a phone shows the invite first before the meeting
   const active = activeItem(s);
   setText($("#active-item"), active ? t("site.active_item", { title: active.title }) : "");
   renderInfo(s, now);
