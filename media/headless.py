@@ -93,11 +93,16 @@ class HeadlessBridge:
         publish: bool = True,
         keep: int = 0,
         rx_loss: float = 0.0,
+        sources: tuple[EncodedSource, EncodedSource] | None = None,
     ) -> None:
+        """``sources``: (audio, video) to publish as they are, such as a ``ClipSource`` looping
+        frames encoded once for many simulated sites (no encoding per site)."""
         self.caption = caption
         audio: EncodedSource | None = None
         video: EncodedSource | None = None
-        if publish and media_file:
+        if publish and sources is not None:
+            audio, video = sources
+        elif publish and media_file:
             video = FileSource(media_file, "video", keep)
             try:
                 audio = FileSource(media_file, "audio", keep)

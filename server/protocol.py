@@ -81,12 +81,17 @@ class Welcome(msgspec.Struct, tag="welcome"):
     snapshot: dict[str, Any] | None = None
 
 
-class EventMessage(msgspec.Struct, tag="event"):
+class EventMessage(msgspec.Struct, tag="event", omit_defaults=True):
     """One event of the conference's log, in seq order with no gaps. Events a site may not
-    see arrive as ``{"type": "redacted"}``."""
+    see arrive as ``{"type": "redacted"}``. ``more``: the next event belongs to the same
+    command (a ``give_floor`` ends one turn and grants another; ``mute_all`` mutes many
+    sites): a page holds the events until the last one (without ``more``) and applies them
+    together, so that it never draws a state between them. Set on the live events of
+    commands decided by the page's own server process."""
 
     seq: int
     event: dict[str, Any]
+    more: bool = False
 
 
 class Ack(msgspec.Struct, tag="ack"):
@@ -167,9 +172,11 @@ def encode(msg: ServerMessage) -> str:
     return _encoder.encode(msg).decode()
 
 
-def event_text(seq: int, data: str) -> str:
+def event_text(seq: int, data: str, more: bool = False) -> str:
     """An :class:`EventMessage` for the event recorded as the JSON text ``data``, written
     without decoding it again (the fan-out writes one per event, for every page)."""
+    if more:
+        return f'{{"type":"event","seq":{seq},"event":{data},"more":true}}'
     return f'{{"type":"event","seq":{seq},"event":{data}}}'
 
 

@@ -35,9 +35,10 @@ RETRY_JITTER_S = 0.005    # after losing a race to another process, wait up to t
 class Listener(Protocol):
     """Who follows a stream's events in this process (the signaling edge's page fan-out, one
     per conference). ``deliver`` must not block: it queues or writes at once. ``data`` is the
-    event as recorded (its JSON text), so that a listener encodes it once for all its pages."""
+    event as recorded (its JSON text), so that a listener encodes it once for all its pages;
+    ``more``: the next event belongs to the same command (pages apply them together)."""
 
-    def deliver(self, seq: int, event: Event, data: str) -> None: ...
+    def deliver(self, seq: int, event: Event, data: str, more: bool) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -185,12 +186,13 @@ class StreamHub(Generic[S]):
     def _apply(self, batch: list[tuple[int, Event, str]]) -> None:
         started = time.perf_counter()
         events = []
-        for seq, ev, text in batch:
+        last = len(batch) - 1
+        for i, (seq, ev, text) in enumerate(batch):
             self.state = self._evolve(self.state, ev)
             assert self.seq == seq, (self.name, self.seq, seq)
             for listener in tuple(self.listeners):
                 try:
-                    listener.deliver(seq, ev, text)
+                    listener.deliver(seq, ev, text, i < last)
                 except Exception:  # a broken listener must not stop the others
                     log.exception("delivery failed")
                     self.listeners.discard(listener)

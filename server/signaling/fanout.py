@@ -26,15 +26,17 @@ log = logging.getLogger(__name__)
 
 class EventFrames:
     """One event encoded once per conference: the message text and the ready WebSocket
-    frame, and (made on first use) the redacted variants that sites' pages get."""
+    frame, and (made on first use) the redacted variants that sites' pages get. ``more``:
+    another event of the same command follows (the page applies them together)."""
 
-    __slots__ = ("seq", "kind", "data", "text", "frame", "_site_text", "_site_frame")
+    __slots__ = ("seq", "kind", "data", "more", "text", "frame", "_site_text", "_site_frame")
 
-    def __init__(self, seq: int, data: str, kind: str) -> None:
+    def __init__(self, seq: int, data: str, kind: str, more: bool = False) -> None:
         self.seq = seq
         self.kind = kind
         self.data = data
-        self.text = event_text(seq, data)
+        self.more = more
+        self.text = event_text(seq, data, more)
         self.frame = text_frame(self.text)
         self._site_text: str | None = None
         self._site_frame: bytes | None = None
@@ -48,7 +50,8 @@ class EventFrames:
             return self.text
         if self._site_text is None:
             redacted = redact_for_site(json.loads(self.data))
-            self._site_text = event_text(self.seq, json.dumps(redacted, ensure_ascii=False, separators=(",", ":")))
+            self._site_text = event_text(self.seq, json.dumps(redacted, ensure_ascii=False, separators=(",", ":")),
+                                         self.more)
         return self._site_text
 
     def site_frame(self) -> bytes:
@@ -106,10 +109,10 @@ class PageFanout:
         hub.listeners.add(fanout)
         return fanout
 
-    def deliver(self, seq: int, event: Event, data: str) -> None:
+    def deliver(self, seq: int, event: Event, data: str, more: bool) -> None:
         if not self.pages:
             return
-        frames = EventFrames(seq, data, event.TYPE)
+        frames = EventFrames(seq, data, event.TYPE, more)
         for page in tuple(self.pages):
             try:
                 page.deliver(frames)

@@ -8,6 +8,7 @@ import dataclasses
 import getpass
 import logging
 import os
+import random
 import resource
 import signal
 import sys
@@ -17,7 +18,17 @@ from typing import Any
 
 from aiohttp import web
 
-from scheduling import SYSTEM, Actor, CreateAccount, DomainError
+from scheduling import (
+    SYSTEM,
+    Actor,
+    CreateAccount,
+    DomainError,
+    ImportSites,
+    InviteSites,
+    SiteInfo,
+    SiteKind,
+    sites_to_csv,
+)
 
 from ..app import create_app, load_secret, open_store
 from ..config import Config, MediaSettings, SigningSettings, SmtpSettings
@@ -80,6 +91,18 @@ def _number_in(low: float, high: float, unit: str = "") -> Callable[[str], float
 
 _fraction = _number_in(0, 0.9)
 _seconds = _number_in(0.5, 600, "seconds")
+
+
+def _count_in(low: int, high: int, unit: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        if not text.strip().isdigit():
+            raise argparse.ArgumentTypeError(f"not a number of {unit}: {text!r}")
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high} {unit}, not {value}")
+        return value
+    return parse
 
 
 def _store_args(p: argparse.ArgumentParser) -> None:
@@ -159,10 +182,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the connectivity check (5 s), report it to the conference, print the verdict "
                              "and leave; exit status 0 when ready, 3 when something needs attention")
 
-    sim = sub.add_parser("simulate", help="run N headless bridge sites of a conference (join links made locally)")
+    sim = sub.add_parser("simulate", help="run N headless bridge sites of a conference (join links made locally); "
+                         "the wards whose links `serve --demo` prints are left to the browsers")
     sim.add_argument("--conference", required=True)
-    sim.add_argument("--sites", type=int, default=10)
-    sim.add_argument("--seconds", type=float, default=3600.0)
+    sim.add_argument("--sites", type=_count_in(1, 2000, "sites"), default=10)
+    sim.add_argument("--seconds", type=_number_in(1, 86_400, "seconds"), default=3600.0)
+    sim.add_argument("--speaking", type=_count_in(0, 20, "sites"), default=3,
+                     help="sites that publish a clip encoded once and ask for the floor; the others only "
+                          "receive (default: %(default)s)")
+    sim.add_argument("--media-file", default=None, help="a WebM/MKV (VP8, Opus) the speaking sites loop as it is")
+    sim.add_argument("--with-main", action="store_true",
+                     help="also run the main bridge headless, publishing the program (when no browser does)")
+    sim.add_argument("--add-sites", action="store_true",
+                     help="when the conference has fewer free sites than --sites, register and invite "
+                          "simulated ones (SIM-001, …) to make up the number")
     sim.add_argument("--url", default="http://127.0.0.1:8080", help="the running server (default: %(default)s)")
     sim.add_argument("--gather", default="127.0.0.1")
     _store_args(sim)
@@ -171,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("aioice", "aiortc"):
+    for noisy in ("aioice", "aiortc", "weasyprint", "fontTools"):   # progress lines, not news
         logging.getLogger(noisy).setLevel(logging.WARNING)
     handler: Callable[[argparse.Namespace], Awaitable[int]] = {
         "serve": _serve, "admin": _admin, "links": _links, "bridge": _bridge, "simulate": _simulate,
@@ -233,7 +266,7 @@ async def _print_demo(service: Any, accounts: Any, config: Config) -> None:
     print(f"  Bàn thư ký / secretary desk: {base}/c/{demo.CONFERENCE}/secretary", flush=True)
     print(f"  Quản trị / admin:            {base}/admin", flush=True)
     print(f"  Điểm cầu chính / main bridge: {service.identity.join_url(tokens[state.main_site])}", flush=True)
-    shown = [c for c in state.sites if c != state.main_site][:5]
+    shown = demo.printed_sites(list(state.sites), state.main_site)
     for code in shown:
         print(f"  Điểm cầu {state.sites[code].name}: {service.identity.join_url(tokens[code])}", flush=True)
     print(f"  (… {len(tokens) - len(shown) - 1} more: bridgeconf links {demo.CONFERENCE} --csv links.csv)\n", flush=True)
@@ -326,18 +359,81 @@ async def _simulate(args: argparse.Namespace) -> int:
     args.public_url = args.url
 
     async def links(service: Any) -> int:
+        if args.conference not in service.conferences:
+            print(f"error: no conference {args.conference!r}", file=sys.stderr)
+            return 2
+        state = service.conferences[args.conference].state
+        kept = set(demo.printed_sites(list(state.sites), state.main_site)) if args.conference == demo.CONFERENCE else set()
+        free = [c for c in state.sites if c != state.main_site and c not in kept]
+        if len(free) < args.sites and args.add_sites:
+            await _add_simulated_sites(service, args.conference, args.sites - len(free))
+            state = service.conferences[args.conference].state
+            free = [c for c in state.sites if c != state.main_site and c not in kept]
+        issued = dict(service.links.state.links)
         tokens = await _ensure_links(service, args.conference)
         if tokens is None:
             return 2
-        state = service.conferences[args.conference].state
-        sites = [c for c in tokens if c != state.main_site][: args.sites]
+        args.new_links = dict(service.links.state.links) != issued
+        sites = free[: args.sites]
+        if len(sites) < args.sites:
+            print(f"note: {args.conference} has {len(free)} invited sites besides the main bridge and the "
+                  f"{len(kept)} wards whose links `serve --demo` prints; simulating {len(sites)} "
+                  "(--add-sites makes up the number with simulated sites)", file=sys.stderr)
+        print(f"simulating {len(sites)} sites: {', '.join(sites[:8])}{' …' if len(sites) > 8 else ''}"
+              f" (left to browsers: {', '.join(sorted(kept)) or 'none'})", flush=True)
         args.links = [service.identity.join_url(tokens[c]) for c in sites]
+        args.headcounts = [state.sites[c].expected_headcount for c in sites]
+        args.main_link = service.identity.join_url(tokens[state.main_site]) if args.with_main else None
         return 0
     if await _with_service(args, links):
         return 2
-    print(f"{len(args.links)} headless sites joining {args.url} ...", flush=True)
-    print_reports(await simulate(args.links, seconds=args.seconds, gather=args.gather))
+    if args.new_links:   # issued by this process: let the server read them before the sites knock
+        await asyncio.sleep(NEW_LINKS_SETTLE_S)
+    speaking = min(args.speaking, len(args.links))
+    print(f"{len(args.links)} headless sites joining {args.url}: {speaking} speaking, "
+          f"{len(args.links) - speaking} receiving only ...", flush=True)
+    reports = await simulate(args.links, seconds=args.seconds, gather=args.gather, speaking=speaking,
+                             media_file=args.media_file, headcounts=_varied(args.headcounts),
+                             main_link=args.main_link)
+    print_reports(reports, summarize=True)
+    lost = [r for r in reports if r.get("error") or r.get("state") not in (None, "connected")]
+    if lost:
+        print(f"note: {len(lost)} of {len(reports)} sites lost or never got their link; on a busy PC start the "
+              "server with --heartbeat 10 (a starved simulator answers pings late; docs/performance.md)",
+              file=sys.stderr)
     return 0
+
+
+NEW_LINKS_SETTLE_S = 2.5   # a server reads what another process appended within about a second
+
+
+def _varied(expected: list[int]) -> list[int]:
+    """Headcounts around each site's expected number (70-105 %), the same every run."""
+    rng = random.Random(17)
+    return [max(1, round(n * rng.uniform(0.7, 1.05))) for n in expected]
+
+
+async def _add_simulated_sites(service: Any, conference: str, count: int) -> None:
+    """Register SIM-001… in the directory (once) and invite them, as the conference's admin would."""
+    admin = next((a for a in service.accounts.state.accounts.values() if a.admin and not a.disabled), None)
+    if admin is None:
+        raise SystemExit("error: --add-sites needs an admin account (bridgeconf admin)")
+    actor = Actor.account(admin.account_id, admin=True)
+    state = service.conferences[conference].state
+    codes, n = [], 0
+    while len(codes) < count:
+        n += 1
+        code = f"SIM-{n:03d}"
+        if code not in state.sites:
+            codes.append(code)
+    new = [SiteInfo(code=c, name=f"Điểm cầu mô phỏng {c[4:]}", parent="Mô phỏng", kind=SiteKind.REMOTE,
+                    expected_headcount=30 + (int(c[4:]) * 37) % 150)
+           for c in codes if c not in service.directory.state.sites]
+    if new:
+        await service.run_directory(ImportSites(key=f"sim-import-{codes[0]}-{len(codes)}", csv=sites_to_csv(new)), actor)
+    await service.run_conference(conference, InviteSites(key=f"sim-invite-{codes[0]}-{len(codes)}", codes=tuple(codes)),
+                                 actor)
+    print(f"invited {len(codes)} simulated sites: {codes[0]}…{codes[-1]}", flush=True)
 
 
 if __name__ == "__main__":

@@ -97,6 +97,15 @@ class DemoAccounts:
     password: str
 
 
+PRINTED = 5   # wards whose join links `serve --demo` prints
+
+
+def printed_sites(codes: list[str], main_site: str) -> list[str]:
+    """The wards whose join links ``make run`` prints (``bridgeconf simulate`` leaves them to
+    the browsers)."""
+    return [c for c in codes if c != main_site][:PRINTED]
+
+
 async def seed(service: Service, *, password: str | None = None, now: datetime | None = None) -> DemoAccounts:
     accounts = DemoAccounts("admin", "chutri", ("thuky1", "thuky2"), password or secrets.token_urlsafe(9))
     admin = Actor.account(accounts.admin, admin=True)
@@ -122,17 +131,18 @@ async def seed(service: Service, *, password: str | None = None, now: datetime |
             kind=ConferenceKind.PERIODIC_REVIEW, starts_at=start, ends_at=start + timedelta(hours=4), main_site=MAIN,
             chair=accounts.chair, secretaries=accounts.secretaries, max_speakers=1, series="so-ket-quy"), admin)
         await service.run_conference(CONFERENCE, InviteSites(key="demo-invite", group="remote"), admin)
-        for n, (title, presenter, minutes) in enumerate([
-            ("Khai mạc, giới thiệu đại biểu", "Văn phòng UBND Thành phố", 5),
-            ("Báo cáo kết quả vận hành mô hình chính quyền địa phương hai cấp quý III", "Sở Nội vụ", 20),
-            ("Ý kiến của các phường, xã về khó khăn, vướng mắc", "Các điểm cầu", 60),
-            ("Giải đáp kiến nghị của các sở, ngành", "Các sở, ngành", 30),
-            ("Kết luận của Chủ tịch UBND Thành phố", "Chủ trì", 15),
-            ("Bế mạc", "Văn phòng UBND Thành phố", 5),
+        report = ("Báo cáo số 215/BC-SNV của Sở Nội vụ về kết quả vận hành quý III",)
+        for n, (title, presenter, minutes, documents) in enumerate([
+            ("Khai mạc, giới thiệu đại biểu", "Văn phòng UBND Thành phố", 5, ()),
+            ("Báo cáo kết quả vận hành mô hình chính quyền địa phương hai cấp quý III", "Sở Nội vụ", 20, report),
+            ("Ý kiến của các phường, xã về khó khăn, vướng mắc", "Các điểm cầu", 60, ()),
+            ("Giải đáp kiến nghị của các sở, ngành", "Các sở, ngành", 30, ()),
+            ("Kết luận của Chủ tịch UBND Thành phố", "Chủ trì", 15, ()),
+            ("Bế mạc", "Văn phòng UBND Thành phố", 5, ()),
         ], start=1):
             await service.run_conference(CONFERENCE, AddAgendaItem(
-                key=f"demo-item-{n}", item_id=f"muc-{n}", title=title, presenter=presenter, planned_minutes=minutes),
-                admin)
+                key=f"demo-item-{n}", item_id=f"muc-{n}", title=title, presenter=presenter, planned_minutes=minutes,
+                documents=documents), admin)
         await service.run_conference(CONFERENCE, ScheduleConference(key="demo-schedule"), admin)
     if service.records.organisation.state.version == 0:   # the issuer of the minutes (Decree 30 format)
         await service.records.run(SetOrganisation(key="demo-organisation", settings=DEMO_ORGANISATION), admin)

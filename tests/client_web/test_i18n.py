@@ -18,7 +18,7 @@ FAMILIES = {
     "phase": ["draft", "scheduled", "rehearsal", "live", "ended", "cancelled"],
     "item": ["pending", "active", "done", "skipped"],
     "action": ["open", "in_progress", "done", "cancelled"],
-    "state": ["online", "reconnecting", "offline"],
+    "state": ["online", "reconnecting", "offline", "never"],
     "notes.status": ["typing", "saving", "saved", "empty", "conflict", "error"],
     "notes.all": ["saved", "saving", "waiting", "conflict", "error"],
 }

@@ -110,6 +110,8 @@ async def test_links_exports_every_invited_site_as_csv(backend: str, tmp_path: P
     (["bridge", "--join", "x", "--poor-link", "2"], "--poor-link: must be between 0 and 0.9, not 2.0"),
     (["serve", "--heartbeat", "abc"], "--heartbeat: not a number of seconds: 'abc'"),
     (["serve", "--offline-after", "0.1"], "--offline-after: must be between 0.5 and 600 seconds, not 0.1"),
+    (["simulate", "--conference", "x", "--sites", "-3"], "--sites: not a number of sites: '-3'"),
+    (["simulate", "--conference", "x", "--speaking", "50"], "--speaking: must be between 0 and 20 sites, not 50"),
 ])
 def test_out_of_range_numbers_are_refused_with_their_range(argv: list[str], says: str,
                                                            capsys: pytest.CaptureFixture[str]) -> None:

@@ -36,3 +36,5 @@ def test_the_event_frame_is_the_schema_s_event_message() -> None:
     msg = msgspec.json.decode(protocol.event_text(7, data), type=protocol.EventMessage)
     assert msg == protocol.EventMessage(seq=7, event={"type": "floor_granted", "site": "P-AN", "note": "Tiếng Việt"})
     assert protocol.encode(msg) == protocol.event_text(7, data)
+    held = msgspec.json.decode(protocol.event_text(8, data, more=True), type=protocol.EventMessage)
+    assert held.more and held.seq == 8 and protocol.encode(held) == protocol.event_text(8, data, more=True)

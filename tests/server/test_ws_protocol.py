@@ -259,3 +259,32 @@ async def test_a_site_page_never_sees_the_sites_contact_details(server: StartSer
     finally:
         for page in (staff, site_page, backlog):
             await page.close()
+
+
+async def test_the_events_of_one_command_are_marked_to_be_applied_together(server: StartServer) -> None:
+    """A handover is two events (floor_ended, floor_granted): every event but the last of a
+    command carries ``more``, so a page applies them as one and never draws the floor empty."""
+    srv = await server(seed="small")
+    await srv.go_live()
+    first, second = srv.seeded.sites[0], srv.seeded.sites[1]
+    log: list[dict[str, Any]] = []
+    site_log: list[dict[str, Any]] = []
+    chair = await srv.client(srv.session("chair"), on_message=log.append)
+    site = await srv.client(await srv.site_token(srv.seeded.sites[2]), on_message=site_log.append)
+    await chair.command("give_floor", site=first)
+    start = srv.hub().seq
+    ack = await chair.command("give_floor", site=second)
+    await site.wait_seq(ack.seq)
+    for messages in (log, site_log):   # staff's frames and sites' (redacted) frames alike
+        got = [(m["event"]["type"], m.get("more", False)) for m in messages   # this command's events only
+               if m["type"] == "event" and m["seq"] > start and m["event"].get("key") == ack.key]
+        types = [t for t, _ in got]
+        assert "floor_ended" in types and "floor_granted" in types, got
+        assert [more for _, more in got] == [True] * (len(got) - 1) + [False], got
+    # a command of one event carries no mark
+    ack = await chair.command("mute_site", site=second)
+    await chair.wait_seq(ack.seq)
+    last = [m for m in log if m["type"] == "event"][-1]
+    assert last["seq"] == ack.seq and "more" not in last
+    await chair.close()
+    await site.close()

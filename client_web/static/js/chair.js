@@ -4,9 +4,9 @@
 import { boot, everySecond } from "./app.js";
 import { $, announce, batched, fill, h, setText, toast, toggle } from "./dom.js";
 import {
-  activeItem, itemSeconds, latestRollCall, ms, openRollCall, overrunSeconds, secondsLeft, siteName, wallTotals,
+  activeItem, connectionOf, itemSeconds, latestRollCall, ms, openRollCall, overrunSeconds, secondsLeft, siteName, wallTotals,
 } from "./derive.js";
-import { CONFIG, clock, day, duration, num, t } from "./i18n.js";
+import { CONFIG, clock, day, duration, num, spelled, t } from "./i18n.js";
 import { chairMedia } from "./chair_media.js";
 import { renderReadiness } from "./readiness_wall.js";
 import { chairControls, slideStage } from "./slides.js";
@@ -73,7 +73,7 @@ function renderTotals(s) {
 
 function renderMain(s) {
   const main = s.attendance[s.main_site];
-  setText($("#main-bridge"), t("chair.main_bridge", { name: siteName(s, s.main_site), state: t(`state.${main.connection}`) }));
+  setText($("#main-bridge"), t("chair.main_bridge", { name: siteName(s, s.main_site), state: t(`state.${connectionOf(main)}`) }));
   setText($("#main-state"), main.connection === "online" ? t("chair.program_waiting_media") : t("chair.main_offline"));
 }
 
@@ -159,7 +159,8 @@ function renderAgendaPanel(s, now) {
     }
   } else {
     toggle(box, "overrun", false);
-    fill(box, h("span", { class: "muted" }, s.phase === "live" ? t("agenda.none_active") : t("agenda.not_live")));
+    fill(box, h("span", { class: "muted" }, s.phase === "live" ? t("agenda.none_active")
+      : s.phase === "ended" || s.phase === "cancelled" ? t("agenda.ended") : t("agenda.not_live")));
   }
   $("#btn-next-item").disabled = !chair || !nextItem(s);
   $("#btn-finish-item").disabled = !chair || !active;
@@ -201,9 +202,23 @@ function renderRollCall(s, now) {
     h("p", { class: "tally" }, t("rollcall.tally", { answered: num(answered.length), sites: num(remote.length), people: num(people) })),
     h("p", null, open ? t("rollcall.open_left", { left: duration(left), time: clock(rc.deadline, TZ) })
       : t("rollcall.closed_at", { time: clock(rc.closed_at || rc.deadline, TZ) })),
-    missing.length && missing.length <= 12 ? h("p", { class: "muted" }, t("rollcall.missing", { names: missing.map((c) => siteName(s, c)).join(", ") })) : null,
+    missingList(s, missing, !open),
     open ? h("button", { type: "button", class: "btn btn-small", disabled: !isChair(),
       onclick: () => run("close_roll_call", { round_id: rc.round_id }) }, t("rollcall.close")) : null);
+}
+
+/** Who has not answered: inline when few; when many, a list to open (always, once closed). */
+function missingList(s, missing, closed) {
+  if (!missing.length) return closed ? h("p", { class: "ok-text" }, t("rollcall.all_answered")) : null;
+  const names = missing.map((c) => siteName(s, c)).sort((a, b) => a.localeCompare(b, "vi"));
+  if (names.length <= 12) return h("p", { class: "muted rollcall-missing" }, t("rollcall.missing", { names: names.join(", ") }));
+  const box = $("#rollcall");
+  const want = closed ? "closed" : "open";
+  const before = box.querySelector("details.rollcall-missing");
+  const open = before && before.dataset.round === want ? before.open : closed;   // a closed round shows its list; the chair may fold it
+  return h("details", { class: "rollcall-missing", open: open || null, dataset: { round: want } },
+    h("summary", null, t("rollcall.missing_all", { n: num(names.length) })),
+    h("ul", { class: "missing-list" }, names.map((n) => h("li", null, n))));
 }
 
 function select(code) {
@@ -227,7 +242,7 @@ function renderSelected(s) {
   const muted = s.floor.muted.includes(selected);
   setText($("#selected-name"), site.name);
   const facts = [
-    [t("sel.code"), site.code], [t("sel.area"), site.parent || "—"], [t("sel.connection"), t(`state.${att.connection}`)],
+    [t("sel.code"), site.code], [t("sel.area"), site.parent || "—"], [t("sel.connection"), t(`state.${connectionOf(att)}`)],
     [t("sel.headcount"), att.checked_in_at ? t("sel.headcount_of", { n: num(att.headcount), expected: num(site.expected_headcount) }) : t("sel.not_checked_in")],
     [t("sel.leaders"), att.leaders.length ? att.leaders.map((l) => `${l.name}${l.title ? ` (${l.title})` : ""}${l.present ? "" : ` — ${t("sel.absent", { reason: l.reason })}`}`).join("; ") : "—"],
     [t("sel.contact"), [site.contact_name, site.contact_phone].filter(Boolean).join(", ") || "—"],
@@ -304,7 +319,10 @@ everySecond(() => {
   if (!s) return;
   const now = conn.now();
   setText($("#conf-elapsed"), s.opened_at
-    ? t("chair.elapsed", { elapsed: duration(((s.ended_at ? ms(s.ended_at) : now) - ms(s.opened_at)) / 1000), planned: duration((ms(s.ends_at) - ms(s.starts_at)) / 1000) })
+    ? t(s.ended_at ? "chair.elapsed_ended" : "chair.elapsed", {
+      elapsed: spelled(((s.ended_at ? ms(s.ended_at) : now) - ms(s.opened_at)) / 1000),
+      planned: spelled((ms(s.ends_at) - ms(s.starts_at)) / 1000, { seconds: false }),
+    })
     : "");
   renderSpeakers(s, now);
   renderAgendaPanel(s, now);

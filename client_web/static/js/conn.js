@@ -5,6 +5,10 @@
 // without a link, or when the browser says it is offline) -> "online" again. Commands sent
 // while the link is down wait and go out, with their original keys, after the next welcome:
 // a command the server had already taken is answered with the same ack, never done twice.
+//
+// The events of one command (an `event` message with `more`, then the last one without) are
+// held and handed to `onEvent` together, in one task: a page never draws the state between
+// them (the floor neither empty nor doubled during a handover).
 
 const OFFLINE_AFTER_MS = 12000;
 const FATAL = new Set([4401, 4403, 4404]);
@@ -31,6 +35,7 @@ export class Conn {
     Object.assign(this, { onMessage: () => {}, onStatus: () => {} }, o);
     this.status = "connecting";
     this.pending = new Map();      // key -> {cmd, resolve, reject, sentAt}
+    this.held = [];                // [seq, event] of a command whose last event has not come yet
     this.ws = null;
     this.retry = 0;
     this.lostAt = null;
@@ -96,6 +101,7 @@ export class Conn {
     const ws = new WebSocket(this._url());
     this.ws = ws;
     this.welcomed = false;
+    this.held = [];
     ws.onopen = () => {
       const hello = { type: "hello", conference: this.conference, last_seq: this.wantSnapshot ? 0 : this.lastSeq(), snapshot: true };
       if (this.token) hello.token = this.token;
@@ -156,14 +162,19 @@ export class Conn {
         }
         break;
       case "event": {
-        const last = this.lastSeq();
+        const last = this.lastSeq() + this.held.length;
         if (msg.seq <= last) return;
         if (msg.seq !== last + 1) {   // a gap: start again from a snapshot
+          this.held = [];
           this.wantSnapshot = true;
           this.drop();
           return;
         }
-        this.onEvent(msg.seq, msg.event);
+        this.held.push([msg.seq, msg.event]);
+        if (msg.more) return;         // the rest of the command's events are on their way
+        const batch = this.held;
+        this.held = [];
+        for (const [seq, event] of batch) this.onEvent(seq, event);
         break;
       }
       case "ack": {

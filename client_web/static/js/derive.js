@@ -84,6 +84,12 @@ export function latestRollCall(s) {
   return all[0] || null;
 }
 
+/** A site's connection as the pages name it: "never" for a site that has not joined yet (not
+ * "offline", which says a link was lost), else its connection (online, reconnecting, offline). */
+export function connectionOf(att) {
+  return att.connection === "offline" && att.first_joined === null ? "never" : att.connection;
+}
+
 export function siteName(s, code) {
   return s.sites[code] ? s.sites[code].name : code;
 }

@@ -87,6 +87,21 @@ export function duration(seconds) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${r}` : `${m}:${r}`;
 }
 
+/** 155 -> "2 phút 35 giây", 9000 -> "2 giờ 30 phút": a duration in words, which cannot be
+ * read as a clock time; `seconds: false` rounds to minutes. */
+export function spelled(total, { seconds = true } = {}) {
+  let s = Math.max(0, Math.round(total));
+  if (!seconds) s = Math.round(s / 60) * 60;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  const out = [];
+  if (h) out.push(t("time.hours", { n: h }));
+  if (m) out.push(t("time.minutes", { n: m }));
+  if ((r && seconds) || !out.length) out.push(seconds ? t("time.seconds", { n: r }) : t("time.minutes", { n: 0 }));
+  return out.join(" ");
+}
+
 /** A refusal of the server, in words: ours for the codes we know, the server's otherwise. */
 export function errorText(err) {
   if (!err) return "";

@@ -1,6 +1,8 @@
 // A draft of the minutes (biên bản) drawn in the page from the state, for the secretaries
 // to read while they write. It follows the content of scheduling.reports.minutes_content;
-// the official document (HTML/PDF/DOCX, hashed on approval) is rendered by the server.
+// the official document (HTML/PDF/DOCX, hashed on approval) is rendered by the server, and
+// the figures here are counted as server/documents/view.py counts them: every invited site
+// with the main bridge, people by their display names, the whole list of absent sites.
 
 import { h, fill } from "./dom.js";
 import { ms, totals } from "./derive.js";
@@ -8,9 +10,12 @@ import { clock, day, duration, num, t } from "./i18n.js";
 
 export function renderPreview(box, s, nowMs, { tz }) {
   const sum = totals(s);
-  const remote = Object.values(s.sites).filter((x) => x.code !== s.main_site);
-  const present = remote.filter((x) => s.attendance[x.code].first_joined !== null || s.attendance[x.code].checked_in_at !== null);
-  const absent = remote.filter((x) => !present.includes(x));
+  const all = Object.values(s.sites);
+  const remote = all.filter((x) => x.code !== s.main_site);
+  const isPresent = (x) => s.attendance[x.code].first_joined !== null || s.attendance[x.code].checked_in_at !== null;
+  const present = all.filter(isPresent);
+  const absent = all.filter((x) => !isPresent(x));
+  const person = (account) => (s.people && s.people[account]) || account;   // display names (server/views.py)
   const start = s.opened_at || s.starts_at;
   const end = s.ended_at || (s.phase === "live" ? null : s.ends_at);
   const notesOf = (itemId, kind) => Object.values(s.notes).filter((n) => n.item_id === itemId && n.kind === kind)
@@ -22,12 +27,13 @@ export function renderPreview(box, s, nowMs, { tz }) {
     h("p", { class: "center" }, h("strong", null, s.title)),
     h("p", null, t("preview.when", { day: day(start, tz), start: clock(start, tz), end: end ? clock(end, tz) : "…" })),
     h("p", null, t("preview.where", { main: s.sites[s.main_site].name, n: num(remote.length) })),
-    h("p", null, t("preview.chair_secretaries", { chair: s.chair, secretaries: s.secretaries.join(", ") })),
+    h("p", null, t("preview.chair_secretaries", { chair: person(s.chair), secretaries: s.secretaries.map(person).join("; ") })),
     h("h3", null, t("preview.attendance")),
-    h("p", null, t("preview.attendance_line", {
-      present: num(present.length), sites: num(remote.length), people: num(sum.people), expected: num(sum.expected),
+    h("p", { class: "attendance-line" }, t("preview.attendance_line", {
+      present: num(present.length), sites: num(all.length), people: num(sum.people), expected: num(sum.expected),
+      absent: num(absent.length),
     })),
-    absent.length ? h("p", null, t("preview.absent_sites", { names: absent.slice(0, 30).map((x) => x.name).join(", ") + (absent.length > 30 ? "…" : "") })) : null,
+    absent.length ? h("p", { class: "absent-sites" }, t("preview.absent_sites", { names: absent.map((x) => x.name).join(", ") })) : null,
     h("h3", null, t("preview.agenda")),
     s.agenda.map((item, i) => {
       const turns = s.floor.turns.filter((x) => x.item_id === item.item_id);

@@ -4,9 +4,9 @@
 import { boot, everySecond } from "./app.js";
 import { $, announce, batched, fill, h, setText, toast, toggle } from "./dom.js";
 import {
-  actionsOf, activeItem, inboxOf, openRollCall, queuePosition, secondsLeft, siteName,
+  actionsOf, activeItem, inboxOf, ms, openRollCall, queuePosition, secondsLeft, siteName,
 } from "./derive.js";
-import { CONFIG, clock, day, dayTime, duration, isoDay, num, t } from "./i18n.js";
+import { CONFIG, clock, day, dayTime, duration, isoDay, num, spelled, t } from "./i18n.js";
 import { readinessCheck } from "./readiness_check.js";
 import { siteMedia } from "./site_media.js";
 import { presenterControls, slideStage } from "./slides.js";
@@ -35,8 +35,10 @@ const render = batched(() => {
   if (!s) return;
   const now = conn.now();
   phaseBadge($("#phase"), s.phase);
+  document.body.dataset.phase = s.phase;   // a phone shows the invite first before the meeting
   const active = activeItem(s);
   setText($("#active-item"), active ? t("site.active_item", { title: active.title }) : "");
+  renderInfo(s, now);
   renderSpeaking(s);
   renderFloor();
   renderAgenda($("#agenda"), s, now);
@@ -45,6 +47,21 @@ const render = batched(() => {
   renderInbox(s);
   renderActions(s);
 });
+
+/** The conference as an invite says it: when, where the main bridge is, when it opens. */
+function renderInfo(s, now) {
+  setText($("#info-when"), t("site.when", { day: day(s.starts_at, TZ), from: clock(s.starts_at, TZ), to: clock(s.ends_at, TZ) }));
+  const main = s.sites[s.main_site];
+  setText($("#info-place"), main ? [main.name, main.parent].filter(Boolean).join(", ") : "");
+  const before = s.phase === "scheduled" || s.phase === "rehearsal" || s.phase === "draft";
+  const opens = $("#info-opens");
+  opens.hidden = !before;
+  if (before) {
+    const left = (ms(s.starts_at) - now) / 1000;
+    setText(opens, left > 0 ? t("site.opens_in", { left: spelled(left, { seconds: left < 3600 }), time: clock(s.starts_at, TZ) })
+      : t("site.opens_soon"));
+  }
+}
 
 function renderSpeaking(s) {
   const speakers = Object.keys(s.floor.speakers);
@@ -61,7 +78,9 @@ function renderSpeaking(s) {
     lastSpeakers = key;
     if (speakers.length) announce(t("site.now_speaking") + " " + names);
   }
-  setText($("#program-placeholder-text"), media.poorLink ? t("media.poor_link")
+  setText($("#program-placeholder-text"), s.phase === "ended" ? t("site.ended")
+    : s.phase === "cancelled" ? t("site.cancelled")
+    : media.poorLink ? t("media.poor_link")
     : media.audioOnly ? t("media.audio_only_on")
     : s.phase === "live" ? t("site.no_signal") : t("site.waiting_start"));
 }
@@ -83,9 +102,11 @@ function renderFloor() {
   const panel = state.closest(".floor-panel");
   toggle(panel, "speaking", !!speaker);
   toggle(panel, "waiting", !speaker && pos > 0);
-  $("#floor-request").hidden = !!speaker || pos > 0;
+  toggle(panel, "muted", !!speaker && s.floor.muted.includes(SITE.code));
+  const over = s.phase === "ended" || s.phase === "cancelled";
+  $("#floor-request").hidden = !!speaker || pos > 0 || over;
   $("#floor-request").disabled = !live || conn.status !== "online";
-  $("#floor-topic").hidden = !!speaker || pos > 0;
+  $("#floor-topic").hidden = !!speaker || pos > 0 || over;
   $("#floor-withdraw").hidden = !(pos > 0);
   $("#floor-release").hidden = !speaker;
   $("#self-box").hidden = !speaker;
@@ -93,14 +114,17 @@ function renderFloor() {
   if (speaker) {
     const left = secondsLeft(speaker, now);
     const muted = s.floor.muted.includes(SITE.code);
-    let text = left === null ? t("floor.you_speak") : t("floor.you_speak_left", { left: duration(left) });
-    if (muted) text += " " + t("floor.you_muted");
-    else if (media.devices === "none") text += " " + t("floor.no_device");
-    else if (media.state !== "connected") text += " " + t("floor.media_down");
-    setText(state, text);
+    // one statement of the truth: muted, no device, no media link, or live
+    const what = muted ? t("floor.you_muted")
+      : media.devices === "none" ? t("floor.no_device")
+      : media.state !== "connected" ? t("floor.media_down")
+      : t("floor.you_live");
+    setText(state, (left === null ? t("floor.you_have") : t("floor.you_have_left", { left: duration(left) })) + " " + what);
     toggle(panel, "ending", left !== null && left <= 15);
   } else if (pos > 0) {
     setText(state, t("floor.queued", { n: pos }));
+  } else if (over) {
+    setText(state, t(s.phase === "ended" ? "floor.ended" : "floor.cancelled"));
   } else if (!live) {
     setText(state, t("floor.not_live"));
   } else {
@@ -116,7 +140,7 @@ function renderCheckin(s) {
     : t("checkin.not_yet"));
   toggle($("#checkin-status"), "ok-text", !!(att && att.checked_in_at));
   setText($("#checkin-expected"), t("checkin.expected", { n: num(SITE.expected) }));
-  setText($("#checkin-note"), open ? "" : t("checkin.closed"));
+  setText($("#checkin-note"), open ? "" : s.phase === "ended" || s.phase === "cancelled" ? t("checkin.ended") : t("checkin.closed"));
   $("#checkin-submit").disabled = !open;
   const badge = $("#badge-checkin");
   badge.hidden = !!(att && att.checked_in_at) || !open;
@@ -180,6 +204,12 @@ function renderInbox(s) {
     li.querySelector(".ack-minutes").hidden = !!r.acknowledged_at;
   });
 }
+
+function inviteUrl() {
+  // The site's own invite, with its join link in it (server/minutes_api.py conference_invite).
+  return `/api/v1/conferences/${encodeURIComponent(CONFIG.conference)}/invite.ics?token=${encodeURIComponent(CONFIG.token)}`;
+}
+$("#info-ics").href = inviteUrl();
 
 function minutesUrl(version) {
   // The server renders approved minutes for the sites they were sent to (docs/documents.md).
@@ -334,4 +364,5 @@ everySecond(() => {
   renderFloor();
   renderRollCall(store.state, conn.now());
   renderAgenda($("#agenda"), store.state, conn.now());
+  renderInfo(store.state, conn.now());
 });

@@ -30,7 +30,8 @@ export function siteMedia({ conn, site, onChange = () => {} }) {
     $("#sound-on").hidden = !media.soundBlocked;
     const onAir = $("#on-air");
     onAir.hidden = !(media.onAir && media.state === "connected");
-    setText(onAir, site.main ? t("media.on_air_program") : t("media.on_air"));
+    setText(onAir, site.main ? t("media.on_air_program") : media.hint.audio ? t("media.on_air") : t("media.on_air_muted"));
+    toggle(onAir, "muted", !site.main && !media.hint.audio);
     const audioOnly = media.audioOnly || media.poorLink;
     toggle(box, "has-speaker", speakers.some((c) => c !== site.code) && !audioOnly);
     toggle(box, "audio-only", audioOnly);

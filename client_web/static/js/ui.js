@@ -78,7 +78,8 @@ export function renderAgenda(ol, s, nowMs, { controls = null } = {}) {
     const li = h("li", { class: "agenda-item" },
       h("div", { class: "agenda-main" },
         h("span", { class: "agenda-title" }),
-        h("span", { class: "agenda-presenter" })),
+        h("span", { class: "agenda-presenter" }),
+        h("span", { class: "agenda-docs" })),
       h("div", { class: "agenda-meta" },
         h("span", { class: "agenda-status" }),
         h("span", { class: "agenda-time" })));
@@ -92,6 +93,7 @@ export function renderAgenda(ol, s, nowMs, { controls = null } = {}) {
     else li.removeAttribute("aria-current");
     setText(li.querySelector(".agenda-title"), item.title);
     setText(li.querySelector(".agenda-presenter"), item.presenter ? t("agenda.presenter", { name: item.presenter }) : "");
+    renderDocuments(li.querySelector(".agenda-docs"), item.documents || []);
     setText(li.querySelector(".agenda-status"), t(`item.${item.status}`));
     const spent = itemSeconds(item, nowMs);
     const planned = item.planned_minutes * 60;
@@ -103,6 +105,21 @@ export function renderAgenda(ol, s, nowMs, { controls = null } = {}) {
     }
     toggle(li, "overrun", planned > 0 && spent > planned);
     if (controls) controls(li.querySelector(".agenda-controls"), item);
+  });
+}
+
+/** An agenda item's documents (lines the admin typed): a web address becomes a link. */
+function renderDocuments(el, docs) {
+  const key = docs.join("\n");
+  if (el.dataset.key === key) return;
+  el.dataset.key = key;
+  el.hidden = !docs.length;
+  el.replaceChildren();
+  if (!docs.length) return;
+  el.append(h("span", { class: "muted" }, t("agenda.documents")), " ");
+  docs.forEach((doc, i) => {
+    if (i) el.append("; ");
+    el.append(/^https?:\/\/\S+$/.test(doc) ? h("a", { href: doc, target: "_blank", rel: "noopener noreferrer" }, doc) : doc);
   });
 }
 

@@ -6,7 +6,7 @@
 // plain array of a few hundred codes, which costs nothing measurable.
 
 import { batched, h, setText, toggle } from "./dom.js";
-import { queuePosition } from "./derive.js";
+import { connectionOf, queuePosition } from "./derive.js";
 import { num, t } from "./i18n.js";
 import { icon } from "./ui.js";
 
@@ -99,9 +99,13 @@ export class Wall {
 
   _tile(code) {
     const site = this.s.sites[code];
+    // The tile's accessible name is its text (what a sighted chair reads, and the people count
+    // in words for a screen reader), so that a spoken command naming what is seen finds it.
+    const sep = () => h("span", { class: "offscreen" }, ", ");
     const el = h("button", { type: "button", class: "tile", "aria-pressed": "false", tabindex: "-1", dataset: { code } },
       h("span", { class: "tile-name", title: site.name }, site.name),
-      h("span", { class: "tile-meta" }, icon("people"), h("span", { class: "tile-count" }), h("span", { class: "tile-state" })),
+      h("span", { class: "tile-meta" }, icon("people"), h("span", { class: "tile-count", "aria-hidden": "true" }),
+        sep(), h("span", { class: "offscreen tile-people" }), sep(), h("span", { class: "tile-state" })),
       h("span", { class: "tile-flags" }),
       h("span", { class: "level", "aria-hidden": "true" }, h("span")));
     el.addEventListener("click", () => {
@@ -124,7 +128,8 @@ export class Wall {
     toggle(el, "speaking", speaking);
     toggle(el, "unchecked", !att.checked_in_at);
     setText(el.querySelector(".tile-count"), att.checked_in_at ? num(att.headcount) : "—");
-    setText(el.querySelector(".tile-state"), t(`state.${att.connection}`));
+    setText(el.querySelector(".tile-people"), att.checked_in_at ? t("wall.n_people", { n: num(att.headcount) }) : t("wall.not_checked_in"));
+    setText(el.querySelector(".tile-state"), t(`state.${connectionOf(att)}`));   // "not connected yet", not "lost"
     const flags = el.querySelector(".tile-flags");
     const poor = this.poorLinks.has(code);
     toggle(el, "poor-link", poor);
@@ -132,17 +137,13 @@ export class Wall {
     if (flags.dataset.want !== want) {
       flags.dataset.want = want;
       flags.replaceChildren();
-      if (speaking) flags.append(h("span", { class: "flag flag-speaking" }, icon("mic"), t("wall.flag_speaking")));
-      else if (pos > 0) flags.append(h("span", { class: "flag flag-hand" }, icon("hand"), t("wall.flag_hand", { n: pos })));
-      if (!speaking && micOpen) flags.append(h("span", { class: "flag flag-mic" }, icon("mic"), t("wall.flag_mic_open")));
-      if (poor) flags.append(h("span", { class: "flag flag-poor-link" }, t("wall.flag_poor_link")));
+      const flag = (cls, ...content) => flags.append(h("span", { class: "offscreen" }, ", "), h("span", { class: `flag ${cls}` }, ...content));
+      if (speaking) flag("flag-speaking", icon("mic"), t("wall.flag_speaking"));
+      else if (pos > 0) flag("flag-hand", icon("hand"), t("wall.flag_hand", { n: pos }));
+      if (speaking && !micOpen) flag("flag-mic-off", icon("micOff"), t("wall.flag_muted"));   // the chair muted the speaker
+      if (!speaking && micOpen) flag("flag-mic", icon("mic"), t("wall.flag_mic_open"));
+      if (poor) flag("flag-poor-link", t("wall.flag_poor_link"));
     }
-    const parts = [s.sites[code].name, t(`state.${att.connection}`),
-      att.checked_in_at ? t("wall.n_people", { n: num(att.headcount) }) : t("wall.not_checked_in")];
-    if (speaking) parts.push(t("wall.flag_speaking"));
-    else if (pos > 0) parts.push(t("wall.flag_hand", { n: pos }));
-    if (poor) parts.push(t("wall.poor_link", { pct: Math.round(this.poorLinks.get(code) * 100) }));
-    el.setAttribute("aria-label", parts.join(", "));
     el.title = poor ? t("wall.poor_link", { pct: Math.round(this.poorLinks.get(code) * 100) }) : "";
   }
 
@@ -155,7 +156,7 @@ export class Wall {
     const q = fold(this.search.value.trim());
     if (q && !fold(site.name).includes(q) && !fold(code).includes(q)) return false;
     switch (this.stateFilter.value) {
-      case "online": case "reconnecting": case "offline": return att.connection === this.stateFilter.value;
+      case "online": case "reconnecting": case "offline": case "never": return connectionOf(att) === this.stateFilter.value;
       case "hand": return queuePosition(s, code) > 0;
       case "speaking": return !!s.floor.speakers[code];
       case "unchecked": return !att.checked_in_at;
