@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -107,10 +108,10 @@ def pin(pid: int, cpus: set[int]) -> bool:
 # --- the program clip -------------------------------------------------------------------------
 
 
-def make_clip() -> list[tuple[bytes, bool]]:
-    """A 720p VP8 clip at ~1.2 Mbit/s: bars, a moving box and a noisy band (so the
-    encoder spends its bitrate like a camera does). Cached in the temp directory."""
-    path = os.path.join(tempfile.gettempdir(), f"bridgeconf-clip-{WIDTH}x{HEIGHT}-{FPS}-{BITRATE}-{KEYINT}.pkl")
+def make_clip(width: int = WIDTH, height: int = HEIGHT, fps: int = FPS, bitrate: int = BITRATE) -> list[tuple[bytes, bool]]:
+    """A VP8 clip (720p ~1.2 Mbit/s by default): bars, a moving box and a noisy band (so
+    the encoder spends its bitrate like a camera does). Cached in the temp directory."""
+    path = os.path.join(tempfile.gettempdir(), f"bridgeconf-clip-{width}x{height}-{fps}-{bitrate}-{KEYINT}.pkl")
     if os.path.exists(path):
         with open(path, "rb") as f:
             return pickle.load(f)
@@ -120,23 +121,23 @@ def make_clip() -> list[tuple[bytes, bool]]:
     from PIL import Image, ImageDraw
 
     cc = av.CodecContext.create("libvpx", "w")
-    cc.width, cc.height, cc.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-    cc.bit_rate = BITRATE
-    cc.time_base = fractions.Fraction(1, FPS)
-    cc.framerate = fractions.Fraction(FPS, 1)
+    cc.width, cc.height, cc.pix_fmt = width, height, "yuv420p"
+    cc.bit_rate = bitrate
+    cc.time_base = fractions.Fraction(1, fps)
+    cc.framerate = fractions.Fraction(fps, 1)
     cc.gop_size = KEYINT
-    rate = str(BITRATE)
+    rate = str(bitrate)
     cc.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "minrate": rate,
                   "maxrate": rate, "bufsize": rate, "undershoot-pct": "95", "overshoot-pct": "15"}  # fmt: skip
-    base = Image.new("RGB", (WIDTH, HEIGHT), (40, 80, 120))
+    base = Image.new("RGB", (width, height), (40, 80, 120))
     draw = ImageDraw.Draw(base)
     for i, c in enumerate([(192, 192, 192), (192, 192, 0), (0, 192, 192), (0, 192, 0), (192, 0, 192), (192, 0, 0)]):
-        draw.rectangle([i * WIDTH // 6, 0, (i + 1) * WIDTH // 6, HEIGHT // 4], fill=c)
+        draw.rectangle([i * width // 6, 0, (i + 1) * width // 6, height // 4], fill=c)
     frames: list[tuple[bytes, bool]] = []
-    for n in range(FPS * CLIP_SECONDS):
+    for n in range(fps * CLIP_SECONDS):
         img = base.copy()
-        img.paste(Image.effect_noise((WIDTH // 3, HEIGHT // 6), 40).convert("RGB"), ((n * 8) % (WIDTH // 2), HEIGHT // 2))
-        ImageDraw.Draw(img).rectangle([n * 10 % WIDTH, HEIGHT // 4 + 20, n * 10 % WIDTH + 80, HEIGHT // 4 + 200], fill=(255, 255, 255))
+        img.paste(Image.effect_noise((width // 3, height // 6), 40).convert("RGB"), ((n * 8) % (width // 2), height // 2))
+        ImageDraw.Draw(img).rectangle([n * 10 % width, height // 4 + 20, n * 10 % width + 80, height // 4 + 200], fill=(255, 255, 255))
         frame = av.VideoFrame.from_image(img).reformat(format="yuv420p")
         frame.pts = n
         if n % KEYINT == 0:
@@ -176,15 +177,18 @@ def _signal(session: ClientSession, url: str, name: str) -> Any:
     return signal
 
 
-def publisher_main(conn: Any, url: str) -> None:
+SPEAKER_CLIP = (320, 180, 15, 150_000)  # a floor holder's camera as the wall would ask for it
+
+
+def publisher_main(conn: Any, url: str, name: str = "pub", small: bool = False) -> None:
     async def run() -> None:
         from media.client import SiteClient
         from media.testsrc import ClipSource, ToneSource
 
-        video = ClipSource(make_clip(), FPS)
+        video = ClipSource(make_clip(*SPEAKER_CLIP), SPEAKER_CLIP[2]) if small else ClipSource(make_clip(), FPS)
         audio = ToneSource(440)
         async with ClientSession() as session:
-            client = SiteClient(CONFIG, _signal(session, url, "pub"), audio=audio, video=video, name="pub")
+            client = SiteClient(CONFIG, _signal(session, url, name), audio=audio, video=video, name=name)
             await client.connect(timeout=30)
             conn.send("ready")
 
@@ -203,7 +207,30 @@ def publisher_main(conn: Any, url: str) -> None:
                 audio.pacer.resume()
                 return time.monotonic()
 
-            await _commands(conn, {"snapshot": snapshot, "pause": pause, "resume": resume})
+            # the longest wait between two video frames handed to the packetizer: what the
+            # publisher itself contributes to a gap the sites see (a busy machine)
+            sending = {"gap": 0.0, "at": 0.0}
+            next_frame = video.next_frame
+
+            async def timed_next_frame() -> Any:
+                frame = await next_frame()
+                now = time.monotonic()
+                if sending["at"]:
+                    sending["gap"] = max(sending["gap"], now - sending["at"])
+                sending["at"] = now
+                return frame
+
+            video.next_frame = timed_next_frame  # type: ignore[method-assign]
+
+            async def reset_gaps() -> float:
+                sending["gap"] = sending["at"] = 0.0
+                return time.monotonic()
+
+            async def gaps() -> dict[str, float]:
+                return {name: sending["gap"]}
+
+            await _commands(conn, {"snapshot": snapshot, "pause": pause, "resume": resume,
+                                   "reset_gaps": reset_gaps, "gaps": gaps})  # fmt: skip
             await client.close()
 
     asyncio.run(run())
@@ -242,7 +269,17 @@ def subscriber_main(conn: Any, url: str, names: list[str]) -> None:
                     },
                 }  # fmt: skip
 
-            await _commands(conn, {"snapshot": snapshot})
+            async def reset_gaps() -> float:
+                for c in clients:
+                    if c.counters:
+                        c.counter("program/video").reset_frame_gap()
+                return time.monotonic()
+
+            async def gaps() -> dict[str, float]:
+                """Each site's longest wait between two complete program frames."""
+                return {c.name: c.counter("program/video").frame_gap for c in clients if c.counters}
+
+            await _commands(conn, {"snapshot": snapshot, "reset_gaps": reset_gaps, "gaps": gaps})
             for c in clients:
                 await c.close()
 
@@ -298,6 +335,22 @@ def relay_main(conn: Any) -> None:
 
 
 # --- one measurement -----------------------------------------------------------------------------
+
+
+async def _offer_hub(worker: Any) -> tuple[web.AppRunner, str]:
+    """The signaling of the bench: POST /offer/<peer> with the offer, the answer back."""
+    app = web.Application()
+
+    async def offer(request: web.Request) -> web.Response:
+        answer = await worker.accept_offer(request.match_info["peer"], await request.text())
+        return web.Response(text=answer)
+
+    app.router.add_post("/offer/{peer}", offer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    tcp = web.TCPSite(runner, "127.0.0.1", 0)
+    await tcp.start()
+    return runner, f"http://127.0.0.1:{tcp._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
 
 
 def _start(target: Any, *args: Any) -> tuple[Any, Any]:
@@ -369,19 +422,7 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
         worker = WorkerForwarder(CONFIG)
         await worker.start()
         worker.set_program("pub")
-        app = web.Application()
-
-        async def offer(request: web.Request) -> web.Response:
-            assert worker is not None
-            answer = await worker.accept_offer(request.match_info["peer"], await request.text())
-            return web.Response(text=answer)
-
-        app.router.add_post("/offer/{peer}", offer)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        tcp = web.TCPSite(runner, "127.0.0.1", 0)
-        await tcp.start()
-        url = f"http://127.0.0.1:{tcp._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        runner, url = await _offer_hub(worker)
         server_pid = worker.pid
     else:
         relay_proc, relay_conn = _start(relay_main)
@@ -547,6 +588,117 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
     return result
 
 
+def _spread(values: list[float], scale: float = 1000.0) -> dict[str, float | None]:
+    """p50 / p95 / max of ``values`` (seconds), in milliseconds."""
+    if not values:
+        return {"p50": None, "p95": None, "max": None}
+    v = sorted(values)
+    return {"p50": round(v[len(v) // 2] * scale, 2), "p95": round(v[min(len(v) - 1, int(len(v) * 0.95))] * scale, 2),
+            "max": round(v[-1] * scale, 2)}  # fmt: skip
+
+
+async def handovers(n: int, args: argparse.Namespace, with_media: bool) -> dict[str, Any]:
+    """The control path at N pages: 20 floor handovers between two speaking sites.
+
+    The forwarder (a ``media.worker``, as in :func:`measure`) times each change itself:
+    the call (rerouting every output that moves, the publish hints) and until its event
+    loop has run everything that was ready at that moment ("back to idle"). First with
+    the publishers paused (the control cost alone), then, when ``with_media``, with the
+    program flowing: the longest wait between two complete program frames at each site
+    over a window without handovers (the reference: pacing and the machine's noise) and
+    over the 20 handovers, against the frame interval (33 ms at 30 fps).
+    """
+    from media.worker import WorkerForwarder
+
+    make_clip(), make_clip(*SPEAKER_CLIP)  # cached before two publishers would both make it
+    # no automatic audio-only: a site the busy machine pushed to audio only would count as a freeze
+    worker = WorkerForwarder(replace(CONFIG, auto_audio_only=False))
+    await worker.start()
+    assert worker.pid is not None
+    worker.steer("pub", [], [])
+    runner, url = await _offer_hub(worker)
+    renice(worker.pid, args.nice)
+    procs = []
+    try:
+        pubs = [_start(publisher_main, url, name, name != "pub") for name in ("pub", "spk-a", "spk-b")]
+        procs += pubs
+        for proc, conn in pubs:
+            renice(proc.pid, args.nice)
+            assert await _recv(conn) == "ready"
+        k = args.sub_procs or max(1, min(4, math.ceil(n / 100)))
+        names = [f"site-{i}" for i in range(n)]
+        subs = [_start(subscriber_main, url, names[i::k]) for i in range(k)]
+        procs += subs
+        for proc, _ in subs:
+            renice(proc.pid, args.nice // 2)
+        t_connect = time.monotonic()
+        connected = sum([(await _recv(conn))[1] for _, conn in subs])
+        t_connect = time.monotonic() - t_connect
+        await asyncio.sleep(args.warmup)
+
+        async def each(command: str, conns: list[Any]) -> list[Any]:
+            for conn in conns:
+                conn.send((command, 0.0))
+            return [await _recv(conn) for conn in conns]
+
+        async def twenty(pause: float) -> list[Any]:
+            """20 handovers; the forwarder's own timings of them."""
+            for i in range(20):
+                worker.steer("pub", ["spk-a" if i % 2 == 0 else "spk-b"], [])
+                await asyncio.sleep(pause)
+            timing = (await worker.fetch_stats())["control"]["timing"]
+            calls = [s for what, s in timing["recent_s"] if what == "steer"][-20:]
+            to_idle = [s for what, s in timing["recent_to_idle_s"] if what == "steer"][-20:]
+            return [calls, to_idle]
+
+        pub_conns = [c for _, c in pubs]
+        sub_conns = [c for _, c in subs]
+        await each("pause", pub_conns)
+        await asyncio.sleep(args.drain)
+        load = os.getloadavg()[0]
+        idle_calls, idle_to_idle = await twenty(0.25)
+        result: dict[str, Any] = {
+            "n": n, "connected": connected, "connect_s": round(t_connect, 1), "loadavg": load,
+            "publishers_paused": {"floor_change_ms": _spread(idle_calls), "back_to_idle_ms": _spread(idle_to_idle)},
+        }  # fmt: skip
+        if with_media:
+            await each("resume", pub_conns)
+            await asyncio.sleep(2.0)
+            jiffies = machine_jiffies()
+            program = pub_conns[:1]
+            await each("reset_gaps", sub_conns + program)
+            await asyncio.sleep(10.0)
+            quiet = [g for part in await each("gaps", sub_conns) for g in part.values()]
+            quiet_sent = (await each("gaps", program))[0]["pub"]
+            await each("reset_gaps", sub_conns + program)
+            calls, to_idle = await twenty(0.5)
+            gaps = [g for part in await each("gaps", sub_conns) for g in part.values()]
+            gaps_sent = (await each("gaps", program))[0]["pub"]
+            j2 = machine_jiffies()
+            result["program_flowing"] = {
+                "floor_change_ms": _spread(calls), "back_to_idle_ms": _spread(to_idle),
+                "frame_interval_ms": round(1000 / FPS, 1),
+                "largest_program_frame_gap_ms_per_site_without_handovers_10s": _spread(quiet),
+                "largest_program_frame_gap_ms_per_site_during_20_handovers": _spread(gaps),
+                "largest_gap_at_the_publisher_ms": {"without_handovers": round(quiet_sent * 1000, 1),
+                                                    "during_handovers": round(gaps_sent * 1000, 1)},
+                "sites_measured": len(gaps),
+                "machine_busy_cores": round((j2[0] - jiffies[0]) / max(1, j2[1] - jiffies[1]) * (os.cpu_count() or 1), 2),
+                "loadavg": os.getloadavg()[0],
+            }  # fmt: skip
+        return result
+    finally:
+        for _, conn in procs:
+            with contextlib.suppress(BrokenPipeError, OSError):
+                conn.send("stop")
+        for proc, _ in procs:
+            proc.join(timeout=20)
+            if proc.is_alive():
+                proc.kill()
+        await worker.close()
+        await runner.cleanup()
+
+
 def micro(outputs: int = 200, packets: int = 300) -> dict[str, float]:
     """Cost of the hot loop's parts per output (µs), in this process: Source.forward to
     ``outputs`` outputs whose packets go to one draining socket; then without sendto;
@@ -642,9 +794,23 @@ async def main() -> None:
     parser.add_argument("--nice", type=int, default=-10,
                         help="priority of the bench's processes (the machine is shared; 0: leave as is)")
     parser.add_argument("--micro", action="store_true", help="only the in-process cost breakdown of the hot loop")
+    parser.add_argument("--handovers", type=int, nargs="*", metavar="N",
+                        help="only the control path: 20 floor handovers at N pages (default 50 200 500)")
+    parser.add_argument("--gap-sizes", type=int, nargs="+", default=[50, 200],
+                        help="with --handovers: the N at which the program also flows, to measure frame gaps")
     args = parser.parse_args()
     if args.micro:
         print(json.dumps(micro(), indent=2))
+        return
+    if args.handovers is not None:
+        result: dict[str, Any] = {"command": "bench/media.py " + " ".join(sys.argv[1:]),
+                                  "machine": {"cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()},
+                                  "handovers": []}  # fmt: skip
+        for n in args.handovers or [50, 200, 500]:
+            r = await handovers(n, args, with_media=n in args.gap_sizes)
+            result["handovers"].append(r)
+            print(json.dumps(r), file=sys.stderr)
+        print(json.dumps(result, indent=2))
         return
 
     t0 = time.monotonic()

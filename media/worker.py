@@ -11,7 +11,7 @@ Channel (one JSON object per line)::
     parent -> child   {"op": "config", "config": {...}}                 first line
                       {"id": 7, "op": "accept_offer", "peer_id": ..., "sdp": ...}
                       {"op": "set_speakers", "peer_ids": [...]}          no id: no answer
-                      (set_program, set_speakers, set_muted, set_audio_only,
+                      (steer, set_program, set_speakers, set_muted, set_audio_only,
                        set_previews, mark_chapter; the others carry an id)
     child -> parent   {"ready": pid}
                       {"id": 7, "ok": <result>} | {"id": 7, "error": {"code", "message"}}
@@ -27,7 +27,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -233,6 +233,12 @@ class WorkerForwarder:
     async def remove_peer(self, peer_id: str) -> None:
         await self._call("remove_peer", peer_id=peer_id)
 
+    def steer(self, program: str | None, speakers: Sequence[str], muted: Collection[str]) -> None:
+        if program is not None:
+            check_peer_id(program)
+        self._send({"op": "steer", "program": program, "speakers": list(check_ids(speakers, "speakers")),
+                    "muted": list(check_ids(list(muted), "muted"))})
+
     def set_program(self, peer_id: str | None) -> None:
         if peer_id is not None:
             check_peer_id(peer_id)
@@ -336,6 +342,7 @@ async def _serve() -> None:
             emit({"id": msg["id"], "error": {"code": ErrorCode.WORKER_FAILED.value, "message": str(exc)}})
 
     control = {
+        "steer": lambda m: fwd.steer(m["program"], m["speakers"], m["muted"]),
         "set_program": lambda m: fwd.set_program(m["peer_id"]),
         "set_speakers": lambda m: fwd.set_speakers(m["peer_ids"]),
         "set_muted": lambda m: fwd.set_muted(m["peer_id"], m["on"]),

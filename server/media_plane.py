@@ -198,11 +198,10 @@ class MediaPlane:
         cm = self.conferences.get(state.conference_id)
         if cm is None:
             return
-        fwd = cm.forwarder
-        fwd.set_program(cm.publisher.get(state.main_site))
-        fwd.set_speakers([cm.publisher[s] for s in state.floor.speakers if s in cm.publisher])
-        for site, peer in cm.publisher.items():
-            fwd.set_muted(peer, site in state.floor.muted)
+        # one call with the whole decision: the forwarder reroutes only what changed
+        cm.forwarder.steer(cm.publisher.get(state.main_site),
+                           [cm.publisher[s] for s in state.floor.speakers if s in cm.publisher],
+                           [cm.publisher[s] for s in state.floor.muted if s in cm.publisher])
         # levels are shown for the sites on air only; previews follow their sites' current pages
         cm.on_air = frozenset({state.main_site, *state.floor.speakers}) - state.floor.muted
         cm.levels = {s: lvl for s, lvl in cm.levels.items() if s in cm.on_air}
