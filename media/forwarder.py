@@ -494,7 +494,10 @@ class Forwarder:
             turn = peer.guard.observe(now, reading)
             if turn is None:
                 continue
-            poor.add(pid) if turn else poor.discard(pid)
+            if turn:
+                poor.add(pid)
+            else:
+                poor.discard(pid)
             changed.append((pid, LinkQuality(turn, peer.guard.reason, round(peer.guard.loss, 3))))
         if not changed:
             return
@@ -546,7 +549,7 @@ class Forwarder:
                 totals["octets_in"] += src.octets
                 totals["keyframe_requests_sent"] += src.kf_requests
             for out in p.outputs.values():
-                packets, octets, frames = out._sent()
+                packets, octets, frames = out.sent()
                 totals["packets_out"] += packets
                 totals["octets_out"] += octets
                 totals["frames_out"] += frames if out.kind == "video" else 0

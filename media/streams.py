@@ -405,7 +405,8 @@ class Output:
 
     # -- figures --
 
-    def _sent(self) -> tuple[int, int, int]:
+    def sent(self) -> tuple[int, int, int]:
+        """(packets, payload octets, frames) sent so far."""
         src = self.source
         p, o, f = self.done_packets, self.done_octets, self.done_frames
         if src is not None and not self.waiting:
@@ -416,16 +417,16 @@ class Output:
 
     @property
     def packets(self) -> int:
-        return self._sent()[0]
+        return self.sent()[0]
 
     @property
     def octets(self) -> int:
         """Payload octets sent (as RTCP sender reports count them)."""
-        return self._sent()[1]
+        return self.sent()[1]
 
     @property
     def frames(self) -> int:
-        return self._sent()[2]
+        return self.sent()[2]
 
     def resend(self, out_seq: int) -> bool:
         """Answer a NACK from the source's history, if the packet is ours to resend."""
@@ -459,7 +460,7 @@ class Output:
         return (src.rtp_time_at(now) + self.ts_off) & 0xFFFFFFFF
 
     def stats(self) -> dict[str, Any]:
-        packets, octets, frames = self._sent()
+        packets, octets, frames = self.sent()
         return {
             "kind": self.kind,
             "mid": self.mid,
