@@ -118,6 +118,8 @@ STRINGS: dict[str, str] = {
     "media.unavailable": N_("This server carries no audio or video"),
     "media.on_air": N_("On air: every site sees and hears you"),
     "media.on_air_program": N_("On air: this is the program every site sees and hears"),
+    "media.ended": N_("The conference has ended: nothing is sent to the sites any more"),
+    "media.before_start": N_("Not on air yet: nothing is sent to the sites before the rehearsal"),
     "media.audio_only_on": N_("Audio only: pictures are off to spare the connection"),
     "media.poor_link": N_("Weak connection: pictures are paused, sound goes on; they come back when the connection recovers"),
     "media.sound_on": N_("Turn on sound"),

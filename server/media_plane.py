@@ -42,6 +42,7 @@ from scheduling.lifecycle import PhaseChanged
 from . import protocol as p
 from .config import MediaSettings
 from .hub import StreamHub
+from .media_scope import NOTHING, MediaScope, media_scope
 
 log = logging.getLogger(__name__)
 LEVELS_EVERY_S = 0.25
@@ -69,6 +70,7 @@ class ConferenceMedia:
     on_air: frozenset[str] = frozenset()                          # sites whose audio is forwarded
     previews: dict[str, list[str]] = field(default_factory=dict)  # viewer peer -> site codes it shows
     poor_links: dict[str, p.LinkQuality] = field(default_factory=dict)  # site -> why it is on audio only
+    scope: MediaScope = NOTHING                                   # what the conference's phase lets through
 
 
 def media_config(settings: MediaSettings) -> MediaConfig:
@@ -198,19 +200,24 @@ class MediaPlane:
         cm = self.conferences.get(state.conference_id)
         if cm is None:
             return
-        # one call with the whole decision: the forwarder reroutes only what changed
-        cm.forwarder.steer(cm.publisher.get(state.main_site),
-                           [cm.publisher[s] for s in state.floor.speakers if s in cm.publisher],
+        # one call with the whole decision: the forwarder reroutes only what changed; the phase
+        # decides what may flow at all (nothing before the rehearsal or after the end)
+        scope = cm.scope = media_scope(state.phase)
+        program = state.main_site if scope.program else None
+        speakers = [s for s in state.floor.speakers if s in cm.publisher] if scope.floor else []
+        cm.forwarder.steer(cm.publisher.get(program) if program else None,
+                           [cm.publisher[s] for s in speakers],
                            [cm.publisher[s] for s in state.floor.muted if s in cm.publisher])
         # levels are shown for the sites on air only; previews follow their sites' current pages
-        cm.on_air = frozenset({state.main_site, *state.floor.speakers}) - state.floor.muted
+        cm.on_air = frozenset({*([program] if program else []), *speakers}) - state.floor.muted
         cm.levels = {s: lvl for s, lvl in cm.levels.items() if s in cm.on_air}
         for viewer in cm.previews:
             self._apply_previews(cm, viewer)
 
     @staticmethod
     def _apply_previews(cm: ConferenceMedia, viewer: str) -> None:
-        cm.forwarder.set_previews(viewer, [cm.publisher[s] for s in cm.previews.get(viewer, ()) if s in cm.publisher])
+        shown = cm.previews.get(viewer, ()) if cm.scope.previews else ()
+        cm.forwarder.set_previews(viewer, [cm.publisher[s] for s in shown if s in cm.publisher])
 
     # -- callbacks from the forwarder ------------------------------------------------------
     def _level(self, conf_id: str, peer_id: str, level: int) -> None:
