@@ -119,6 +119,8 @@ class SiteClient:
         self._rx: dict[int, ReceptionStats] = {}
         self._rtcp_ssrc = random.randrange(1, 1 << 32)
         self._reports: asyncio.Task[None] | None = None
+        self.last_rx = 0.0
+        """Loop time of the last RTP packet from the forwarder (0: none yet)."""
 
     async def connect(self, timeout: float = 10.0) -> None:
         """Offer, get the answer through ``signal``, wait until media can flow.
@@ -197,7 +199,8 @@ class SiteClient:
         rx = self._rx.get(ssrc)
         if rx is None:
             rx = self._rx[ssrc] = ReceptionStats(90000 if counter.kind == "video" else 48000)
-        rx.add(seq, int.from_bytes(data[4:8], "big"), asyncio.get_running_loop().time())
+        now = self.last_rx = asyncio.get_running_loop().time()
+        rx.add(seq, int.from_bytes(data[4:8], "big"), now)
         try:
             counter.add(data)
         except ValueError:

@@ -71,6 +71,7 @@ class ConferenceMedia:
     previews: dict[str, list[str]] = field(default_factory=dict)  # viewer peer -> site codes it shows
     poor_links: dict[str, p.LinkQuality] = field(default_factory=dict)  # site -> why it is on audio only
     scope: MediaScope = NOTHING                                   # what the conference's phase lets through
+    media_states: dict[str, p.SiteMediaState] = field(default_factory=dict)  # site -> as its page reported it
 
 
 def media_config(settings: MediaSettings) -> MediaConfig:
@@ -138,7 +139,7 @@ class MediaPlane:
         cm = await self._conference(conf_id)
         page = cm.pages[peer_id] = PageMedia(peer_id, site, bool(roles & STAFF_ROLES), send)
         if page.staff:
-            for msg in list(cm.poor_links.values()):
+            for msg in [*cm.poor_links.values(), *cm.media_states.values()]:
                 await send(msg)
 
     async def detach(self, conf_id: str, peer_id: str) -> None:
@@ -158,6 +159,8 @@ class MediaPlane:
                     cm.levels.pop(site, None)
                     if cm.poor_links.pop(site, None) is not None:
                         self._tell_staff(cm, p.LinkQuality(site=site, audio_only=False))
+                    if cm.media_states.pop(site, None) is not None:
+                        self._tell_staff(cm, p.SiteMediaState(site=site, state=None))
         self._steer_id(conf_id)
 
     async def handle(self, conf_id: str, peer_id: str, msg: Any) -> p.ServerMessage | None:
@@ -171,11 +174,15 @@ class MediaPlane:
                 page.offered = True
                 if page.site is not None:
                     cm.publisher[page.site] = peer_id
+                    self._media_state(cm, page, "renegotiating")
                 self._steer_id(conf_id)
                 return p.Answer(sdp=answer)
             if isinstance(msg, p.Candidate):
                 await cm.forwarder.add_candidate(peer_id, {"candidate": msg.candidate, "sdpMid": msg.sdpMid,
                                                            "sdpMLineIndex": msg.sdpMLineIndex})
+                return None
+            if isinstance(msg, p.MediaState):
+                self._media_state(cm, page, msg.state)
                 return None
             if isinstance(msg, p.MediaPrefs):
                 if msg.audio_only is not None:
@@ -248,6 +255,17 @@ class MediaPlane:
             cm.poor_links[page.site] = msg
         else:
             cm.poor_links.pop(page.site, None)
+        self._tell_staff(cm, msg)
+
+    def _media_state(self, cm: ConferenceMedia, page: PageMedia, state: p.MediaStateName) -> None:
+        """A site's publishing page says how its media fares: the staff pages are told on a change
+        (a staff page's own state, or a site's older page, concerns nobody else)."""
+        if page.site is None or cm.publisher.get(page.site) != page.peer_id:
+            return
+        old = cm.media_states.get(page.site)
+        if old is not None and old.state == state:
+            return
+        msg = cm.media_states[page.site] = p.SiteMediaState(site=page.site, state=state)
         self._tell_staff(cm, msg)
 
     @staticmethod

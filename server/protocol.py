@@ -1,17 +1,17 @@
 """The signaling protocol: every message on ``/ws``, defined once.
 
 JSON text frames, one object each, keyed on ``type``. Client → server: the control
-messages below (``hello``, ``ping``, ``offer``, ``candidate``, ``media_prefs``) and the
+messages below (``hello``, ``ping``, ``offer``, ``candidate``, ``media_prefs``, ``media_state``) and the
 conference commands of the domain (``scheduling.COMMANDS``: ``{type, key, ...fields}``).
 Server → client: ``welcome``, ``event``, ``ack``, ``error``, ``pong``, ``answer``,
-``levels``, ``publish``, ``link_quality``. docs/protocol.md is generated from this module (``python -m server.protocol``)
+``levels``, ``publish``, ``link_quality``, ``site_media_state``. docs/protocol.md is generated from this module (``python -m server.protocol``)
 and a test keeps the two in step.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 import msgspec
 
@@ -58,8 +58,21 @@ class MediaPrefs(msgspec.Struct, tag="media_prefs", forbid_unknown_fields=True):
     previews: list[str] | None = None
 
 
-ClientControl = Hello | Ping | Offer | Candidate | MediaPrefs
-CONTROL_TYPES = frozenset({"hello", "ping", "offer", "candidate", "media_prefs"})
+MediaStateName = Literal["flowing", "stalled", "renegotiating"]
+
+
+class MediaState(msgspec.Struct, tag="media_state", forbid_unknown_fields=True):
+    """How this page's own audio and video fare, apart from its /ws: ``flowing`` (connected, and
+    media arrives whenever the phase carries some), ``stalled`` (nothing arrived for a few
+    seconds although the phase carries media, or the connection failed and no new offer could
+    be made yet), ``renegotiating`` (a new offer is under way: after a reconnect of the /ws or
+    a failed connection). Sent on every change; the staff pages get it as ``site_media_state``."""
+
+    state: MediaStateName
+
+
+ClientControl = Hello | Ping | Offer | Candidate | MediaPrefs | MediaState
+CONTROL_TYPES = frozenset({"hello", "ping", "offer", "candidate", "media_prefs", "media_state"})
 
 
 class You(msgspec.Struct):
@@ -146,7 +159,19 @@ class LinkQuality(msgspec.Struct, tag="link_quality"):
     loss: float = 0.0
 
 
-ServerMessage = Welcome | EventMessage | Ack | Error | Pong | Answer | Levels | Publish | LinkQuality
+class SiteMediaState(msgspec.Struct, tag="site_media_state"):
+    """A site's media state (see ``media_state``) as its page reported it, to the staff pages:
+    the chair's wall marks a site whose media is stalled or being renegotiated, apart from its
+    signaling state. ``state`` null: the site has no media connection any more (its page left).
+    An offer counts as ``renegotiating`` until the page says otherwise; a staff page gets the
+    known states when it joins."""
+
+    site: str
+    state: MediaStateName | None
+
+
+ServerMessage = (Welcome | EventMessage | Ack | Error | Pong | Answer | Levels | Publish | LinkQuality
+                 | SiteMediaState)
 
 _encoder = msgspec.json.Encoder()
 _control = msgspec.json.Decoder(ClientControl)
@@ -225,6 +250,8 @@ def _type_name(t: msgspec.inspect.Type) -> str:
         return " or ".join(_type_name(x) for x in t.types)
     if isinstance(t, msgspec.inspect.ListType):
         return f"list of {_type_name(t.item_type)}"
+    if isinstance(t, msgspec.inspect.LiteralType):
+        return "one of " + ", ".join(f"`{v}`" for v in t.values)
     if isinstance(t, msgspec.inspect.StructType):
         return t.cls.__name__
     return name
@@ -263,7 +290,7 @@ def markdown() -> str:
         "## Client → server: control messages",
         "",
     ]
-    parts += [_struct_doc(c) for c in (Hello, Ping, Offer, Candidate, MediaPrefs)]
+    parts += [_struct_doc(c) for c in (Hello, Ping, Offer, Candidate, MediaPrefs, MediaState)]
     parts += ["## Client → server: conference commands", "",
               "`{\"type\": ..., \"key\": ..., ...fields}`; fields are strictly typed (no coercion); date-times are ISO 8601",
               "with an offset; dates `YYYY-MM-DD`. Who may send each is decided by the domain (see docs/architecture.md).",

@@ -24,6 +24,7 @@ export class Wall {
     this.s = null;
     this.tiles = new Map();
     this.poorLinks = new Map();    // site -> fraction lost: the media plane put it on audio only
+    this.mediaStates = new Map();  // site -> "stalled" | "renegotiating", as its page reported (flowing: absent)
     this.order = [];
     this.shown = [];
     this.page = 0;
@@ -89,6 +90,15 @@ export class Wall {
     this.flush();
   }
 
+  /** `site_media_state`: how a site's audio and video fare, apart from its signaling state. */
+  mediaState(m) {
+    if (!m.site) return;
+    if (m.state === "stalled" || m.state === "renegotiating") this.mediaStates.set(m.site, m.state);
+    else this.mediaStates.delete(m.site);
+    this.dirty.add(m.site);
+    this.flush();
+  }
+
   setSelected(code) {
     const old = this.selected && this.tiles.get(this.selected);
     if (old) old.setAttribute("aria-pressed", "false");
@@ -128,7 +138,10 @@ export class Wall {
     const flags = el.querySelector(".tile-flags");
     const poor = this.poorLinks.has(code);
     toggle(el, "poor-link", poor);
-    const want = `${pos}|${speaking}|${micOpen}|${poor}`;
+    const media = this.mediaStates.get(code) || "";
+    toggle(el, "media-stalled", media === "stalled");
+    toggle(el, "media-renegotiating", media === "renegotiating");
+    const want = `${pos}|${speaking}|${micOpen}|${poor}|${media}`;
     if (flags.dataset.want !== want) {
       flags.dataset.want = want;
       flags.replaceChildren();
@@ -136,12 +149,14 @@ export class Wall {
       else if (pos > 0) flags.append(h("span", { class: "flag flag-hand" }, icon("hand"), t("wall.flag_hand", { n: pos })));
       if (!speaking && micOpen) flags.append(h("span", { class: "flag flag-mic" }, icon("mic"), t("wall.flag_mic_open")));
       if (poor) flags.append(h("span", { class: "flag flag-poor-link" }, t("wall.flag_poor_link")));
+      if (media) flags.append(h("span", { class: `flag flag-media-${media}` }, t(`wall.flag_media_${media}`)));
     }
     const parts = [s.sites[code].name, t(`state.${att.connection}`),
       att.checked_in_at ? t("wall.n_people", { n: num(att.headcount) }) : t("wall.not_checked_in")];
     if (speaking) parts.push(t("wall.flag_speaking"));
     else if (pos > 0) parts.push(t("wall.flag_hand", { n: pos }));
     if (poor) parts.push(t("wall.poor_link", { pct: Math.round(this.poorLinks.get(code) * 100) }));
+    if (media) parts.push(t(`wall.media_${media}`));
     el.setAttribute("aria-label", parts.join(", "));
     el.title = poor ? t("wall.poor_link", { pct: Math.round(this.poorLinks.get(code) * 100) }) : "";
   }
