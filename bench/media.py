@@ -269,15 +269,21 @@ def subscriber_main(conn: Any, url: str, names: list[str]) -> None:
                     },
                 }  # fmt: skip
 
+            at_reset: dict[str, int] = {}
+
             async def reset_gaps() -> float:
                 for c in clients:
                     if c.counters:
                         c.counter("program/video").reset_frame_gap()
+                        at_reset[c.name] = c.counter("program/video").frames
                 return time.monotonic()
 
-            async def gaps() -> dict[str, float]:
-                """Each site's longest wait between two complete program frames."""
-                return {c.name: c.counter("program/video").frame_gap for c in clients if c.counters}
+            async def gaps() -> dict[str, float | None]:
+                """Each site's longest wait between two complete program frames (None: fewer
+                than two frames since the reset)."""
+                return {c.name: c.counter("program/video").frame_gap
+                        if c.counter("program/video").frames - at_reset.get(c.name, 0) >= 2 else None
+                        for c in clients if c.counters}  # fmt: skip
 
             await _commands(conn, {"snapshot": snapshot, "reset_gaps": reset_gaps, "gaps": gaps})
             for c in clients:
@@ -589,12 +595,12 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
 
 
 def _spread(values: list[float], scale: float = 1000.0) -> dict[str, float | None]:
-    """p50 / p95 / max of ``values`` (seconds), in milliseconds."""
+    """min / p50 / p95 / max of ``values`` (seconds), in milliseconds."""
     if not values:
-        return {"p50": None, "p95": None, "max": None}
+        return {"min": None, "p50": None, "p95": None, "max": None}
     v = sorted(values)
-    return {"p50": round(v[len(v) // 2] * scale, 2), "p95": round(v[min(len(v) - 1, int(len(v) * 0.95))] * scale, 2),
-            "max": round(v[-1] * scale, 2)}  # fmt: skip
+    return {"min": round(v[0] * scale, 3), "p50": round(v[len(v) // 2] * scale, 3),
+            "p95": round(v[min(len(v) - 1, int(len(v) * 0.95))] * scale, 3), "max": round(v[-1] * scale, 3)}  # fmt: skip
 
 
 async def handovers(n: int, args: argparse.Namespace, with_media: bool) -> dict[str, Any]:
@@ -668,11 +674,13 @@ async def handovers(n: int, args: argparse.Namespace, with_media: bool) -> dict[
             program = pub_conns[:1]
             await each("reset_gaps", sub_conns + program)
             await asyncio.sleep(10.0)
-            quiet = [g for part in await each("gaps", sub_conns) for g in part.values()]
+            quiet_all = [g for part in await each("gaps", sub_conns) for g in part.values()]
+            quiet = [g for g in quiet_all if g is not None]
             quiet_sent = (await each("gaps", program))[0]["pub"]
             await each("reset_gaps", sub_conns + program)
             calls, to_idle = await twenty(0.5)
-            gaps = [g for part in await each("gaps", sub_conns) for g in part.values()]
+            gaps_all = [g for part in await each("gaps", sub_conns) for g in part.values()]
+            gaps = [g for g in gaps_all if g is not None]
             gaps_sent = (await each("gaps", program))[0]["pub"]
             j2 = machine_jiffies()
             result["program_flowing"] = {
@@ -683,6 +691,8 @@ async def handovers(n: int, args: argparse.Namespace, with_media: bool) -> dict[
                 "largest_gap_at_the_publisher_ms": {"without_handovers": round(quiet_sent * 1000, 1),
                                                     "during_handovers": round(gaps_sent * 1000, 1)},
                 "sites_measured": len(gaps),
+                "sites_without_program_frames": {"without_handovers": len(quiet_all) - len(quiet),
+                                                 "during_handovers": len(gaps_all) - len(gaps)},
                 "machine_busy_cores": round((j2[0] - jiffies[0]) / max(1, j2[1] - jiffies[1]) * (os.cpu_count() or 1), 2),
                 "loadavg": os.getloadavg()[0],
             }  # fmt: skip
@@ -697,6 +707,73 @@ async def handovers(n: int, args: argparse.Namespace, with_media: bool) -> dict[
                 proc.kill()
         await worker.close()
         await runner.cleanup()
+
+
+async def control_micro(sizes: list[int], rounds: int = 40) -> list[dict[str, Any]]:
+    """The control path alone, in this process: a Forwarder with N connected sites (real
+    SitePeer, Source and Output objects; no sockets: the keyframe requests go nowhere), then
+    ``rounds`` floor handovers between two speakers, a mute-all and an unmute-all, a site
+    joining and leaving. Wall time per change — what the server's loop is blocked for."""
+    from media.forwarder import Forwarder
+    from media.layout import Layout, Slot, SlotRole
+    from media.session import PeerState, SitePeer
+    from media.streams import Output, Source
+
+    class NoLink:
+        send_errors = 0
+
+        def send_rtcp(self, data: bytes) -> None:
+            pass
+
+    def fake_site(fwd: Forwarder, pid: str) -> SitePeer:
+        peer = SitePeer(pid, fwd.config, fwd._peer_state_changed, fwd._output_waiting)
+        link: Any = NoLink()
+        peer.layout = Layout((Slot(0, "0", "audio", SlotRole.MAIN, 0, "sendrecv"),
+                              Slot(1, "1", "video", SlotRole.MAIN, 0, "sendrecv"),
+                              Slot(2, "2", "audio", SlotRole.SPEAKER, 0, "recvonly"),
+                              Slot(3, "3", "video", SlotRole.SPEAKER, 0, "recvonly")))  # fmt: skip
+        for kind, pt in (("audio", 111), ("video", 96)):
+            src = peer.sources[kind] = Source(pid, kind, link, pt, 48000 if kind == "audio" else 90000, "VP8", 1)
+            src.ssrc = 1000 + len(fwd._peers)  # as if it had sent: keyframe requests are "sent"
+        for n, (role, kind) in enumerate([(SlotRole.MAIN, "audio"), (SlotRole.MAIN, "video"),
+                                          (SlotRole.SPEAKER, "audio"), (SlotRole.SPEAKER, "video")]):  # fmt: skip
+            peer.outputs[(role, 0, kind)] = Output(pid, f"{role}/{kind}", kind, str(n), 2000 + n, 96, 90000, 0,
+                                                   link, fwd._output_waiting)  # fmt: skip
+        peer.state = PeerState.CONNECTED
+        fwd._peers[pid] = peer
+        return peer
+
+    async def one(n: int) -> dict[str, Any]:
+        fwd = Forwarder(CONFIG)
+        await fwd.start()
+        try:
+            names = [f"site-{i}" for i in range(n)]
+            for pid in ["main", *names]:
+                fwd._peer_changed(fake_site(fwd, pid))
+            fwd.steer("main", [names[0]], [])
+
+            def timed(change: Any) -> float:
+                t = time.perf_counter()
+                change()
+                return time.perf_counter() - t
+
+            floor = [timed(lambda i=i: fwd.steer("main", [names[i % 2]], [])) for i in range(1, rounds + 1)]
+            mute_all = timed(lambda: fwd.steer("main", [names[0]], names))
+            unmute_all = timed(lambda: fwd.steer("main", [names[0]], []))
+            mute_one = timed(lambda: fwd.steer("main", [names[0]], [names[-1]]))
+            joins = []
+            for i in range(rounds):
+                peer = fake_site(fwd, f"late-{i}")
+                joins.append(timed(lambda peer=peer: fwd._peer_changed(peer)))
+            moved = sum(1 for p in fwd._peers.values() for o in p.outputs.values() if o.source is not None)
+            return {"n": n, "floor_change_ms": _spread(floor), "mute_all_ms": round(mute_all * 1000, 2),
+                    "unmute_all_ms": round(unmute_all * 1000, 2), "mute_one_site_ms": round(mute_one * 1000, 3),
+                    "join_ms": _spread(joins), "bound_outputs": moved}  # fmt: skip
+        finally:
+            fwd._peers.clear()
+            await fwd.close()
+
+    return [await one(n) for n in sizes]
 
 
 def micro(outputs: int = 200, packets: int = 300) -> dict[str, float]:
@@ -796,16 +873,24 @@ async def main() -> None:
     parser.add_argument("--micro", action="store_true", help="only the in-process cost breakdown of the hot loop")
     parser.add_argument("--handovers", type=int, nargs="*", metavar="N",
                         help="only the control path: 20 floor handovers at N pages (default 50 200 500)")
+    parser.add_argument("--control-micro", type=int, nargs="*", metavar="N",
+                        help="only the control path in this process, N fake connected sites (default 50 200 500 1000)")
     parser.add_argument("--gap-sizes", type=int, nargs="+", default=[50, 200],
                         help="with --handovers: the N at which the program also flows, to measure frame gaps")
     args = parser.parse_args()
+    result: dict[str, Any]
     if args.micro:
         print(json.dumps(micro(), indent=2))
         return
+    if args.control_micro is not None:
+        result = {"command": "bench/media.py " + " ".join(sys.argv[1:]), "loadavg": os.getloadavg(),
+                  "control": await control_micro(args.control_micro or [50, 200, 500, 1000])}  # fmt: skip
+        print(json.dumps(result, indent=2))
+        return
     if args.handovers is not None:
-        result: dict[str, Any] = {"command": "bench/media.py " + " ".join(sys.argv[1:]),
-                                  "machine": {"cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()},
-                                  "handovers": []}  # fmt: skip
+        result = {"command": "bench/media.py " + " ".join(sys.argv[1:]),
+                  "machine": {"cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()},
+                  "handovers": []}  # fmt: skip
         for n in args.handovers or [50, 200, 500]:
             r = await handovers(n, args, with_media=n in args.gap_sizes)
             result["handovers"].append(r)

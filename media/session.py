@@ -90,11 +90,15 @@ class SitePeer:
         self._least_remb: int | None = None
         self._on_state = on_state
         self._on_waiting = on_waiting
+        self._slots: PeerSlots | None = None
 
     @property
     def slots(self) -> PeerSlots:
-        assert self.layout is not None
-        return PeerSlots(self.layout.speaker_slots, self.layout.preview_slots)
+        """Its slot counts (the layout never changes: kept once, read on every reroute)."""
+        if self._slots is None:
+            assert self.layout is not None
+            self._slots = PeerSlots(self.layout.speaker_slots, self.layout.preview_slots)
+        return self._slots
 
     # -- negotiation -----------------------------------------------------------
 
