@@ -39,6 +39,7 @@ from .routing import (
     on_air,
     previewed,
     publish_hint,
+    source_name,
     subscriber_plan,
 )
 from .session import PeerState, SitePeer
@@ -320,6 +321,14 @@ class Forwarder:
             previews.pop(viewer_id, None)
         self._update(replace(self._control, previews=previews), "previews")
 
+    def set_share(self, peer_id: str | None) -> None:
+        """The presenter: its screen share (m-line 2) goes to the share slot of every site that
+        offered one and receives video; ``None`` stops the share. Each site's share starts on a
+        keyframe (requested at once, like any switch), on the same outgoing SSRC every time."""
+        if peer_id is not None:
+            check_peer_id(peer_id)
+        self._update(replace(self._control, share=peer_id), "share")
+
     @property
     def control(self) -> ControlState:
         return self._control
@@ -389,7 +398,7 @@ class Forwarder:
                 publisher = peers.get(want.get(key, ""))
                 source = None
                 if publisher is not None and publisher.state is PeerState.CONNECTED:
-                    source = publisher.sources.get(key[2])
+                    source = publisher.sources.get(source_name(key))
                 if out.source is not source:
                     moves.append((out, source))
         rebind(moves)
@@ -564,6 +573,7 @@ class Forwarder:
             "audio_only": sorted(c.audio_only),
             "poor_links": sorted(c.poor_links),
             "previews": {k: list(v) for k, v in c.previews.items()},
+            "share": c.share,
             "timing": self._timing.figures(),
         }
         out_stats: dict[str, Any] = {"totals": totals, "control": control}

@@ -31,6 +31,8 @@ class PublishHint:
 
     audio: bool
     video: VideoSend
+    share: bool = False
+    """Send the screen share (m-line 2): this site presents."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class ControlState:
     poor_links: frozenset[str] = frozenset()
     """Sites the forwarder put on audio only because their link loses too much."""
     previews: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    share: str | None = None
+    """The presenter: its screen share goes to every site's share slot."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,12 @@ class PeerSlots:
 
 SlotKey = tuple[SlotRole, int, str]
 """(role, number, kind): ("main", 0, "video") is the program video slot."""
+SHARE_KEY: SlotKey = (SlotRole.SHARE, 0, "video")
+
+
+def source_name(key: SlotKey) -> str:
+    """Which of the publisher's sources feeds a slot: ``audio``, ``video`` or ``share``."""
+    return "share" if key[0] is SlotRole.SHARE else key[2]
 
 
 def subscriber_plan(subscriber: str, slots: PeerSlots, state: ControlState) -> dict[SlotKey, str]:
@@ -75,6 +85,8 @@ def subscriber_plan(subscriber: str, slots: PeerSlots, state: ControlState) -> d
     if video:
         for i, peer in enumerate(state.previews.get(subscriber, ())[: slots.preview_slots]):
             out[(SlotRole.PREVIEW, i, "video")] = peer
+        if state.share is not None and state.share != subscriber:
+            out[SHARE_KEY] = state.share  # only a site that offered the share slot has this output
     return out
 
 
@@ -108,7 +120,7 @@ def publish_hint(peer: str, state: ControlState, shown: frozenset[str] | None = 
         video = VideoSend.PREVIEW
     else:
         video = VideoSend.OFF
-    return PublishHint(audio=audio, video=video)
+    return PublishHint(audio=audio, video=video, share=peer == state.share)
 
 
 def publish_hints(state: ControlState, peers: set[str] | frozenset[str]) -> dict[str, PublishHint]:
@@ -137,13 +149,16 @@ def control_change(old: ControlState, new: ControlState) -> ControlChange:
     change that concerns one."""
     air_old, air_new = on_air(old), on_air(new)
     muted = old.muted ^ new.muted
-    everyone = old.program != new.program or old.speakers != new.speakers or bool(muted & (air_old | air_new))
+    everyone = (old.program != new.program or old.speakers != new.speakers or old.share != new.share
+                or bool(muted & (air_old | air_new)))
     video = (old.audio_only ^ new.audio_only) | (old.poor_links ^ new.poor_links)
     walls: set[str] = set()
     if old.previews is not new.previews:
         walls = {v for v in old.previews.keys() | new.previews.keys() if old.previews.get(v) != new.previews.get(v)}
     subscribers = frozenset(video | walls)
     hints = (air_old ^ air_new) | muted
+    if old.share != new.share:
+        hints |= {p for p in (old.share, new.share) if p is not None}
     if walls or video & (old.previews.keys() | new.previews.keys()):
         hints |= previewed(old) ^ previewed(new)
     return ControlChange(everyone, subscribers, frozenset(muted), frozenset(hints))

@@ -11,7 +11,7 @@ Channel (one JSON object per line)::
     parent -> child   {"op": "config", "config": {...}}                 first line
                       {"id": 7, "op": "accept_offer", "peer_id": ..., "sdp": ...}
                       {"op": "set_speakers", "peer_ids": [...]}          no id: no answer
-                      (steer, set_program, set_speakers, set_muted, set_audio_only,
+                      (steer, set_program, set_share, set_speakers, set_muted, set_audio_only,
                        set_previews, mark_chapter; the others carry an id)
     child -> parent   {"ready": pid}
                       {"id": 7, "ok": <result>} | {"id": 7, "error": {"code", "message"}}
@@ -211,7 +211,8 @@ class WorkerForwarder:
             elif event == "peer_state" and self.on_peer_state:
                 self.on_peer_state(msg["peer"], PeerState(msg["state"]))
             elif event == "publish_hint" and self.on_publish_hint:
-                self.on_publish_hint(msg["peer"], PublishHint(msg["audio"], VideoSend(msg["video"])))
+                self.on_publish_hint(msg["peer"], PublishHint(msg["audio"], VideoSend(msg["video"]),
+                                                              bool(msg.get("share", False))))
             elif event == "link_quality" and self.on_link_quality:
                 self.on_link_quality(msg["peer"], LinkQuality(bool(msg["audio_only"]), str(msg["reason"]),
                                                               float(msg["loss"])))
@@ -243,6 +244,11 @@ class WorkerForwarder:
         if peer_id is not None:
             check_peer_id(peer_id)
         self._send({"op": "set_program", "peer_id": peer_id})
+
+    def set_share(self, peer_id: str | None) -> None:
+        if peer_id is not None:
+            check_peer_id(peer_id)
+        self._send({"op": "set_share", "peer_id": peer_id})
 
     def set_speakers(self, peer_ids: Sequence[str]) -> None:
         self._send({"op": "set_speakers", "peer_ids": list(check_ids(peer_ids, "speakers"))})
@@ -300,7 +306,7 @@ async def _serve() -> None:
         on_audio_level=lambda peer, level: emit({"event": "audio_level", "peer": peer, "level": level}),
         on_peer_state=lambda peer, state: emit({"event": "peer_state", "peer": peer, "state": state.value}),
         on_publish_hint=lambda peer, hint: emit(
-            {"event": "publish_hint", "peer": peer, "audio": hint.audio, "video": hint.video.value}
+            {"event": "publish_hint", "peer": peer, "audio": hint.audio, "video": hint.video.value, "share": hint.share}
         ),
         on_link_quality=lambda peer, q: emit(
             {"event": "link_quality", "peer": peer, "audio_only": q.audio_only, "reason": q.reason, "loss": q.loss}
@@ -344,6 +350,7 @@ async def _serve() -> None:
     control = {
         "steer": lambda m: fwd.steer(m["program"], m["speakers"], m["muted"]),
         "set_program": lambda m: fwd.set_program(m["peer_id"]),
+        "set_share": lambda m: fwd.set_share(m["peer_id"]),
         "set_speakers": lambda m: fwd.set_speakers(m["peer_ids"]),
         "set_muted": lambda m: fwd.set_muted(m["peer_id"], m["on"]),
         "set_audio_only": lambda m: fwd.set_audio_only(m["peer_id"], m["on"]),

@@ -27,7 +27,7 @@ from media.routing import (
 )
 
 PEERS = [f"s{i}" for i in range(8)]
-SLOTS = PeerSlots(speaker_slots=2, preview_slots=2)
+SLOTS = PeerSlots(speaker_slots=2, preview_slots=2)  # the plan names the share slot whenever there is a share
 
 
 def random_state(rng: random.Random) -> ControlState:
@@ -40,6 +40,7 @@ def random_state(rng: random.Random) -> ControlState:
         speakers=tuple(rng.sample(PEERS, rng.randint(0, 2))),
         muted=some(3), audio_only=some(2), poor_links=some(2),
         previews={v: tuple(rng.sample(PEERS, rng.randint(1, 2))) for v in viewers},
+        share=rng.choice([None, *PEERS]),
     )  # fmt: skip
 
 
@@ -60,7 +61,9 @@ def test_control_change_names_every_subscriber_and_hint_that_changes() -> None:
 
 def _one_step(rng: random.Random, old: ControlState) -> dict[str, object]:
     peer = rng.choice(PEERS)
-    field = rng.choice(["muted", "audio_only", "poor_links", "previews", "speakers"])
+    field = rng.choice(["muted", "audio_only", "poor_links", "previews", "speakers", "share"])
+    if field == "share":
+        return {"share": rng.choice([None, peer])}
     if field == "previews":
         previews = dict(old.previews)
         previews[peer] = tuple(rng.sample(PEERS, 2))
