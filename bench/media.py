@@ -180,7 +180,10 @@ def _signal(session: ClientSession, url: str, name: str) -> Any:
 SPEAKER_CLIP = (320, 180, 15, 150_000)  # a floor holder's camera as the wall would ask for it
 
 
-def publisher_main(conn: Any, url: str, name: str = "pub", small: bool = False) -> None:
+SHARE_CLIP = (1280, 720, 10, 600_000)  # a shared screen: detailed, slow (content hint "detail")
+
+
+def publisher_main(conn: Any, url: str, name: str = "pub", small: bool = False, share: bool = False) -> None:
     async def run() -> None:
         from media.client import SiteClient
         from media.testsrc import ClipSource, ToneSource
@@ -188,23 +191,28 @@ def publisher_main(conn: Any, url: str, name: str = "pub", small: bool = False) 
         video = ClipSource(make_clip(*SPEAKER_CLIP), SPEAKER_CLIP[2]) if small else ClipSource(make_clip(), FPS)
         audio = ToneSource(440)
         async with ClientSession() as session:
-            client = SiteClient(CONFIG, _signal(session, url, name), audio=audio, video=video, name=name)
+            screen = ClipSource(make_clip(*SHARE_CLIP), SHARE_CLIP[2]) if share else None
+            client = SiteClient(CONFIG, _signal(session, url, name), audio=audio, video=video, name=name,
+                                share=screen)  # fmt: skip
             await client.connect(timeout=30)
             conn.send("ready")
 
             async def snapshot() -> dict[str, Any]:
                 return {"video_frames": video.frames_sent, "audio_frames": audio.frames_sent,
+                        "share_frames": screen.frames_sent if screen is not None else 0,
                         "skipped": video.pacer.skipped, "t": time.monotonic(), "cpu": proc_cpu(os.getpid()),
                         "state": client.link.state if client.link else "none"}  # fmt: skip
 
             async def pause() -> float:
-                video.pacer.pause()
-                audio.pacer.pause()
+                for source in (video, audio, screen):
+                    if source is not None:
+                        source.pacer.pause()
                 return time.monotonic()
 
             async def resume() -> float:
-                video.pacer.resume()
-                audio.pacer.resume()
+                for source in (video, audio, screen):
+                    if source is not None:
+                        source.pacer.resume()
                 return time.monotonic()
 
             # the longest wait between two video frames handed to the packetizer: what the
@@ -236,13 +244,13 @@ def publisher_main(conn: Any, url: str, name: str = "pub", small: bool = False) 
     asyncio.run(run())
 
 
-def subscriber_main(conn: Any, url: str, names: list[str]) -> None:
+def subscriber_main(conn: Any, url: str, names: list[str], share: bool = False) -> None:
     async def run() -> None:
         from media.client import SiteClient
 
         async with ClientSession() as session:
-            clients = [SiteClient(CONFIG, _signal(session, url, n), speaker_slots=1, name=n, rcvbuf=1 << 20)
-                       for n in names]  # fmt: skip
+            clients = [SiteClient(CONFIG, _signal(session, url, n), speaker_slots=1, name=n, rcvbuf=1 << 20,
+                                  share_slot=share) for n in names]  # fmt: skip
             gate = asyncio.Semaphore(8)
 
             async def connect(c: SiteClient) -> bool:
@@ -428,6 +436,9 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
         worker = WorkerForwarder(CONFIG)
         await worker.start()
         worker.set_program("pub")
+        if args.share:
+            make_clip(*SHARE_CLIP)  # cached before the publisher needs it
+            worker.set_share("pub")
         runner, url = await _offer_hub(worker)
         server_pid = worker.pid
     else:
@@ -440,7 +451,8 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
     ncpu = os.cpu_count() or 1
     pinned = args.pin and ncpu >= 2 and pin(server_pid, {0})
     others = set(range(1, ncpu))
-    pub_proc, pub_conn = _start(publisher_main, url)
+    share = bool(args.share and kind == "forwarder")
+    pub_proc, pub_conn = _start(publisher_main, url, "pub", False, share)
     renice(pub_proc.pid, args.nice)
     if pinned:
         pin(pub_proc.pid, others)
@@ -450,7 +462,7 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
         await asyncio.sleep(0.5)
         k = args.sub_procs or max(1, min(4, math.ceil(n / 100)))
         names = [f"site-{i}" for i in range(n)]
-        subs = [_start(subscriber_main, url, names[i::k]) for i in range(k)]
+        subs = [_start(subscriber_main, url, names[i::k], share) for i in range(k)]
         for proc, _ in subs:  # the sites yield to the forwarder, the system under test
             renice(proc.pid, args.nice // 2)
             if pinned:
@@ -568,6 +580,7 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
         "cpu_us_per_packet": round(self_cpu / packets_out * 1e6, 1) if packets_out else None,
         "sent_fps": round(sent_video / active, 2),
         "sent_audio_pps": round(sent_audio / active, 1),
+        "share_sent_fps": round((b[4]["share_frames"] - a[4]["share_frames"]) / active, 2),
         "delivered_fps_mean": round(ratio * sent_video / active, 2),
         "delivered_ratio": round(ratio, 4),
         "delivered_ratio_min": round(min(ratios), 4),
@@ -871,6 +884,8 @@ async def main() -> None:
     parser.add_argument("--nice", type=int, default=-10,
                         help="priority of the bench's processes (the machine is shared; 0: leave as is)")
     parser.add_argument("--micro", action="store_true", help="only the in-process cost breakdown of the hot loop")
+    parser.add_argument("--share", action="store_true",
+                        help="the publisher also shares a screen (720p 10 fps ~0.6 Mbit/s) to every site's share slot")
     parser.add_argument("--handovers", type=int, nargs="*", metavar="N",
                         help="only the control path: 20 floor handovers at N pages (default 50 200 500)")
     parser.add_argument("--control-micro", type=int, nargs="*", metavar="N",
