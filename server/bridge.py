@@ -61,8 +61,15 @@ async def join_bridge(link: str, *, gather: str, media_file: str | None = None, 
                             publish=publish, keep=keep)  # fmt: skip
     joined = JoinedBridge(client, bridge)
 
-    def expect_media() -> bool:   # silence is a stall only in a phase that carries media
-        return client.state is not None and client.state.phase in (Phase.REHEARSAL, Phase.LIVE)
+    def expect_media() -> bool:
+        """Whether media should be reaching this site now: silence is a stall only then (the
+        phases that carry media; the main bridge receives only another floor holder)."""
+        s = client.state
+        if s is None or s.phase not in (Phase.REHEARSAL, Phase.LIVE):
+            return False
+        if site == s.main_site:
+            return s.phase is Phase.LIVE and any(code != site for code in s.floor.speakers)
+        return True
 
     async def send(state: MediaState) -> None:
         if client.connected.is_set():
