@@ -23,13 +23,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from dataclasses import dataclass, replace
+from typing import Any
 
 from .checks import check_ids, check_peer_id, parse_candidate
 from .config import MediaConfig
+from .control_timing import ControlTiming
 from .errors import ErrorCode, MediaError
 from .recording import TRACKS, Recorder, RecordingInfo
 from .routing import (
@@ -70,37 +70,6 @@ class RecorderTap:
 
     source: Source | None
     tap: Callable[[bytes], None]
-
-
-@dataclass
-class ControlTiming:
-    """Time spent applying control changes (rerouting and hints), in seconds, and until
-    the event loop had run everything that was ready when a change was made ("back to
-    idle"); the last ``RECENT`` changes are kept with what made them (``steer``,
-    ``previews``, ``links``, ...)."""
-
-    RECENT: ClassVar[int] = 256
-    calls: int = 0
-    total: float = 0.0
-    largest: float = 0.0
-    recent: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=ControlTiming.RECENT))
-    to_idle: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=ControlTiming.RECENT))
-
-    def add(self, what: str, started: float, seconds: float) -> None:
-        self.calls += 1
-        self.total += seconds
-        self.largest = max(self.largest, seconds)
-        self.recent.append((what, seconds))
-        with contextlib.suppress(RuntimeError):  # no running loop: nothing to wait for
-            asyncio.get_running_loop().call_soon(self._idle, what, started)
-
-    def _idle(self, what: str, started: float) -> None:
-        self.to_idle.append((what, time.perf_counter() - started))
-
-    def figures(self) -> dict[str, Any]:
-        return {"calls": self.calls, "total_s": round(self.total, 6), "largest_s": round(self.largest, 6),
-                "recent_s": [[w, round(x, 6)] for w, x in self.recent],
-                "recent_to_idle_s": [[w, round(x, 6)] for w, x in self.to_idle]}
 
 
 class Forwarder:
