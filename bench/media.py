@@ -452,14 +452,25 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
     pinned = args.pin and ncpu >= 2 and pin(server_pid, {0})
     others = set(range(1, ncpu))
     share = bool(args.share and kind == "forwarder")
-    pub_proc, pub_conn = _start(publisher_main, url, "pub", False, share)
-    renice(pub_proc.pid, args.nice)
-    if pinned:
-        pin(pub_proc.pid, others)
-    procs = [(pub_proc, pub_conn)]
+    procs: list[tuple[Any, Any]] = []
+
+    async def start_publisher() -> tuple[Any, Any]:
+        proc, conn = _start(publisher_main, url, "pub", False, share)
+        renice(proc.pid, args.nice)
+        if pinned:
+            pin(proc.pid, others)
+        procs.append((proc, conn))
+        assert await _recv(conn) == "ready"
+        return proc, conn
+
+    # Our forwarder: the publisher joins last, so that its connection does not sit through the
+    # sites' join storm (on a busy machine a starved forwarder let its ICE consent lapse);
+    # MediaRelay needs the publisher's tracks before the first site.
+    publisher_last = kind == "forwarder"
     try:
-        assert await _recv(pub_conn) == "ready"
-        await asyncio.sleep(0.5)
+        if not publisher_last:
+            pub_proc, pub_conn = await start_publisher()
+            await asyncio.sleep(0.5)
         k = args.sub_procs or max(1, min(4, math.ceil(n / 100)))
         names = [f"site-{i}" for i in range(n)]
         subs = [_start(subscriber_main, url, names[i::k], share) for i in range(k)]
@@ -473,6 +484,8 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
         for _, conn in subs:
             connected += (await _recv(conn))[1]
         t_connect = time.monotonic() - t_connect
+        if publisher_last:
+            pub_proc, pub_conn = await start_publisher()
         await asyncio.sleep(args.warmup)
 
         async def snap() -> tuple[Any, ...]:
@@ -639,11 +652,6 @@ async def handovers(n: int, args: argparse.Namespace, with_media: bool) -> dict[
     renice(worker.pid, args.nice)
     procs = []
     try:
-        pubs = [_start(publisher_main, url, name, name != "pub") for name in ("pub", "spk-a", "spk-b")]
-        procs += pubs
-        for proc, conn in pubs:
-            renice(proc.pid, args.nice)
-            assert await _recv(conn) == "ready"
         k = args.sub_procs or max(1, min(4, math.ceil(n / 100)))
         names = [f"site-{i}" for i in range(n)]
         subs = [_start(subscriber_main, url, names[i::k]) for i in range(k)]
@@ -653,6 +661,12 @@ async def handovers(n: int, args: argparse.Namespace, with_media: bool) -> dict[
         t_connect = time.monotonic()
         connected = sum([(await _recv(conn))[1] for _, conn in subs])
         t_connect = time.monotonic() - t_connect
+        # the publishers join last, as in measure(): their connections skip the join storm
+        pubs = [_start(publisher_main, url, name, name != "pub") for name in ("pub", "spk-a", "spk-b")]
+        procs += pubs
+        for proc, conn in pubs:
+            renice(proc.pid, args.nice)
+            assert await _recv(conn) == "ready"
         await asyncio.sleep(args.warmup)
 
         async def each(command: str, conns: list[Any]) -> list[Any]:
