@@ -674,11 +674,14 @@ async def handovers(n: int, args: argparse.Namespace, with_media: bool) -> dict[
                 conn.send((command, 0.0))
             return [await _recv(conn) for conn in conns]
 
-        async def twenty(pause: float) -> list[Any]:
-            """20 handovers; the forwarder's own timings of them."""
+        async def twenty(pause: float) -> None:
             for i in range(20):
                 worker.steer("pub", ["spk-a" if i % 2 == 0 else "spk-b"], [])
                 await asyncio.sleep(pause)
+
+        async def timings() -> list[Any]:
+            """The forwarder's own timings of the last 20 handovers (fetched outside the
+            windows: the per-peer stats take the worker's loop a while)."""
             timing = (await worker.fetch_stats())["control"]["timing"]
             calls = [s for what, s in timing["recent_s"] if what == "steer"][-20:]
             to_idle = [s for what, s in timing["recent_to_idle_s"] if what == "steer"][-20:]
@@ -689,7 +692,8 @@ async def handovers(n: int, args: argparse.Namespace, with_media: bool) -> dict[
         await each("pause", pub_conns)
         await asyncio.sleep(args.drain)
         load = os.getloadavg()[0]
-        idle_calls, idle_to_idle = await twenty(0.25)
+        await twenty(0.25)
+        idle_calls, idle_to_idle = await timings()
         result: dict[str, Any] = {
             "n": n, "connected": connected, "connect_s": round(t_connect, 1), "loadavg": load,
             "publishers_paused": {"floor_change_ms": _spread(idle_calls), "back_to_idle_ms": _spread(idle_to_idle)},
@@ -705,10 +709,12 @@ async def handovers(n: int, args: argparse.Namespace, with_media: bool) -> dict[
             quiet = [g for g in quiet_all if g is not None]
             quiet_sent = (await each("gaps", program))[0]["pub"]
             await each("reset_gaps", sub_conns + program)
-            calls, to_idle = await twenty(0.5)
+            await twenty(0.5)
             gaps_all = [g for part in await each("gaps", sub_conns) for g in part.values()]
             gaps = [g for g in gaps_all if g is not None]
             gaps_sent = (await each("gaps", program))[0]["pub"]
+            calls, to_idle = await timings()
+            publishers = [snap["state"] for snap in await each("snapshot", pub_conns)]
             j2 = machine_jiffies()
             result["program_flowing"] = {
                 "floor_change_ms": _spread(calls), "back_to_idle_ms": _spread(to_idle),
@@ -718,6 +724,7 @@ async def handovers(n: int, args: argparse.Namespace, with_media: bool) -> dict[
                 "largest_gap_at_the_publisher_ms": {"without_handovers": round(quiet_sent * 1000, 1),
                                                     "during_handovers": round(gaps_sent * 1000, 1)},
                 "sites_measured": len(gaps),
+                "publisher_connections": publishers,
                 "sites_without_program_frames": {"without_handovers": len(quiet_all) - len(quiet),
                                                  "during_handovers": len(gaps_all) - len(gaps)},
                 "machine_busy_cores": round((j2[0] - jiffies[0]) / max(1, j2[1] - jiffies[1]) * (os.cpu_count() or 1), 2),
