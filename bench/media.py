@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -107,10 +108,10 @@ def pin(pid: int, cpus: set[int]) -> bool:
 # --- the program clip -------------------------------------------------------------------------
 
 
-def make_clip() -> list[tuple[bytes, bool]]:
-    """A 720p VP8 clip at ~1.2 Mbit/s: bars, a moving box and a noisy band (so the
-    encoder spends its bitrate like a camera does). Cached in the temp directory."""
-    path = os.path.join(tempfile.gettempdir(), f"bridgeconf-clip-{WIDTH}x{HEIGHT}-{FPS}-{BITRATE}-{KEYINT}.pkl")
+def make_clip(width: int = WIDTH, height: int = HEIGHT, fps: int = FPS, bitrate: int = BITRATE) -> list[tuple[bytes, bool]]:
+    """A VP8 clip (720p ~1.2 Mbit/s by default): bars, a moving box and a noisy band (so
+    the encoder spends its bitrate like a camera does). Cached in the temp directory."""
+    path = os.path.join(tempfile.gettempdir(), f"bridgeconf-clip-{width}x{height}-{fps}-{bitrate}-{KEYINT}.pkl")
     if os.path.exists(path):
         with open(path, "rb") as f:
             return pickle.load(f)
@@ -120,23 +121,23 @@ def make_clip() -> list[tuple[bytes, bool]]:
     from PIL import Image, ImageDraw
 
     cc = av.CodecContext.create("libvpx", "w")
-    cc.width, cc.height, cc.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-    cc.bit_rate = BITRATE
-    cc.time_base = fractions.Fraction(1, FPS)
-    cc.framerate = fractions.Fraction(FPS, 1)
+    cc.width, cc.height, cc.pix_fmt = width, height, "yuv420p"
+    cc.bit_rate = bitrate
+    cc.time_base = fractions.Fraction(1, fps)
+    cc.framerate = fractions.Fraction(fps, 1)
     cc.gop_size = KEYINT
-    rate = str(BITRATE)
+    rate = str(bitrate)
     cc.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "minrate": rate,
                   "maxrate": rate, "bufsize": rate, "undershoot-pct": "95", "overshoot-pct": "15"}  # fmt: skip
-    base = Image.new("RGB", (WIDTH, HEIGHT), (40, 80, 120))
+    base = Image.new("RGB", (width, height), (40, 80, 120))
     draw = ImageDraw.Draw(base)
     for i, c in enumerate([(192, 192, 192), (192, 192, 0), (0, 192, 192), (0, 192, 0), (192, 0, 192), (192, 0, 0)]):
-        draw.rectangle([i * WIDTH // 6, 0, (i + 1) * WIDTH // 6, HEIGHT // 4], fill=c)
+        draw.rectangle([i * width // 6, 0, (i + 1) * width // 6, height // 4], fill=c)
     frames: list[tuple[bytes, bool]] = []
-    for n in range(FPS * CLIP_SECONDS):
+    for n in range(fps * CLIP_SECONDS):
         img = base.copy()
-        img.paste(Image.effect_noise((WIDTH // 3, HEIGHT // 6), 40).convert("RGB"), ((n * 8) % (WIDTH // 2), HEIGHT // 2))
-        ImageDraw.Draw(img).rectangle([n * 10 % WIDTH, HEIGHT // 4 + 20, n * 10 % WIDTH + 80, HEIGHT // 4 + 200], fill=(255, 255, 255))
+        img.paste(Image.effect_noise((width // 3, height // 6), 40).convert("RGB"), ((n * 8) % (width // 2), height // 2))
+        ImageDraw.Draw(img).rectangle([n * 10 % width, height // 4 + 20, n * 10 % width + 80, height // 4 + 200], fill=(255, 255, 255))
         frame = av.VideoFrame.from_image(img).reformat(format="yuv420p")
         frame.pts = n
         if n % KEYINT == 0:
@@ -176,46 +177,80 @@ def _signal(session: ClientSession, url: str, name: str) -> Any:
     return signal
 
 
-def publisher_main(conn: Any, url: str) -> None:
+SPEAKER_CLIP = (320, 180, 15, 150_000)  # a floor holder's camera as the wall would ask for it
+
+
+SHARE_CLIP = (1280, 720, 10, 600_000)  # a shared screen: detailed, slow (content hint "detail")
+
+
+def publisher_main(conn: Any, url: str, name: str = "pub", small: bool = False, share: bool = False) -> None:
     async def run() -> None:
         from media.client import SiteClient
         from media.testsrc import ClipSource, ToneSource
 
-        video = ClipSource(make_clip(), FPS)
+        video = ClipSource(make_clip(*SPEAKER_CLIP), SPEAKER_CLIP[2]) if small else ClipSource(make_clip(), FPS)
         audio = ToneSource(440)
         async with ClientSession() as session:
-            client = SiteClient(CONFIG, _signal(session, url, "pub"), audio=audio, video=video, name="pub")
+            screen = ClipSource(make_clip(*SHARE_CLIP), SHARE_CLIP[2]) if share else None
+            client = SiteClient(CONFIG, _signal(session, url, name), audio=audio, video=video, name=name,
+                                share=screen)  # fmt: skip
             await client.connect(timeout=30)
             conn.send("ready")
 
             async def snapshot() -> dict[str, Any]:
                 return {"video_frames": video.frames_sent, "audio_frames": audio.frames_sent,
+                        "share_frames": screen.frames_sent if screen is not None else 0,
                         "skipped": video.pacer.skipped, "t": time.monotonic(), "cpu": proc_cpu(os.getpid()),
                         "state": client.link.state if client.link else "none"}  # fmt: skip
 
             async def pause() -> float:
-                video.pacer.pause()
-                audio.pacer.pause()
+                for source in (video, audio, screen):
+                    if source is not None:
+                        source.pacer.pause()
                 return time.monotonic()
 
             async def resume() -> float:
-                video.pacer.resume()
-                audio.pacer.resume()
+                for source in (video, audio, screen):
+                    if source is not None:
+                        source.pacer.resume()
                 return time.monotonic()
 
-            await _commands(conn, {"snapshot": snapshot, "pause": pause, "resume": resume})
+            # the longest wait between two video frames handed to the packetizer: what the
+            # publisher itself contributes to a gap the sites see (a busy machine)
+            sending = {"gap": 0.0, "at": 0.0}
+            next_frame = video.next_frame
+
+            async def timed_next_frame() -> Any:
+                frame = await next_frame()
+                now = time.monotonic()
+                if sending["at"]:
+                    sending["gap"] = max(sending["gap"], now - sending["at"])
+                sending["at"] = now
+                return frame
+
+            video.next_frame = timed_next_frame  # type: ignore[method-assign]
+
+            async def reset_gaps() -> float:
+                sending["gap"] = sending["at"] = 0.0
+                return time.monotonic()
+
+            async def gaps() -> dict[str, float]:
+                return {name: sending["gap"]}
+
+            await _commands(conn, {"snapshot": snapshot, "pause": pause, "resume": resume,
+                                   "reset_gaps": reset_gaps, "gaps": gaps})  # fmt: skip
             await client.close()
 
     asyncio.run(run())
 
 
-def subscriber_main(conn: Any, url: str, names: list[str]) -> None:
+def subscriber_main(conn: Any, url: str, names: list[str], share: bool = False) -> None:
     async def run() -> None:
         from media.client import SiteClient
 
         async with ClientSession() as session:
-            clients = [SiteClient(CONFIG, _signal(session, url, n), speaker_slots=1, name=n, rcvbuf=1 << 20)
-                       for n in names]  # fmt: skip
+            clients = [SiteClient(CONFIG, _signal(session, url, n), speaker_slots=1, name=n, rcvbuf=1 << 20,
+                                  share_slot=share) for n in names]  # fmt: skip
             gate = asyncio.Semaphore(8)
 
             async def connect(c: SiteClient) -> bool:
@@ -242,7 +277,23 @@ def subscriber_main(conn: Any, url: str, names: list[str]) -> None:
                     },
                 }  # fmt: skip
 
-            await _commands(conn, {"snapshot": snapshot})
+            at_reset: dict[str, int] = {}
+
+            async def reset_gaps() -> float:
+                for c in clients:
+                    if c.counters:
+                        c.counter("program/video").reset_frame_gap()
+                        at_reset[c.name] = c.counter("program/video").frames
+                return time.monotonic()
+
+            async def gaps() -> dict[str, float | None]:
+                """Each site's longest wait between two complete program frames (None: fewer
+                than two frames since the reset)."""
+                return {c.name: c.counter("program/video").frame_gap
+                        if c.counter("program/video").frames - at_reset.get(c.name, 0) >= 2 else None
+                        for c in clients if c.counters}  # fmt: skip
+
+            await _commands(conn, {"snapshot": snapshot, "reset_gaps": reset_gaps, "gaps": gaps})
             for c in clients:
                 await c.close()
 
@@ -298,6 +349,22 @@ def relay_main(conn: Any) -> None:
 
 
 # --- one measurement -----------------------------------------------------------------------------
+
+
+async def _offer_hub(worker: Any) -> tuple[web.AppRunner, str]:
+    """The signaling of the bench: POST /offer/<peer> with the offer, the answer back."""
+    app = web.Application()
+
+    async def offer(request: web.Request) -> web.Response:
+        answer = await worker.accept_offer(request.match_info["peer"], await request.text())
+        return web.Response(text=answer)
+
+    app.router.add_post("/offer/{peer}", offer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    tcp = web.TCPSite(runner, "127.0.0.1", 0)
+    await tcp.start()
+    return runner, f"http://127.0.0.1:{tcp._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
 
 
 def _start(target: Any, *args: Any) -> tuple[Any, Any]:
@@ -369,19 +436,10 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
         worker = WorkerForwarder(CONFIG)
         await worker.start()
         worker.set_program("pub")
-        app = web.Application()
-
-        async def offer(request: web.Request) -> web.Response:
-            assert worker is not None
-            answer = await worker.accept_offer(request.match_info["peer"], await request.text())
-            return web.Response(text=answer)
-
-        app.router.add_post("/offer/{peer}", offer)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        tcp = web.TCPSite(runner, "127.0.0.1", 0)
-        await tcp.start()
-        url = f"http://127.0.0.1:{tcp._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        if args.share:
+            make_clip(*SHARE_CLIP)  # cached before the publisher needs it
+            worker.set_share("pub")
+        runner, url = await _offer_hub(worker)
         server_pid = worker.pid
     else:
         relay_proc, relay_conn = _start(relay_main)
@@ -393,17 +451,29 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
     ncpu = os.cpu_count() or 1
     pinned = args.pin and ncpu >= 2 and pin(server_pid, {0})
     others = set(range(1, ncpu))
-    pub_proc, pub_conn = _start(publisher_main, url)
-    renice(pub_proc.pid, args.nice)
-    if pinned:
-        pin(pub_proc.pid, others)
-    procs = [(pub_proc, pub_conn)]
+    share = bool(args.share and kind == "forwarder")
+    procs: list[tuple[Any, Any]] = []
+
+    async def start_publisher() -> tuple[Any, Any]:
+        proc, conn = _start(publisher_main, url, "pub", False, share)
+        renice(proc.pid, args.nice)
+        if pinned:
+            pin(proc.pid, others)
+        procs.append((proc, conn))
+        assert await _recv(conn) == "ready"
+        return proc, conn
+
+    # Our forwarder: the publisher joins last, so that its connection does not sit through the
+    # sites' join storm (on a busy machine a starved forwarder let its ICE consent lapse);
+    # MediaRelay needs the publisher's tracks before the first site.
+    publisher_last = kind == "forwarder"
     try:
-        assert await _recv(pub_conn) == "ready"
-        await asyncio.sleep(0.5)
+        if not publisher_last:
+            pub_proc, pub_conn = await start_publisher()
+            await asyncio.sleep(0.5)
         k = args.sub_procs or max(1, min(4, math.ceil(n / 100)))
         names = [f"site-{i}" for i in range(n)]
-        subs = [_start(subscriber_main, url, names[i::k]) for i in range(k)]
+        subs = [_start(subscriber_main, url, names[i::k], share) for i in range(k)]
         for proc, _ in subs:  # the sites yield to the forwarder, the system under test
             renice(proc.pid, args.nice // 2)
             if pinned:
@@ -414,6 +484,8 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
         for _, conn in subs:
             connected += (await _recv(conn))[1]
         t_connect = time.monotonic() - t_connect
+        if publisher_last:
+            pub_proc, pub_conn = await start_publisher()
         await asyncio.sleep(args.warmup)
 
         async def snap() -> tuple[Any, ...]:
@@ -521,6 +593,7 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
         "cpu_us_per_packet": round(self_cpu / packets_out * 1e6, 1) if packets_out else None,
         "sent_fps": round(sent_video / active, 2),
         "sent_audio_pps": round(sent_audio / active, 1),
+        "share_sent_fps": round((b[4]["share_frames"] - a[4]["share_frames"]) / active, 2),
         "delivered_fps_mean": round(ratio * sent_video / active, 2),
         "delivered_ratio": round(ratio, 4),
         "delivered_ratio_min": round(min(ratios), 4),
@@ -545,6 +618,196 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
     if profile:
         result["profile"] = profile
     return result
+
+
+def _spread(values: list[float], scale: float = 1000.0) -> dict[str, float | None]:
+    """min / p50 / p95 / max of ``values`` (seconds), in milliseconds."""
+    if not values:
+        return {"min": None, "p50": None, "p95": None, "max": None}
+    v = sorted(values)
+    return {"min": round(v[0] * scale, 3), "p50": round(v[len(v) // 2] * scale, 3),
+            "p95": round(v[min(len(v) - 1, int(len(v) * 0.95))] * scale, 3), "max": round(v[-1] * scale, 3)}  # fmt: skip
+
+
+async def handovers(n: int, args: argparse.Namespace, with_media: bool) -> dict[str, Any]:
+    """The control path at N pages: 20 floor handovers between two speaking sites.
+
+    The forwarder (a ``media.worker``, as in :func:`measure`) times each change itself:
+    the call (rerouting every output that moves, the publish hints) and until its event
+    loop has run everything that was ready at that moment ("back to idle"). First with
+    the publishers paused (the control cost alone), then, when ``with_media``, with the
+    program flowing: the longest wait between two complete program frames at each site
+    over a window without handovers (the reference: pacing and the machine's noise) and
+    over the 20 handovers, against the frame interval (33 ms at 30 fps).
+    """
+    from media.worker import WorkerForwarder
+
+    make_clip(), make_clip(*SPEAKER_CLIP)  # cached before two publishers would both make it
+    # no automatic audio-only: a site the busy machine pushed to audio only would count as a freeze
+    worker = WorkerForwarder(replace(CONFIG, auto_audio_only=False))
+    await worker.start()
+    assert worker.pid is not None
+    worker.steer("pub", [], [])
+    runner, url = await _offer_hub(worker)
+    renice(worker.pid, args.nice)
+    procs = []
+    try:
+        k = args.sub_procs or max(1, min(4, math.ceil(n / 100)))
+        names = [f"site-{i}" for i in range(n)]
+        subs = [_start(subscriber_main, url, names[i::k]) for i in range(k)]
+        procs += subs
+        for proc, _ in subs:
+            renice(proc.pid, args.nice // 2)
+        t_connect = time.monotonic()
+        connected = sum([(await _recv(conn))[1] for _, conn in subs])
+        t_connect = time.monotonic() - t_connect
+        # the publishers join last, as in measure(): their connections skip the join storm
+        pubs = [_start(publisher_main, url, name, name != "pub") for name in ("pub", "spk-a", "spk-b")]
+        procs += pubs
+        for proc, conn in pubs:
+            renice(proc.pid, args.nice)
+            assert await _recv(conn) == "ready"
+        await asyncio.sleep(args.warmup)
+
+        async def each(command: str, conns: list[Any]) -> list[Any]:
+            for conn in conns:
+                conn.send((command, 0.0))
+            return [await _recv(conn) for conn in conns]
+
+        async def twenty(pause: float) -> None:
+            for i in range(20):
+                worker.steer("pub", ["spk-a" if i % 2 == 0 else "spk-b"], [])
+                await asyncio.sleep(pause)
+
+        async def timings() -> list[Any]:
+            """The forwarder's own timings of the last 20 handovers (fetched outside the
+            windows: the per-peer stats take the worker's loop a while)."""
+            timing = (await worker.fetch_stats())["control"]["timing"]
+            calls = [s for what, s in timing["recent_s"] if what == "steer"][-20:]
+            to_idle = [s for what, s in timing["recent_to_idle_s"] if what == "steer"][-20:]
+            return [calls, to_idle]
+
+        pub_conns = [c for _, c in pubs]
+        sub_conns = [c for _, c in subs]
+        await each("pause", pub_conns)
+        await asyncio.sleep(args.drain)
+        load = os.getloadavg()[0]
+        await twenty(0.25)
+        idle_calls, idle_to_idle = await timings()
+        result: dict[str, Any] = {
+            "n": n, "connected": connected, "connect_s": round(t_connect, 1), "loadavg": load,
+            "publishers_paused": {"floor_change_ms": _spread(idle_calls), "back_to_idle_ms": _spread(idle_to_idle)},
+        }  # fmt: skip
+        if with_media:
+            await each("resume", pub_conns)
+            await asyncio.sleep(2.0)
+            jiffies = machine_jiffies()
+            program = pub_conns[:1]
+            await each("reset_gaps", sub_conns + program)
+            await asyncio.sleep(10.0)
+            quiet_all = [g for part in await each("gaps", sub_conns) for g in part.values()]
+            quiet = [g for g in quiet_all if g is not None]
+            quiet_sent = (await each("gaps", program))[0]["pub"]
+            await each("reset_gaps", sub_conns + program)
+            await twenty(0.5)
+            gaps_all = [g for part in await each("gaps", sub_conns) for g in part.values()]
+            gaps = [g for g in gaps_all if g is not None]
+            gaps_sent = (await each("gaps", program))[0]["pub"]
+            calls, to_idle = await timings()
+            publishers = [snap["state"] for snap in await each("snapshot", pub_conns)]
+            j2 = machine_jiffies()
+            result["program_flowing"] = {
+                "floor_change_ms": _spread(calls), "back_to_idle_ms": _spread(to_idle),
+                "frame_interval_ms": round(1000 / FPS, 1),
+                "largest_program_frame_gap_ms_per_site_without_handovers_10s": _spread(quiet),
+                "largest_program_frame_gap_ms_per_site_during_20_handovers": _spread(gaps),
+                "largest_gap_at_the_publisher_ms": {"without_handovers": round(quiet_sent * 1000, 1),
+                                                    "during_handovers": round(gaps_sent * 1000, 1)},
+                "sites_measured": len(gaps),
+                "publisher_connections": publishers,
+                "sites_without_program_frames": {"without_handovers": len(quiet_all) - len(quiet),
+                                                 "during_handovers": len(gaps_all) - len(gaps)},
+                "machine_busy_cores": round((j2[0] - jiffies[0]) / max(1, j2[1] - jiffies[1]) * (os.cpu_count() or 1), 2),
+                "loadavg": os.getloadavg()[0],
+            }  # fmt: skip
+        return result
+    finally:
+        for _, conn in procs:
+            with contextlib.suppress(BrokenPipeError, OSError):
+                conn.send("stop")
+        for proc, _ in procs:
+            proc.join(timeout=20)
+            if proc.is_alive():
+                proc.kill()
+        await worker.close()
+        await runner.cleanup()
+
+
+async def control_micro(sizes: list[int], rounds: int = 40) -> list[dict[str, Any]]:
+    """The control path alone, in this process: a Forwarder with N connected sites (real
+    SitePeer, Source and Output objects; no sockets: the keyframe requests go nowhere), then
+    ``rounds`` floor handovers between two speakers, a mute-all and an unmute-all, a site
+    joining and leaving. Wall time per change — what the server's loop is blocked for."""
+    from media.forwarder import Forwarder
+    from media.layout import Layout, Slot, SlotRole
+    from media.session import PeerState, SitePeer
+    from media.streams import Output, Source
+
+    class NoLink:
+        send_errors = 0
+
+        def send_rtcp(self, data: bytes) -> None:
+            pass
+
+    def fake_site(fwd: Forwarder, pid: str) -> SitePeer:
+        peer = SitePeer(pid, fwd.config, fwd._peer_state_changed, fwd._output_waiting)
+        link: Any = NoLink()
+        peer.layout = Layout((Slot(0, "0", "audio", SlotRole.MAIN, 0, "sendrecv"),
+                              Slot(1, "1", "video", SlotRole.MAIN, 0, "sendrecv"),
+                              Slot(2, "2", "audio", SlotRole.SPEAKER, 0, "recvonly"),
+                              Slot(3, "3", "video", SlotRole.SPEAKER, 0, "recvonly")))  # fmt: skip
+        for kind, pt in (("audio", 111), ("video", 96)):
+            src = peer.sources[kind] = Source(pid, kind, link, pt, 48000 if kind == "audio" else 90000, "VP8", 1)
+            src.ssrc = 1000 + len(fwd._peers)  # as if it had sent: keyframe requests are "sent"
+        for n, (role, kind) in enumerate([(SlotRole.MAIN, "audio"), (SlotRole.MAIN, "video"),
+                                          (SlotRole.SPEAKER, "audio"), (SlotRole.SPEAKER, "video")]):  # fmt: skip
+            peer.outputs[(role, 0, kind)] = Output(pid, f"{role}/{kind}", kind, str(n), 2000 + n, 96, 90000, 0,
+                                                   link, fwd._output_waiting)  # fmt: skip
+        peer.state = PeerState.CONNECTED
+        fwd._peers[pid] = peer
+        return peer
+
+    async def one(n: int) -> dict[str, Any]:
+        fwd = Forwarder(CONFIG)
+        await fwd.start()
+        try:
+            names = [f"site-{i}" for i in range(n)]
+            for pid in ["main", *names]:
+                fwd._peer_changed(fake_site(fwd, pid))
+            fwd.steer("main", [names[0]], [])
+
+            def timed(change: Any) -> float:
+                t = time.perf_counter()
+                change()
+                return time.perf_counter() - t
+
+            floor = [timed(lambda i=i: fwd.steer("main", [names[i % 2]], [])) for i in range(1, rounds + 1)]
+            mute_all = timed(lambda: fwd.steer("main", [names[0]], names))
+            unmute_all = timed(lambda: fwd.steer("main", [names[0]], []))
+            mute_one = timed(lambda: fwd.steer("main", [names[0]], [names[-1]]))
+            joins = []
+            for i in range(rounds):
+                peer = fake_site(fwd, f"late-{i}")
+                joins.append(timed(lambda peer=peer: fwd._peer_changed(peer)))
+            moved = sum(1 for p in fwd._peers.values() for o in p.outputs.values() if o.source is not None)
+            return {"n": n, "floor_change_ms": _spread(floor), "mute_all_ms": round(mute_all * 1000, 2),
+                    "unmute_all_ms": round(unmute_all * 1000, 2), "mute_one_site_ms": round(mute_one * 1000, 3),
+                    "join_ms": _spread(joins), "bound_outputs": moved}  # fmt: skip
+        finally:
+            fwd._peers.clear()
+            await fwd.close()
+
+    return [await one(n) for n in sizes]
 
 
 def micro(outputs: int = 200, packets: int = 300) -> dict[str, float]:
@@ -642,9 +905,33 @@ async def main() -> None:
     parser.add_argument("--nice", type=int, default=-10,
                         help="priority of the bench's processes (the machine is shared; 0: leave as is)")
     parser.add_argument("--micro", action="store_true", help="only the in-process cost breakdown of the hot loop")
+    parser.add_argument("--share", action="store_true",
+                        help="the publisher also shares a screen (720p 10 fps ~0.6 Mbit/s) to every site's share slot")
+    parser.add_argument("--handovers", type=int, nargs="*", metavar="N",
+                        help="only the control path: 20 floor handovers at N pages (default 50 200 500)")
+    parser.add_argument("--control-micro", type=int, nargs="*", metavar="N",
+                        help="only the control path in this process, N fake connected sites (default 50 200 500 1000)")
+    parser.add_argument("--gap-sizes", type=int, nargs="+", default=[50, 200],
+                        help="with --handovers: the N at which the program also flows, to measure frame gaps")
     args = parser.parse_args()
+    result: dict[str, Any]
     if args.micro:
         print(json.dumps(micro(), indent=2))
+        return
+    if args.control_micro is not None:
+        result = {"command": "bench/media.py " + " ".join(sys.argv[1:]), "loadavg": os.getloadavg(),
+                  "control": await control_micro(args.control_micro or [50, 200, 500, 1000])}  # fmt: skip
+        print(json.dumps(result, indent=2))
+        return
+    if args.handovers is not None:
+        result = {"command": "bench/media.py " + " ".join(sys.argv[1:]),
+                  "machine": {"cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()},
+                  "handovers": []}  # fmt: skip
+        for n in args.handovers or [50, 200, 500]:
+            r = await handovers(n, args, with_media=n in args.gap_sizes)
+            result["handovers"].append(r)
+            print(json.dumps(r), file=sys.stderr)
+        print(json.dumps(result, indent=2))
         return
 
     t0 = time.monotonic()

@@ -21,12 +21,7 @@ def check_peer_id(peer_id: object) -> str:
 def check_ids(peer_ids: object, what: str) -> tuple[str, ...]:
     if isinstance(peer_ids, str) or not isinstance(peer_ids, Sequence):
         raise MediaError(ErrorCode.BAD_ARGUMENT, f"{what} must be a sequence of peer ids")
-    out: list[str] = []
-    for p in peer_ids:
-        p = check_peer_id(p)
-        if p not in out:
-            out.append(p)
-    return tuple(out)
+    return tuple(dict.fromkeys(check_peer_id(p) for p in peer_ids))  # in order, once each
 
 
 def parse_candidate(candidate: object) -> tuple[Any | None, str | None, int | None]:

@@ -41,7 +41,7 @@ from aiortc.sdp import SessionDescription
 
 from .config import MediaConfig
 from .errors import ErrorCode, MediaError
-from .layout import Slot, SlotRole, offer_directions
+from .layout import Slot, SlotRole, mark_share, offer_directions
 from .peering import Link, new_peer_connection, restrict_gathering
 from .rtp import ReceptionStats, StreamCounter, receiver_report, round_trip
 from .testsrc import EncodedSource
@@ -82,7 +82,12 @@ def attach_source(sender: RTCRtpSender, source: EncodedSource) -> None:
 
 
 def slot_name(slot: Slot) -> str:
-    stream = "program" if slot.role is SlotRole.MAIN else f"{slot.role.value}-{slot.number}"
+    if slot.role is SlotRole.MAIN:
+        stream = "program"
+    elif slot.role is SlotRole.SHARE:
+        stream = "share"
+    else:
+        stream = f"{slot.role.value}-{slot.number}"
     return f"{stream}/{slot.kind}"
 
 
@@ -102,7 +107,11 @@ class SiteClient:
         name: str = "site",
         rcvbuf: int = 0,
         rx_loss: float = 0.0,
+        share: EncodedSource | None = None,
+        share_slot: bool = False,
     ) -> None:
+        """``share``: a screen-share source this site may present (m-line 2, sendrecv);
+        ``share_slot``: receive the presenter's share without presenting (m-line 2, recvonly)."""
         if config.video_codec != "VP8" and video is not None:
             raise ValueError("Python publishers send VP8 only")
         self.config = config
@@ -111,7 +120,11 @@ class SiteClient:
         self.audio, self.video = audio, video
         self.speaker_slots = speaker_slots
         self.preview_slots = preview_slots
-        self.directions = offer_directions(speaker_slots, preview_slots, publish=bool(audio or video))
+        self.share = share
+        share_dir = "sendrecv" if share is not None else "recvonly" if share_slot else None
+        self.has_share = share_dir is not None
+        self.directions = offer_directions(speaker_slots, preview_slots, publish=bool(audio or video),
+                                           share=share_dir)  # fmt: skip
         self.counters: dict[str, StreamCounter] = {}
         self._by_ssrc: dict[int, StreamCounter] = {}
         self._capture = capture
@@ -120,8 +133,10 @@ class SiteClient:
         self.connected = asyncio.Event()
         self.closed = asyncio.Event()
         self.keyframe_requests = 0
+        self.share_keyframe_requests = 0
         self.unknown_packets = 0
         self._video_ssrc = 0
+        self._share_ssrc = 0
         self._rcvbuf = rcvbuf
         self.rx_loss = rx_loss
         self.dropped = 0
@@ -133,6 +148,8 @@ class SiteClient:
         self.rtts: collections.deque[float] = collections.deque(maxlen=32)
         """Round trips in seconds, from the server's receiver reports on what we send (newest last)."""
         self.up_loss: float | None = None   # fraction of what we send that the server did not get
+        self.last_rx = 0.0
+        """Loop time of the last RTP packet from the forwarder (0: none yet)."""
 
     async def connect(self, timeout: float = 10.0) -> None:
         """Offer, get the answer through ``signal``, wait until media can flow.
@@ -155,19 +172,24 @@ class SiteClient:
             t.setCodecPreferences([c for c in caps.codecs if c.mimeType.lower() == want])
         transceivers = pc.getTransceivers()
         keep = set()
-        for t, source in ((transceivers[0], self.audio), (transceivers[1], self.video)):
+        own = [(transceivers[0], self.audio), (transceivers[1], self.video)]
+        if self.share is not None:
+            own.append((transceivers[2], self.share))
+        for t, source in own:
             if source is not None:
                 attach_source(t.sender, source)
                 keep.add(t.sender)
                 self._sent_ssrcs.add(t.sender._ssrc)
         link.take_over(keep_senders=keep)
         self._video_ssrc = transceivers[1].sender._ssrc
+        self._share_ssrc = transceivers[2].sender._ssrc if self.has_share else 0
         link.on_rtp = self._on_rtp
         link.on_rtcp = self._on_rtcp
         link.on_state = self._on_state
         restrict_gathering(pc, self.config)
         await pc.setLocalDescription(await pc.createOffer())
-        answer = await self.signal(pc.localDescription.sdp)
+        offer = pc.localDescription.sdp
+        answer = await self.signal(mark_share(offer) if self.has_share else offer)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
         self._map_answer(answer)
         try:
@@ -177,14 +199,17 @@ class SiteClient:
 
     def _map_answer(self, answer: str) -> None:
         desc = SessionDescription.parse(answer)
+        first = 3 if self.has_share else 2  # the first speaker slot's m-line
         for i, media in enumerate(desc.media):
             kind = media.kind
             if i < 2:
                 role, number = SlotRole.MAIN, 0
-            elif i < 2 + 2 * self.speaker_slots:
-                role, number = SlotRole.SPEAKER, (i - 2) // 2
+            elif i < first:
+                role, number = SlotRole.SHARE, 0
+            elif i < first + 2 * self.speaker_slots:
+                role, number = SlotRole.SPEAKER, (i - first) // 2
             else:
-                role, number = SlotRole.PREVIEW, i - 2 - 2 * self.speaker_slots
+                role, number = SlotRole.PREVIEW, i - first - 2 * self.speaker_slots
             slot = Slot(i, str(media.rtp.muxId), kind, role, number, self.directions[i][1])
             counter = StreamCounter(kind, self.config.video_codec, capture=self._capture)
             self.counters[slot_name(slot)] = counter
@@ -212,7 +237,8 @@ class SiteClient:
         rx = self._rx.get(ssrc)
         if rx is None:
             rx = self._rx[ssrc] = ReceptionStats(90000 if counter.kind == "video" else 48000)
-        rx.add(seq, int.from_bytes(data[4:8], "big"), asyncio.get_running_loop().time())
+        now = self.last_rx = asyncio.get_running_loop().time()
+        rx.add(seq, int.from_bytes(data[4:8], "big"), now)
         self.rx_bytes += len(data)
         try:
             counter.add(data)
@@ -247,6 +273,9 @@ class SiteClient:
                 if target == self._video_ssrc and self.video is not None:
                     self.keyframe_requests += 1
                     self.video.request_keyframe()
+                elif target == self._share_ssrc and self.share is not None:
+                    self.share_keyframe_requests += 1
+                    self.share.request_keyframe()
 
     def reception(self) -> tuple[int, int]:
         """(packets expected, packets received) over every stream received so far."""
@@ -274,7 +303,7 @@ class SiteClient:
             },
             "sent": {
                 kind: {"frames": s.frames_sent, "keyframes": s.keyframes_sent}
-                for kind, s in (("audio", self.audio), ("video", self.video))
+                for kind, s in (("audio", self.audio), ("video", self.video), ("share", self.share))
                 if s is not None
             },
             "keyframe_requests": self.keyframe_requests,

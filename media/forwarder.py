@@ -23,17 +23,27 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from .checks import check_ids, check_peer_id, parse_candidate
 from .config import MediaConfig
+from .control_timing import ControlTiming
 from .errors import ErrorCode, MediaError
 from .recording import TRACKS, Recorder, RecordingInfo
-from .routing import ControlState, PublishHint, publish_hint, subscriber_plan
+from .routing import (
+    ControlState,
+    PublishHint,
+    control_change,
+    on_air,
+    previewed,
+    publish_hint,
+    source_name,
+    subscriber_plan,
+)
 from .session import PeerState, SitePeer
-from .streams import Output, monotonic
+from .streams import Output, Source, monotonic, rebind
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +62,14 @@ class LinkQuality:
     """``"loss"`` or ``"bandwidth"`` when falling back; empty when video comes back."""
     loss: float
     """The last fraction lost on the way to the site (0..1)."""
+
+
+@dataclass(frozen=True)
+class RecorderTap:
+    """What feeds one track of the recording: a source and the tap on it."""
+
+    source: Source | None
+    tap: Callable[[bytes], None]
 
 
 class Forwarder:
@@ -79,7 +97,8 @@ class Forwarder:
         self._running = False
         self._started_at = 0.0
         self._recorder: Recorder | None = None
-        self._rec_taps: dict[str, tuple[Any, Any]] = {}  # track -> (source, tap)
+        self._rec_taps: dict[str, RecorderTap] = {}
+        self._timing = ControlTiming()
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -181,7 +200,7 @@ class Forwarder:
         peer.detach()
         if peer_id in self._control.poor_links:
             self._control = replace(self._control, poor_links=self._control.poor_links - {peer_id})
-        self._reroute()
+        self._peer_changed(peer)
         await peer.close()
 
     def _close_later(self, peer: SitePeer) -> None:
@@ -196,7 +215,7 @@ class Forwarder:
         if peer.state is PeerState.CLOSED:
             peer.detach()
             self._close_later(peer)
-        self._reroute()
+        self._peer_changed(peer)
         if peer.state is PeerState.CONNECTED:
             self._emit_hint(peer.peer_id, force=True)
         if self.on_peer_state is not None:
@@ -219,35 +238,42 @@ class Forwarder:
 
     # -- control ------------------------------------------------------------------------
 
+    def steer(self, program: str | None, speakers: Sequence[str], muted: Collection[str]) -> None:
+        """The conference's decisions in one call: the program, the floor holders in slot
+        order, and every muted site (a site not listed is not muted). Only what changed is
+        rerouted, so a floor change or a mute-all costs O(sites it changes)."""
+        if program is not None:
+            check_peer_id(program)
+        floor = check_ids(speakers, "speakers")
+        silenced = frozenset(check_ids(list(muted), "muted"))
+        self._chapters(program, floor)
+        self._update(replace(self._control, program=program, speakers=floor, muted=silenced), "steer")
+
     def set_program(self, peer_id: str | None) -> None:
         """The main bridge's publisher: its m0/m1 go to every site's m0/m1."""
         if peer_id is not None:
             check_peer_id(peer_id)
-        if self._recorder is not None and peer_id != self._control.program:
-            self._recorder.chapter(f"Program: {peer_id or '-'}")
-        self._update(replace(self._control, program=peer_id))
+        self._chapters(peer_id, self._control.speakers)
+        self._update(replace(self._control, program=peer_id), "program")
 
     def set_speakers(self, peer_ids: Sequence[str]) -> None:
         """Floor holders, in slot order: speaker slot i of every site shows peer_ids[i]."""
         speakers = check_ids(peer_ids, "speakers")
-        if self._recorder is not None and speakers != self._control.speakers:
-            self._recorder.chapter(f"Floor: {', '.join(speakers) or '-'}")
-        self._update(replace(self._control, speakers=speakers))
+        self._chapters(self._control.program, speakers)
+        self._update(replace(self._control, speakers=speakers), "speakers")
 
     def set_muted(self, peer_id: str, muted: bool) -> None:
         """A muted site's audio is dropped on arrival and its hint says not to send it."""
         check_peer_id(peer_id)
-        m = set(self._control.muted)
-        m.add(peer_id) if muted else m.discard(peer_id)
-        self._update(replace(self._control, muted=frozenset(m)))
+        silenced = self._control.muted | {peer_id} if muted else self._control.muted - {peer_id}
+        self._update(replace(self._control, muted=silenced), "muted")
 
     def set_audio_only(self, peer_id: str, on: bool) -> None:
         """This site chose to receive no video at all, until switched back. (The forwarder
         also does it by itself to a site whose link loses too much: ``poor_links``.)"""
         check_peer_id(peer_id)
-        a = set(self._control.audio_only)
-        a.add(peer_id) if on else a.discard(peer_id)
-        self._update(replace(self._control, audio_only=frozenset(a)))
+        chosen = self._control.audio_only | {peer_id} if on else self._control.audio_only - {peer_id}
+        self._update(replace(self._control, audio_only=chosen), "audio_only")
 
     def set_previews(self, viewer_id: str, peer_ids: Sequence[str]) -> None:
         """Fill the viewer's preview slots, in order, with these sites' cameras."""
@@ -255,40 +281,96 @@ class Forwarder:
         ids = check_ids(peer_ids, "previews")
         if len(ids) > self.config.max_preview_slots:
             raise MediaError(ErrorCode.BAD_ARGUMENT, f"at most {self.config.max_preview_slots} previews")
+        if self._control.previews.get(viewer_id, ()) == ids:
+            return
         previews = dict(self._control.previews)
         if ids:
             previews[viewer_id] = ids
         else:
             previews.pop(viewer_id, None)
-        self._update(replace(self._control, previews=previews))
+        self._update(replace(self._control, previews=previews), "previews")
+
+    def set_share(self, peer_id: str | None) -> None:
+        """The presenter: its screen share (m-line 2) goes to the share slot of every site that
+        offered one and receives video; ``None`` stops the share. Each site's share starts on a
+        keyframe (requested at once, like any switch), on the same outgoing SSRC every time."""
+        if peer_id is not None:
+            check_peer_id(peer_id)
+        self._update(replace(self._control, share=peer_id), "share")
 
     @property
     def control(self) -> ControlState:
         return self._control
 
-    def _update(self, state: ControlState) -> None:
-        self._control = state
-        self._reroute()
+    @property
+    def control_timing(self) -> ControlTiming:
+        """How long the control calls took (the benchmark's figure)."""
+        return self._timing
 
-    def _reroute(self) -> None:
+    def _chapters(self, program: str | None, speakers: tuple[str, ...]) -> None:
+        if self._recorder is None:
+            return
+        if program != self._control.program:
+            self._recorder.chapter(f"Program: {program or '-'}")
+        if speakers != self._control.speakers:
+            self._recorder.chapter(f"Floor: {', '.join(speakers) or '-'}")
+
+    def _update(self, state: ControlState, what: str) -> None:
+        """Apply a new control state: reroute the subscribers it concerns, tell the sites
+        whose hint changed. ``what`` names the change in :attr:`control_timing`."""
+        started = time.perf_counter()
+        old, self._control = self._control, state
+        change = control_change(old, state)
+        for pid in change.muted:
+            peer = self._peers.get(pid)
+            audio = peer.sources.get("audio") if peer is not None else None
+            if audio is not None:
+                audio.enabled = pid not in state.muted
+        self._reroute(self._peers.keys() if change.everyone else change.subscribers)
+        if change.hints:
+            shown = previewed(state)
+            for pid in change.hints:
+                if pid in self._peers:
+                    self._emit_hint(pid, shown=shown)
+        if self._recorder is not None and change.everyone:
+            self._route_recorder()
+        self._timing.add(what, started, time.perf_counter() - started)
+
+    def _peer_changed(self, peer: SitePeer) -> None:
+        """A site connected, closed or left: reroute it and whoever receives it."""
+        pid = peer.peer_id
         state = self._control
-        connected = {pid: p for pid, p in self._peers.items() if p.state is PeerState.CONNECTED}
-        for pid, peer in self._peers.items():
+        if pid in on_air(state):
+            self._reroute(self._peers.keys())
+        else:
+            self._reroute({pid, *(v for v, shown in state.previews.items() if pid in shown)})
+        if self._recorder is not None:
+            self._route_recorder()
+
+    def _reroute(self, subscribers: Iterable[str]) -> None:
+        """Bind these subscribers' outputs to what the routing plan says, in one batch."""
+        state = self._control
+        peers = self._peers
+        moves: list[tuple[Output, Source | None]] = []
+        for pid in subscribers:
+            peer = peers.get(pid)
+            if peer is None:
+                continue
             audio = peer.sources.get("audio")
             if audio is not None:
                 audio.enabled = pid not in state.muted
-            if pid not in connected:
-                for out in peer.outputs.values():
-                    out.bind(None)
+            if peer.state is not PeerState.CONNECTED:
+                moves += [(out, None) for out in peer.outputs.values() if out.source is not None]
                 continue
             want = subscriber_plan(pid, peer.slots, state)
             for key, out in peer.outputs.items():
-                publisher = connected.get(want.get(key, ""))
-                out.bind(publisher.sources.get(key[2]) if publisher else None)
-        for pid in self._peers:
-            self._emit_hint(pid)
-        if self._recorder is not None:
-            self._route_recorder(connected)
+                publisher = peers.get(want.get(key, ""))
+                source = None
+                if publisher is not None and publisher.state is PeerState.CONNECTED:
+                    source = publisher.sources.get(source_name(key))
+                if out.source is not source:
+                    moves.append((out, source))
+        rebind(moves)
 
     # -- recording ---------------------------------------------------------------------------
 
@@ -300,7 +382,7 @@ class Forwarder:
             raise MediaError(ErrorCode.BAD_ARGUMENT, "already recording")
         self._recorder = Recorder(path)
         self._recorder.chapter(title)
-        self._reroute()
+        self._route_recorder()
 
     def mark_chapter(self, title: str) -> None:
         """A chapter mark in the recording (an agenda item, say); ignored when not recording."""
@@ -312,37 +394,41 @@ class Forwarder:
         if recorder is None:
             raise MediaError(ErrorCode.BAD_ARGUMENT, "not recording")
         self._recorder = None
-        for source, tap in self._rec_taps.values():
-            if source is not None and tap in source.taps:
-                source.taps.remove(tap)
+        for rec in self._rec_taps.values():
+            if rec.source is not None and rec.tap in rec.source.taps:
+                rec.source.taps.remove(rec.tap)
         self._rec_taps.clear()
         return await asyncio.get_running_loop().run_in_executor(None, recorder.close)
 
-    def _route_recorder(self, connected: dict[str, SitePeer]) -> None:
+    def _route_recorder(self) -> None:
         recorder = self._recorder
         assert recorder is not None
         state = self._control
-        program = connected.get(state.program or "")
-        speaker = connected.get(state.speakers[0]) if state.speakers else None
+        program = self._connected(state.program)
+        speaker = self._connected(state.speakers[0] if state.speakers else None)
         for name in TRACKS:
             role, kind = name.split("/")
             peer = program if role == "program" else speaker
             source = peer.sources.get(kind) if peer is not None else None
-            old, tap = self._rec_taps.get(name, (None, None))
-            if old is source:
+            current = self._rec_taps.get(name)
+            if current is not None and current.source is source:
                 continue
-            if old is not None and tap in old.taps:
-                old.taps.remove(tap)
+            if current is not None and current.source is not None and current.tap in current.source.taps:
+                current.source.taps.remove(current.tap)
             recorder.tracks[name].rebind()
             tap = recorder.tap(name)
-            self._rec_taps[name] = (source, tap)
+            self._rec_taps[name] = RecorderTap(source, tap)
             if source is not None:
                 source.taps = [*source.taps, tap]
                 if kind == "video":
                     source.request_keyframe()
 
-    def _emit_hint(self, peer_id: str, force: bool = False) -> None:
-        hint = publish_hint(peer_id, self._control)
+    def _connected(self, peer_id: str | None) -> SitePeer | None:
+        peer = self._peers.get(peer_id) if peer_id is not None else None
+        return peer if peer is not None and peer.state is PeerState.CONNECTED else None
+
+    def _emit_hint(self, peer_id: str, force: bool = False, shown: frozenset[str] | None = None) -> None:
+        hint = publish_hint(peer_id, self._control, shown)
         if not force and self._hints.get(peer_id) == hint:
             return
         self._hints[peer_id] = hint
@@ -386,11 +472,14 @@ class Forwarder:
             turn = peer.guard.observe(now, reading)
             if turn is None:
                 continue
-            poor.add(pid) if turn else poor.discard(pid)
+            if turn:
+                poor.add(pid)
+            else:
+                poor.discard(pid)
             changed.append((pid, LinkQuality(turn, peer.guard.reason, round(peer.guard.loss, 3))))
         if not changed:
             return
-        self._update(replace(self._control, poor_links=frozenset(poor)))
+        self._update(replace(self._control, poor_links=frozenset(poor)), "links")
         for pid, quality in changed:
             logger.info("%s: %s", pid, "audio only (poor link)" if quality.audio_only else "video back")
             if self.on_link_quality is not None:
@@ -438,7 +527,7 @@ class Forwarder:
                 totals["octets_in"] += src.octets
                 totals["keyframe_requests_sent"] += src.kf_requests
             for out in p.outputs.values():
-                packets, octets, frames = out._sent()
+                packets, octets, frames = out.sent()
                 totals["packets_out"] += packets
                 totals["octets_out"] += octets
                 totals["frames_out"] += frames if out.kind == "video" else 0
@@ -453,6 +542,8 @@ class Forwarder:
             "audio_only": sorted(c.audio_only),
             "poor_links": sorted(c.poor_links),
             "previews": {k: list(v) for k, v in c.previews.items()},
+            "share": c.share,
+            "timing": self._timing.figures(),
         }
         out_stats: dict[str, Any] = {"totals": totals, "control": control}
         if per_peer:

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import logging
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 import av
@@ -33,6 +36,8 @@ from .testsrc import (
     PatternSource,
     ToneSource,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class FileSource(EncodedSource):
@@ -74,8 +79,31 @@ class FileSource(EncodedSource):
         return self._count(EncodedFrame(data, int(n * self.period * self.clock_rate), key or self.kind == "audio"))
 
 
+class MediaState(StrEnum):
+    """How a site's media fares, apart from its signaling (reported to the chair)."""
+
+    FLOWING = "flowing"
+    """Connected, and media arrives whenever some is due."""
+    STALLED = "stalled"
+    """Nothing arrived for ``STALL_S`` although media is due, or the connection failed and no
+    new offer has worked yet."""
+    RENEGOTIATING = "renegotiating"
+    """A new offer is under way."""
+
+
+STALL_S = 3.0
+RETRY_S = (1.0, 2.0, 4.0, 8.0)
+
+
 class HeadlessBridge:
-    """One simulated bridge site (see the module docstring)."""
+    """One simulated bridge site (see the module docstring).
+
+    Its media outlives a connection: :meth:`renegotiate` makes a new peer connection with a new
+    offer (what the signaling side calls after its WebSocket reconnected: a new socket is a new
+    peer on the server), and a connection that fails is renegotiated by itself, with a back-off.
+    ``on_media_state`` is called on every change of :attr:`media_state`; ``expect_media`` says
+    whether media is due now (the conference's phase), so that silence is not a stall.
+    """
 
     def __init__(
         self,
@@ -111,24 +139,115 @@ class HeadlessBridge:
         elif publish:
             video = PatternSource(caption, size[0], size[1], fps, video_bitrate, keep=keep)
             audio = ToneSource(tone_hz or _tone_for(caption), keep=keep)
-        self.client = SiteClient(
+        self._new_client: Callable[[], SiteClient] = lambda: SiteClient(
             config, signal, speaker_slots=speaker_slots, preview_slots=preview_slots,
             audio=audio, video=video, capture=keep > 0, name=caption, rx_loss=rx_loss,
         )  # fmt: skip
+        self.client = self._new_client()
         self.started_at: float | None = None
+        self.connects = 0
+        """Connections made: 1 after :meth:`start`, one more per renegotiation that worked."""
+        self.on_media_state: Callable[[MediaState], None] | None = None
+        self.expect_media: Callable[[], bool] = lambda: True
+        self._state = MediaState.RENEGOTIATING
+        self._renegotiating = False
+        self._failures = 0
+        self._retry_at = 0.0
+        self._watch: asyncio.Task[None] | None = None
+        self._offer: asyncio.Task[None] | None = None
+        self._timeout = 15.0
+        self._since = 0.0  # loop time the current connection came up
 
     async def start(self, timeout: float = 15.0) -> None:
+        self._timeout = timeout
         await self.client.connect(timeout)
+        self.connects += 1
+        self._since = asyncio.get_running_loop().time()
         self.started_at = time.monotonic()
+        self._watch = asyncio.create_task(self._watch_media(), name=f"media-watch-{self.caption}")
 
     async def stop(self) -> None:
+        for task in (self._watch, self._offer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.client.close()
+
+    # -- keeping the media up --------------------------------------------------------------
+
+    @property
+    def media_state(self) -> MediaState:
+        if self._renegotiating:
+            return MediaState.RENEGOTIATING
+        client = self.client
+        if client.closed.is_set() or not client.connected.is_set():
+            return MediaState.STALLED
+        now = asyncio.get_running_loop().time()
+        if self.expect_media() and now - max(client.last_rx, self._since) > STALL_S:
+            return MediaState.STALLED
+        return MediaState.FLOWING
+
+    def renegotiate(self) -> None:
+        """Replace the connection with a new one (a new offer through ``signal``), in the
+        background; a renegotiation already under way is given up for this one."""
+        if self._offer is not None:
+            self._offer.cancel()
+        self._renegotiating = True
+        self._report()
+        self._offer = asyncio.create_task(self._renegotiate(), name=f"media-offer-{self.caption}")
+
+    async def _renegotiate(self) -> None:
+        old = self.client
+        await old.close()
+        client = self.client = self._new_client()
+        try:
+            await client.connect(self._timeout)
+        except asyncio.CancelledError:
+            await client.close()
+            raise
+        except Exception as exc:  # the server not back yet, an offer refused: try again later
+            logger.info("%s: new offer failed: %s", self.caption, exc)
+            self._failures += 1
+            self._retry_at = asyncio.get_running_loop().time() + RETRY_S[min(self._failures, len(RETRY_S)) - 1]
+        else:
+            self._failures = 0
+            self.connects += 1
+            self._since = asyncio.get_running_loop().time()
+        finally:
+            if self._offer is asyncio.current_task():
+                self._offer = None
+                self._renegotiating = False
+                self._report()
+
+    async def _watch_media(self) -> None:
+        """Twice a second: report a change of state; renegotiate a connection that failed."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(0.5)
+            failed = self.client.closed.is_set() or not self.client.connected.is_set()
+            if failed and not self._renegotiating and loop.time() >= self._retry_at:
+                self.renegotiate()
+            self._report()
+
+    def _report(self) -> None:
+        state = self.media_state
+        if state is self._state:
+            return
+        self._state = state
+        if self.on_media_state is not None:
+            try:
+                self.on_media_state(state)
+            except Exception:
+                logger.exception("on_media_state callback failed")
 
     def report(self) -> dict[str, Any]:
         """Frames and packets received per slot (and sent), with rates since start."""
         elapsed = time.monotonic() - self.started_at if self.started_at else 0.0
         out = self.client.stats()
         out["caption"] = self.caption
+        out["media_state"] = self.media_state.value if self.started_at else None
+        out["connects"] = self.connects
         out["seconds"] = round(elapsed, 1)
         if elapsed > 0:
             for slot in out["received"].values():

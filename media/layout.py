@@ -4,6 +4,9 @@ A site's offer (browser or Python peer) has, in this order::
 
     m0  audio  sendrecv   own microphone  -> server;  program audio  -> site
     m1  video  sendrecv   own camera      -> server;  program video  -> site
+    optionally, right after m1, the share slot (marked ``a=content:slides``, RFC 4796):
+        video  sendrecv   own screen share -> server; the presenter's share -> site
+               recvonly   (a site that shows shares but never presents)
     then S >= 0 speaker slots, each a pair:
         audio  recvonly   floor holder i's audio
         video  recvonly   floor holder i's video
@@ -33,6 +36,8 @@ class SlotRole(StrEnum):
     """m0/m1: the site's own media up, the program down."""
     SPEAKER = "speaker"
     PREVIEW = "preview"
+    SHARE = "share"
+    """The screen share: a presenter's second video stream up, the presenter's share down."""
 
 
 @dataclass(frozen=True)
@@ -68,18 +73,44 @@ class Layout:
     def preview_slots(self) -> int:
         return sum(1 for s in self.slots if s.role is SlotRole.PREVIEW)
 
+    @property
+    def share(self) -> Slot | None:
+        return next((s for s in self.slots if s.role is SlotRole.SHARE), None)
+
     def main(self, kind: str) -> Slot:
         return self.slots[0 if kind == "audio" else 1]
 
 
-def offer_directions(speaker_slots: int, preview_slots: int, publish: bool = True) -> list[tuple[str, str]]:
-    """(kind, direction) of each transceiver a Python peer adds, in order."""
+SHARE_MARK = "a=content:slides"
+
+
+def offer_directions(speaker_slots: int, preview_slots: int, publish: bool = True,
+                     share: str | None = None) -> list[tuple[str, str]]:
+    """(kind, direction) of each transceiver a Python peer adds, in order; ``share``:
+    ``"sendrecv"`` (may present) or ``"recvonly"`` adds the share slot (m2)."""
     own = "sendrecv" if publish else "recvonly"
     out = [("audio", own), ("video", own)]
+    if share is not None:
+        out.append(("video", share))
     for _ in range(speaker_slots):
         out += [("audio", "recvonly"), ("video", "recvonly")]
     out += [("video", "recvonly")] * preview_slots
     return out
+
+
+def _marked_slides(text: str) -> set[int]:
+    """Indexes of the m-sections that carry ``a=content:slides`` (aiortc's parser drops it)."""
+    sections = text.replace("\r\n", "\n").split("\nm=")[1:]
+    return {i for i, section in enumerate(sections) if SHARE_MARK in section.split("\n")}
+
+
+def mark_share(offer: str, index: int = 2) -> str:
+    """Put ``a=content:slides`` in m-section ``index`` of an SDP text (what a page does to its
+    offer before sending it: browsers and aiortc do not write it themselves)."""
+    eol = "\r\n" if "\r\n" in offer else "\n"
+    head, *sections = offer.split(eol + "m=")
+    sections[index] = sections[index].rstrip(eol) + eol + SHARE_MARK + (eol if sections[index].endswith(eol) else "")
+    return (eol + "m=").join([head, *sections])
 
 
 def _has_codec(media: sdp.MediaDescription, name: str) -> bool:
@@ -133,6 +164,13 @@ def parse_offer(text: object, config: MediaConfig) -> tuple[sdp.SessionDescripti
         Slot(1, mids[1], "video", SlotRole.MAIN, 0, directions[1]),
     ]
     i = 2
+    if len(media) > 2 and media[2].kind == "video" and 2 in _marked_slides(text):
+        if directions[2] not in ("sendrecv", "sendonly", "recvonly", "inactive"):
+            raise MediaError(ErrorCode.BAD_LAYOUT, "the share slot m-line 2 has no valid direction")
+        slots.append(Slot(2, mids[2], "video", SlotRole.SHARE, 0, directions[2]))
+        i = 3
+    elif any(n != 2 for n in _marked_slides(text)):
+        raise MediaError(ErrorCode.BAD_LAYOUT, "only m-line 2, a video m-line, may be the share slot (a=content:slides)")
     speaker = 0
     while i < len(media) and media[i].kind == "audio":
         if i + 1 >= len(media) or media[i + 1].kind != "video":

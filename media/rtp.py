@@ -8,6 +8,7 @@ the tests check both against each other.
 from __future__ import annotations
 
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -337,6 +338,10 @@ class StreamCounter:
     last_seq: int | None = None
     captured: list[ReceivedFrame] = field(default_factory=list)
     on_frame: Callable[[ReceivedFrame], None] | None = None
+    frame_gap: float = 0.0
+    """The longest time between two complete frames' arrivals (seconds) since the first
+    frame or :meth:`reset_frame_gap`: a freeze as a viewer would see it."""
+    _frame_at: float = 0.0
     _ts: int | None = None
     _ok: bool = False
     _key: bool = False
@@ -387,6 +392,10 @@ class StreamCounter:
         if data[1] & 0x80:  # marker: the frame's last packet
             if self._ok:
                 self.frames += 1
+                now = time.monotonic()
+                if self._frame_at and now - self._frame_at > self.frame_gap:
+                    self.frame_gap = now - self._frame_at
+                self._frame_at = now
                 if self._key:
                     self.keyframes += 1
                 if keep:
@@ -395,6 +404,11 @@ class StreamCounter:
                 self.incomplete += 1
             self._ts = None
             self._ok = False
+
+    def reset_frame_gap(self) -> None:
+        """Start measuring :attr:`frame_gap` again from the next frame."""
+        self.frame_gap = 0.0
+        self._frame_at = 0.0
 
     def _emit(self, frame: ReceivedFrame) -> None:
         if self.on_frame is not None:

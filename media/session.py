@@ -50,6 +50,8 @@ def slot_stream_id(slot: Slot) -> str:
     """The msid stream id of a slot, which a page sees as ``event.streams[0].id``."""
     if slot.role is SlotRole.MAIN:
         return "program"
+    if slot.role is SlotRole.SHARE:
+        return "share"
     return f"{slot.role.value}-{slot.number}"
 
 
@@ -79,6 +81,9 @@ class SitePeer:
         self.sources: dict[str, Source] = {}
         self.outputs: dict[SlotKey, Output] = {}
         self.by_pt: dict[int, Source] = {}
+        self.by_ssrc_in: dict[int, Source] = {}
+        """Sources by the SSRC the offer announced: camera and share are both VP8 on one
+        transport, often with the same payload type, so the SSRC tells them apart."""
         self.by_ssrc: dict[int, Output] = {}
         self.pending_candidates: list[Any] = []
         self.rtcp_ssrc = 0
@@ -90,11 +95,15 @@ class SitePeer:
         self._least_remb: int | None = None
         self._on_state = on_state
         self._on_waiting = on_waiting
+        self._slots: PeerSlots | None = None
 
     @property
     def slots(self) -> PeerSlots:
-        assert self.layout is not None
-        return PeerSlots(self.layout.speaker_slots, self.layout.preview_slots)
+        """Its slot counts (the layout never changes: kept once, read on every reroute)."""
+        if self._slots is None:
+            assert self.layout is not None
+            self._slots = PeerSlots(self.layout.speaker_slots, self.layout.preview_slots)
+        return self._slots
 
     # -- negotiation -----------------------------------------------------------
 
@@ -128,27 +137,31 @@ class SitePeer:
         link.take_over()
         restrict_gathering(pc, self.config)
         await pc.setLocalDescription(await pc.createAnswer())
-        self._build(transceivers, layout)
+        self._build(transceivers, layout, desc)
         link.on_rtp = self._on_rtp
         link.on_rtcp = self._on_rtcp
         link.on_state = self._link_state
         self.state = PeerState.CONNECTING
         return str(pc.localDescription.sdp)
 
-    def _build(self, transceivers: list[Any], layout: Layout) -> None:
+    def _build(self, transceivers: list[Any], layout: Layout, desc: Any) -> None:
         assert self.link is not None
         self.rtcp_ssrc = transceivers[0].sender._ssrc
         for t, slot in zip(transceivers, layout.slots, strict=True):
             codec = t._codecs[0]
-            if slot.role is SlotRole.MAIN and slot.site_sends:
+            if slot.role in (SlotRole.MAIN, SlotRole.SHARE) and slot.site_sends:
                 src = Source(
                     self.peer_id, slot.kind, self.link, codec.payloadType, codec.clockRate,
                     self.config.video_codec, self.rtcp_ssrc,
                     level_ext=_ext_id(t, LEVEL_URI) if slot.kind == "audio" else 0,
                     kf_interval=self.config.keyframe_interval,
                 )  # fmt: skip
-                self.sources[slot.kind] = src
-                self.by_pt[codec.payloadType] = src
+                self.sources["share" if slot.role is SlotRole.SHARE else slot.kind] = src
+                if slot.role is SlotRole.MAIN:
+                    self.by_pt.setdefault(codec.payloadType, src)
+                announced = desc.media[slot.index].ssrc
+                if announced:  # the first a=ssrc is the media SSRC (no RTX is negotiated)
+                    self.by_ssrc_in[announced[0].ssrc] = src
             if slot.site_receives:
                 key: SlotKey = (slot.role, slot.number, slot.kind)
                 out = Output(
@@ -199,7 +212,11 @@ class SitePeer:
         if len(data) < 12:
             self.unknown_packets += 1
             return
-        src = self.by_pt.get(data[1] & 0x7F)
+        src = None
+        if self.by_ssrc_in:
+            src = self.by_ssrc_in.get(int.from_bytes(data[8:12], "big"))
+        if src is None:
+            src = self.by_pt.get(data[1] & 0x7F)
         if src is None:
             self.unknown_packets += 1
             return

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from struct import Struct
 from typing import TYPE_CHECKING, Any
 
@@ -266,8 +266,7 @@ class Source:
         if self.kf_timer is not None:
             self.kf_timer.cancel()
             self.kf_timer = None
-        for o in [*self.outputs, *self.pending]:
-            o.bind(None)
+        rebind([(o, None) for o in [*self.outputs, *self.pending]])
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -362,25 +361,7 @@ class Output:
 
     def bind(self, source: Source | None) -> None:
         """Point this output at another source (or none); no renegotiation."""
-        old = self.source
-        if old is source:
-            return
-        now = monotonic()
-        if old is not None:
-            if self.waiting:
-                old.pending = [o for o in old.pending if o is not self]
-            else:
-                self._stop(now)
-                old.outputs = [o for o in old.outputs if o is not self]
-            self._set_waiting(False)
-        self.source = source
-        if source is not None:
-            self.switches += 1
-            self.waiting_since = now
-            source.pending = [*source.pending, self]
-            self._set_waiting(True)
-            if source.is_video:
-                source.request_keyframe()
+        rebind([(self, source)])
 
     def hold(self, now: float) -> None:
         """From in step to waiting, on the same source (its stream restarted)."""
@@ -424,7 +405,8 @@ class Output:
 
     # -- figures --
 
-    def _sent(self) -> tuple[int, int, int]:
+    def sent(self) -> tuple[int, int, int]:
+        """(packets, payload octets, frames) sent so far."""
         src = self.source
         p, o, f = self.done_packets, self.done_octets, self.done_frames
         if src is not None and not self.waiting:
@@ -435,16 +417,16 @@ class Output:
 
     @property
     def packets(self) -> int:
-        return self._sent()[0]
+        return self.sent()[0]
 
     @property
     def octets(self) -> int:
         """Payload octets sent (as RTCP sender reports count them)."""
-        return self._sent()[1]
+        return self.sent()[1]
 
     @property
     def frames(self) -> int:
-        return self._sent()[2]
+        return self.sent()[2]
 
     def resend(self, out_seq: int) -> bool:
         """Answer a NACK from the source's history, if the packet is ours to resend."""
@@ -478,7 +460,7 @@ class Output:
         return (src.rtp_time_at(now) + self.ts_off) & 0xFFFFFFFF
 
     def stats(self) -> dict[str, Any]:
-        packets, octets, frames = self._sent()
+        packets, octets, frames = self.sent()
         return {
             "kind": self.kind,
             "mid": self.mid,
@@ -497,3 +479,44 @@ class Output:
             "rtt": self.rtt,
             "remb": self.remb,
         }
+
+
+def rebind(moves: Iterable[tuple[Output, Source | None]]) -> None:
+    """Point many outputs at other sources (or none) at once, without renegotiation.
+
+    Each source's lists are rebuilt once however many of its outputs move, so a floor
+    change (every site's speaker slot moves from one publisher to another) costs
+    O(outputs moved), not O(outputs moved x outputs per source). The lists are
+    replaced, never changed in place: :meth:`Source.forward` may be iterating one.
+    A moved output waits for its new source's next keyframe (video; one request per
+    source) or next packet (audio).
+    """
+    now = monotonic()
+    leaving: dict[Source, set[Output]] = {}
+    leaving_pending: dict[Source, set[Output]] = {}
+    joining: dict[Source, list[Output]] = {}
+    for out, source in moves:
+        old = out.source
+        if old is source:
+            continue
+        if old is not None:
+            if out.waiting:
+                leaving_pending.setdefault(old, set()).add(out)
+            else:
+                out._stop(now)
+                leaving.setdefault(old, set()).add(out)
+            out._set_waiting(False)
+        out.source = source
+        if source is not None:
+            out.switches += 1
+            out.waiting_since = now
+            joining.setdefault(source, []).append(out)
+            out._set_waiting(True)
+    for src, gone in leaving.items():
+        src.outputs = [o for o in src.outputs if o not in gone]
+    for src, gone in leaving_pending.items():
+        src.pending = [o for o in src.pending if o not in gone]
+    for src, new in joining.items():
+        src.pending = [*src.pending, *new]
+        if src.is_video:
+            src.request_keyframe()

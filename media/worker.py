@@ -11,7 +11,7 @@ Channel (one JSON object per line)::
     parent -> child   {"op": "config", "config": {...}}                 first line
                       {"id": 7, "op": "accept_offer", "peer_id": ..., "sdp": ...}
                       {"op": "set_speakers", "peer_ids": [...]}          no id: no answer
-                      (set_program, set_speakers, set_muted, set_audio_only,
+                      (steer, set_program, set_share, set_speakers, set_muted, set_audio_only,
                        set_previews, mark_chapter; the others carry an id)
     child -> parent   {"ready": pid}
                       {"id": 7, "ok": <result>} | {"id": 7, "error": {"code", "message"}}
@@ -27,7 +27,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -211,7 +211,8 @@ class WorkerForwarder:
             elif event == "peer_state" and self.on_peer_state:
                 self.on_peer_state(msg["peer"], PeerState(msg["state"]))
             elif event == "publish_hint" and self.on_publish_hint:
-                self.on_publish_hint(msg["peer"], PublishHint(msg["audio"], VideoSend(msg["video"])))
+                self.on_publish_hint(msg["peer"], PublishHint(msg["audio"], VideoSend(msg["video"]),
+                                                              bool(msg.get("share", False))))
             elif event == "link_quality" and self.on_link_quality:
                 self.on_link_quality(msg["peer"], LinkQuality(bool(msg["audio_only"]), str(msg["reason"]),
                                                               float(msg["loss"])))
@@ -233,10 +234,21 @@ class WorkerForwarder:
     async def remove_peer(self, peer_id: str) -> None:
         await self._call("remove_peer", peer_id=peer_id)
 
+    def steer(self, program: str | None, speakers: Sequence[str], muted: Collection[str]) -> None:
+        if program is not None:
+            check_peer_id(program)
+        self._send({"op": "steer", "program": program, "speakers": list(check_ids(speakers, "speakers")),
+                    "muted": list(check_ids(list(muted), "muted"))})
+
     def set_program(self, peer_id: str | None) -> None:
         if peer_id is not None:
             check_peer_id(peer_id)
         self._send({"op": "set_program", "peer_id": peer_id})
+
+    def set_share(self, peer_id: str | None) -> None:
+        if peer_id is not None:
+            check_peer_id(peer_id)
+        self._send({"op": "set_share", "peer_id": peer_id})
 
     def set_speakers(self, peer_ids: Sequence[str]) -> None:
         self._send({"op": "set_speakers", "peer_ids": list(check_ids(peer_ids, "speakers"))})
@@ -294,7 +306,7 @@ async def _serve() -> None:
         on_audio_level=lambda peer, level: emit({"event": "audio_level", "peer": peer, "level": level}),
         on_peer_state=lambda peer, state: emit({"event": "peer_state", "peer": peer, "state": state.value}),
         on_publish_hint=lambda peer, hint: emit(
-            {"event": "publish_hint", "peer": peer, "audio": hint.audio, "video": hint.video.value}
+            {"event": "publish_hint", "peer": peer, "audio": hint.audio, "video": hint.video.value, "share": hint.share}
         ),
         on_link_quality=lambda peer, q: emit(
             {"event": "link_quality", "peer": peer, "audio_only": q.audio_only, "reason": q.reason, "loss": q.loss}
@@ -336,7 +348,9 @@ async def _serve() -> None:
             emit({"id": msg["id"], "error": {"code": ErrorCode.WORKER_FAILED.value, "message": str(exc)}})
 
     control = {
+        "steer": lambda m: fwd.steer(m["program"], m["speakers"], m["muted"]),
         "set_program": lambda m: fwd.set_program(m["peer_id"]),
+        "set_share": lambda m: fwd.set_share(m["peer_id"]),
         "set_speakers": lambda m: fwd.set_speakers(m["peer_ids"]),
         "set_muted": lambda m: fwd.set_muted(m["peer_id"], m["on"]),
         "set_audio_only": lambda m: fwd.set_audio_only(m["peer_id"], m["on"]),

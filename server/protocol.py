@@ -1,16 +1,16 @@
 """The signaling protocol: every message on ``/ws``, defined once.
 
 JSON text frames, one object each, keyed on ``type``. Client → server: the control
-messages below (``hello``, ``ping``, ``offer``, ``candidate``, ``media_prefs``) and the
+messages below (``hello``, ``ping``, ``offer``, ``candidate``, ``media_prefs``, ``media_state``) and the
 conference commands of the domain (``scheduling.COMMANDS``: ``{type, key, ...fields}``).
 Server → client: ``welcome``, ``event``, ``ack``, ``error``, ``pong``, ``answer``,
-``levels``, ``publish``, ``link_quality``. docs/protocol.md is generated from this module (``python -m server.tools.protocol_doc``)
+``levels``, ``publish``, ``link_quality``, ``site_media_state``. docs/protocol.md is generated from this module (``python -m server.tools.protocol_doc``)
 and a test keeps the two in step.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -57,8 +57,21 @@ class MediaPrefs(msgspec.Struct, tag="media_prefs", forbid_unknown_fields=True):
     previews: list[str] | None = None
 
 
-ClientControl = Hello | Ping | Offer | Candidate | MediaPrefs
-CONTROL_TYPES = frozenset({"hello", "ping", "offer", "candidate", "media_prefs"})
+MediaStateName = Literal["flowing", "stalled", "renegotiating"]
+
+
+class MediaState(msgspec.Struct, tag="media_state", forbid_unknown_fields=True):
+    """How this page's own audio and video fare, apart from its /ws: ``flowing`` (connected, and
+    media arrives whenever the phase carries some), ``stalled`` (nothing arrived for a few
+    seconds although the phase carries media, or the connection failed and no new offer could
+    be made yet), ``renegotiating`` (a new offer is under way: after a reconnect of the /ws or
+    a failed connection). Sent on every change; the staff pages get it as ``site_media_state``."""
+
+    state: MediaStateName
+
+
+ClientControl = Hello | Ping | Offer | Candidate | MediaPrefs | MediaState
+CONTROL_TYPES = frozenset({"hello", "ping", "offer", "candidate", "media_prefs", "media_state"})
 
 
 class You(msgspec.Struct):
@@ -150,7 +163,19 @@ class LinkQuality(msgspec.Struct, tag="link_quality"):
     loss: float = 0.0
 
 
-ServerMessage = Welcome | EventMessage | Ack | Error | Pong | Answer | Levels | Publish | LinkQuality
+class SiteMediaState(msgspec.Struct, tag="site_media_state"):
+    """A site's media state (see ``media_state``) as its page reported it, to the staff pages:
+    the chair's wall marks a site whose media is stalled or being renegotiated, apart from its
+    signaling state. ``state`` null: the site has no media connection any more (its page left).
+    An offer counts as ``renegotiating`` until the page says otherwise; a staff page gets the
+    known states when it joins."""
+
+    site: str
+    state: MediaStateName | None
+
+
+ServerMessage = (Welcome | EventMessage | Ack | Error | Pong | Answer | Levels | Publish | LinkQuality
+                 | SiteMediaState)
 
 ADMIN_COMMANDS: tuple[type, ...] = (
     *scheduling.directory.DIRECTORY_COMMANDS, scheduling.CreateAccount, scheduling.UpdateAccount,

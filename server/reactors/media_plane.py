@@ -42,6 +42,7 @@ from scheduling.lifecycle import PhaseChanged
 from .. import protocol as p
 from ..config import MediaSettings
 from ..service.hub import StreamHub
+from .media_scope import NOTHING, MediaScope, media_scope
 
 log = logging.getLogger(__name__)
 LEVELS_EVERY_S = 0.25
@@ -69,6 +70,8 @@ class ConferenceMedia:
     on_air: frozenset[str] = frozenset()                          # sites whose audio is forwarded
     previews: dict[str, list[str]] = field(default_factory=dict)  # viewer peer -> site codes it shows
     poor_links: dict[str, p.LinkQuality] = field(default_factory=dict)  # site -> why it is on audio only
+    scope: MediaScope = NOTHING                                   # what the conference's phase lets through
+    media_states: dict[str, p.SiteMediaState] = field(default_factory=dict)  # site -> as its page reported it
 
 
 def media_config(settings: MediaSettings) -> MediaConfig:
@@ -136,7 +139,7 @@ class MediaPlane:
         cm = await self._conference(conf_id)
         page = cm.pages[peer_id] = PageMedia(peer_id, site, bool(roles & STAFF_ROLES), send)
         if page.staff:
-            for msg in list(cm.poor_links.values()):
+            for msg in [*cm.poor_links.values(), *cm.media_states.values()]:
                 await send(msg)
 
     async def detach(self, conf_id: str, peer_id: str) -> None:
@@ -156,6 +159,8 @@ class MediaPlane:
                     cm.levels.pop(site, None)
                     if cm.poor_links.pop(site, None) is not None:
                         self._tell_staff(cm, p.LinkQuality(site=site, audio_only=False))
+                    if cm.media_states.pop(site, None) is not None:
+                        self._tell_staff(cm, p.SiteMediaState(site=site, state=None))
         self._steer_id(conf_id)
 
     async def handle(self, conf_id: str, peer_id: str, msg: Any) -> p.ServerMessage | None:
@@ -169,11 +174,15 @@ class MediaPlane:
                 page.offered = True
                 if page.site is not None:
                     cm.publisher[page.site] = peer_id
+                    self._media_state(cm, page, "renegotiating")
                 self._steer_id(conf_id)
                 return p.Answer(sdp=answer)
             if isinstance(msg, p.Candidate):
                 await cm.forwarder.add_candidate(peer_id, {"candidate": msg.candidate, "sdpMid": msg.sdpMid,
                                                            "sdpMLineIndex": msg.sdpMLineIndex})
+                return None
+            if isinstance(msg, p.MediaState):
+                self._media_state(cm, page, msg.state)
                 return None
             if isinstance(msg, p.MediaPrefs):
                 if msg.audio_only is not None:
@@ -198,20 +207,24 @@ class MediaPlane:
         cm = self.conferences.get(state.conference_id)
         if cm is None:
             return
-        fwd = cm.forwarder
-        fwd.set_program(cm.publisher.get(state.main_site))
-        fwd.set_speakers([cm.publisher[s] for s in state.floor.speakers if s in cm.publisher])
-        for site, peer in cm.publisher.items():
-            fwd.set_muted(peer, site in state.floor.muted)
+        # one call with the whole decision: the forwarder reroutes only what changed; the phase
+        # decides what may flow at all (nothing before the rehearsal or after the end)
+        scope = cm.scope = media_scope(state.phase)
+        program = state.main_site if scope.program else None
+        speakers = [s for s in state.floor.speakers if s in cm.publisher] if scope.floor else []
+        cm.forwarder.steer(cm.publisher.get(program) if program else None,
+                           [cm.publisher[s] for s in speakers],
+                           [cm.publisher[s] for s in state.floor.muted if s in cm.publisher])
         # levels are shown for the sites on air only; previews follow their sites' current pages
-        cm.on_air = frozenset({state.main_site, *state.floor.speakers}) - state.floor.muted
+        cm.on_air = frozenset({*([program] if program else []), *speakers}) - state.floor.muted
         cm.levels = {s: lvl for s, lvl in cm.levels.items() if s in cm.on_air}
         for viewer in cm.previews:
             self._apply_previews(cm, viewer)
 
     @staticmethod
     def _apply_previews(cm: ConferenceMedia, viewer: str) -> None:
-        cm.forwarder.set_previews(viewer, [cm.publisher[s] for s in cm.previews.get(viewer, ()) if s in cm.publisher])
+        shown = cm.previews.get(viewer, ()) if cm.scope.previews else ()
+        cm.forwarder.set_previews(viewer, [cm.publisher[s] for s in shown if s in cm.publisher])
 
     # -- callbacks from the forwarder ------------------------------------------------------
     def _level(self, conf_id: str, peer_id: str, level: int) -> None:
@@ -242,6 +255,17 @@ class MediaPlane:
             cm.poor_links[page.site] = msg
         else:
             cm.poor_links.pop(page.site, None)
+        self._tell_staff(cm, msg)
+
+    def _media_state(self, cm: ConferenceMedia, page: PageMedia, state: p.MediaStateName) -> None:
+        """A site's publishing page says how its media fares: the staff pages are told on a change
+        (a staff page's own state, or a site's older page, concerns nobody else)."""
+        if page.site is None or cm.publisher.get(page.site) != page.peer_id:
+            return
+        old = cm.media_states.get(page.site)
+        if old is not None and old.state == state:
+            return
+        msg = cm.media_states[page.site] = p.SiteMediaState(site=page.site, state=state)
         self._tell_staff(cm, msg)
 
     @staticmethod

@@ -14,12 +14,14 @@ import json
 import random
 import statistics
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from media import MediaConfig
-from media.headless import FileSource, HeadlessBridge
+from media.headless import FileSource, HeadlessBridge, MediaState
 from media.testsrc import ClipSource, EncodedSource, ToneSource, encode_clip, encode_tone
+from scheduling import Phase
 
 from .bridge_check import CHECK_SECONDS, measure
 from .client import BridgeClient, link_parts
@@ -60,6 +62,100 @@ def _window(before: dict[str, Any], after: dict[str, Any], seconds: float) -> di
     return out
 
 
+@dataclass
+class JoinedBridge:
+    """A headless bridge joined through its link: its protocol client, its media, and what the
+    server told it."""
+
+    client: BridgeClient
+    bridge: HeadlessBridge
+    link_quality: list[dict[str, Any]] = field(default_factory=list)
+    media_states: list[str] = field(default_factory=list)
+    """Every media state it reported, in order."""
+
+    async def close(self) -> None:
+        await self.bridge.stop()
+        await self.client.close()
+
+    def tell_state(self) -> None:
+        """Report the media's state as it is now (once it started)."""
+        if self.bridge.on_media_state is not None:
+            self.bridge.on_media_state(self.bridge.media_state)
+
+
+class _Signaling:
+    """What a headless bridge's /ws hears that its media follows: after every reconnect (a
+    server restart, say) the media offers again — a new socket is a new peer on the server —
+    and the ``link_quality`` reports are kept."""
+
+    def __init__(self) -> None:
+        self.joined: JoinedBridge | None = None
+        self.link_quality: list[dict[str, Any]] = []
+        self._welcomes = 0
+
+    def on_message(self, msg: dict[str, Any]) -> None:
+        if msg.get("type") == "link_quality":
+            self.link_quality.append(msg)
+        elif msg.get("type") == "welcome":
+            self._welcomes += 1
+            if self.joined is not None and self._welcomes > 1:
+                self.joined.bridge.renegotiate()
+
+
+def _follow(client: BridgeClient, bridge: HeadlessBridge, site: str, signaling: _Signaling) -> JoinedBridge:
+    """Wire ``bridge`` to ``client``: it offers again after a reconnect, and reports how its
+    media fares (``media_state``) apart from the /ws."""
+    joined = JoinedBridge(client, bridge, signaling.link_quality)
+    sending: set[asyncio.Future[None]] = set()
+
+    def expect_media() -> bool:
+        """Whether media should be reaching this site now: silence is a stall only then (the
+        phases that carry media; the main bridge receives only another floor holder)."""
+        s = client.state
+        if s is None or s.phase not in (Phase.REHEARSAL, Phase.LIVE):
+            return False
+        if site == s.main_site:
+            return s.phase is Phase.LIVE and any(code != site for code in s.floor.speakers)
+        return True
+
+    async def send(state: MediaState) -> None:
+        if client.connected.is_set():
+            with contextlib.suppress(Exception):   # the /ws dropped meanwhile: the next offer says it anew
+                await client.send_raw({"type": "media_state", "state": state.value})
+
+    def on_media_state(state: MediaState) -> None:
+        joined.media_states.append(state.value)
+        task = asyncio.ensure_future(send(state))
+        sending.add(task)
+        task.add_done_callback(sending.discard)
+
+    bridge.expect_media = expect_media
+    bridge.on_media_state = on_media_state
+    signaling.joined = joined
+    return joined
+
+
+async def join_bridge(link: str, *, gather: str, media_file: str | None = None, caption: str | None = None,
+                      poor_link: float = 0.0, publish: bool = True, keep: int = 0) -> JoinedBridge:
+    """Join through ``link`` and start the media, which follows the signaling (``_follow``)."""
+    base, conference, token = link_parts(link)
+    signaling = _Signaling()
+    client = await BridgeClient(base, conference, token, on_message=signaling.on_message).connect()
+    you = (client.welcome or {}).get("you", {})
+    site = str(you.get("id", ""))
+    bridge = HeadlessBridge(MediaConfig(gather_addresses=(gather,) if gather else ()), client.offer,
+                            caption or str(you.get("name") or site), media_file=media_file, rx_loss=poor_link,
+                            publish=publish, keep=keep)  # fmt: skip
+    joined = _follow(client, bridge, site, signaling)
+    try:
+        await bridge.start()
+    except BaseException:
+        await client.close()
+        raise
+    joined.tell_state()
+    return joined
+
+
 async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int | None,
                      media_file: str | None = None, caption: str | None = None,
                      poor_link: float = 0.0, check: bool = False, present: str | None = None,
@@ -76,16 +172,11 @@ async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int |
     ``joining``: how many sites may be connecting at once. ``gate``: wait for the other sites,
     then measure ``seconds`` from there."""
     base, conference, token = link_parts(link)
-    link_quality: list[dict[str, Any]] = []
-
-    def on_message(msg: dict[str, Any]) -> None:
-        if msg.get("type") == "link_quality":
-            link_quality.append(msg)
-
+    signaling = _Signaling()
     arrived = False
     try:
         async with joining or contextlib.nullcontext():
-            client = await BridgeClient(base, conference, token, on_message=on_message).connect()
+            client = await BridgeClient(base, conference, token, on_message=signaling.on_message).connect()
     except BaseException:
         if gate is not None:
             gate.arrive()
@@ -96,9 +187,11 @@ async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int |
         bridge = HeadlessBridge(MediaConfig(gather_addresses=(gather,) if gather else ()), client.offer,
                                 caption or str(you.get("name") or site), media_file=media_file, rx_loss=poor_link,
                                 publish=publish, sources=sources)
+        joined = _follow(client, bridge, site, signaling)
         if media:
             async with joining or contextlib.nullcontext():
                 await asyncio.wait_for(bridge.start(), START_TIMEOUT_S)   # a site that cannot join says so
+            joined.tell_state()
         if check:
             rates, figures = await measure(bridge.client, min(CHECK_SECONDS, max(seconds, 1.0)))
             ack = await client.command("report_readiness", site=site, **figures)
@@ -129,7 +222,8 @@ async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int |
             started = time.monotonic()
             await asyncio.sleep(seconds)
             report = _window(before, bridge.report(), time.monotonic() - started)
-        report["link_quality"] = link_quality
+        report["link_quality"] = joined.link_quality
+        report["media_states"] = joined.media_states
         if check:
             report["readiness"] = readiness
         if presented is not None:

@@ -300,6 +300,7 @@ $("#rollcall-form").addEventListener("submit", async (e) => {
 store.on((ev, s) => {
   if (ev.type === "welcome") {
     wall.poorLinks.clear();   // the server tells the sites on audio only again after each welcome
+    wall.mediaStates.clear(); // and the sites' media states
     wall.reset(s);
     av.media.attach();
   } else {
@@ -313,6 +314,7 @@ conn.onMessage = ((orig) => (m) => {
   orig(m);
   if (m.type === "levels") av.levels(m);
   if (m.type === "link_quality") wall.linkQuality(m);
+  if (m.type === "site_media_state") wall.mediaState(m);
 })(conn.onMessage);
 everySecond(() => {
   const s = store.state;

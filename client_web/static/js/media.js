@@ -33,6 +33,7 @@ const PREVIEW = { maxBitrate: 150_000, maxFramerate: 5, height: 180 };
 const PROBE = { maxBitrate: 600_000, maxFramerate: 15, scaleResolutionDownBy: 1 };
 const RETRY_MS = [1000, 2000, 4000, 8000, 15000];
 const DISCONNECTED_GRACE_MS = 4000;
+const MEDIA_STATE = { connected: "flowing", connecting: "renegotiating", reconnecting: "renegotiating", failed: "stalled" };
 
 /**
  * @param {object} o
@@ -442,6 +443,9 @@ export class Media {
   _setState(state) {
     if (state === this.state) return;
     this.state = state;
+    // how this page's media fares, apart from its /ws: the chair's wall marks a site's (docs/protocol.md)
+    const reported = MEDIA_STATE[state];
+    if (reported) this._send({ type: "media_state", state: reported });
     this._changed();
   }
 

@@ -4,7 +4,7 @@
 // (media errors are not toasted) and the page's handlers keep working as before.
 
 const ANSWER_TIMEOUT_MS = 15000;
-const MEDIA_REFS = new Set(["offer", "candidate", "media_prefs"]);
+const MEDIA_REFS = new Set(["offer", "candidate", "media_prefs", "media_state"]);
 
 export class MediaSignal {
   /**

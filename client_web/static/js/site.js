@@ -73,6 +73,7 @@ function renderSpeaking(s) {
     fill(box, h("span", { class: "label" }, t("site.program_from")), " ", h("strong", null, siteName(s, s.main_site)));
   }
   stage.setSpeakers(speakers);
+  stage.setPhase(s.phase);
   const key = speakers.join(",");
   if (key !== lastSpeakers) {
     lastSpeakers = key;

@@ -13,6 +13,7 @@ import { createMedia } from "./media.js";
 export function siteMedia({ conn, site, onChange = () => {} }) {
   const box = $("#program-box");
   let speakers = [];
+  let phase = null;
   const media = createMedia({
     conn, publish: true, speakerSlots: 1,
     onChange: () => { render(); onChange(); },
@@ -28,10 +29,15 @@ export function siteMedia({ conn, site, onChange = () => {} }) {
     setText(chip, t(`media.${media.state}`));
     chip.title = media.state === "failed" && media.error ? media.error : "";
     $("#sound-on").hidden = !media.soundBlocked;
+    // The server forwards nothing before the rehearsal or after the end (docs/media.md): the
+    // main bridge's page says so instead of "on air".
     const onAir = $("#on-air");
-    onAir.hidden = !(media.onAir && media.state === "connected");
-    setText(onAir, site.main ? t("media.on_air_program") : media.hint.audio ? t("media.on_air") : t("media.on_air_muted"));
-    toggle(onAir, "muted", !site.main && !media.hint.audio);
+    const idle = site.main && (phase === "ended" || phase === "cancelled" ? "media.ended"
+      : phase === "draft" || phase === "scheduled" ? "media.before_start" : null);
+    onAir.hidden = !idle && !(media.onAir && media.state === "connected");
+    toggle(onAir, "off-air", !!idle);
+    setText(onAir, idle ? t(idle) : site.main ? t("media.on_air_program") : media.hint.audio ? t("media.on_air") : t("media.on_air_muted"));
+    toggle(onAir, "muted", !idle && !site.main && !media.hint.audio);
     const audioOnly = media.audioOnly || media.poorLink;
     toggle(box, "has-speaker", speakers.some((c) => c !== site.code) && !audioOnly);
     toggle(box, "audio-only", audioOnly);
@@ -40,6 +46,12 @@ export function siteMedia({ conn, site, onChange = () => {} }) {
   return {
     media,
     render,
+    /** The conference's phase: what the server forwards follows it. */
+    setPhase(p) {
+      if (p === phase) return;
+      phase = p;
+      render();
+    },
     /** The floor holders of the conference (the stage shows another site's camera big). */
     setSpeakers(codes) {
       const key = codes.join(",");

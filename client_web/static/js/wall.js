@@ -24,6 +24,7 @@ export class Wall {
     this.s = null;
     this.tiles = new Map();
     this.poorLinks = new Map();    // site -> fraction lost: the media plane put it on audio only
+    this.mediaStates = new Map();  // site -> "stalled" | "renegotiating", as its page reported (flowing: absent)
     this.order = [];
     this.shown = [];
     this.page = 0;
@@ -89,6 +90,15 @@ export class Wall {
     this.flush();
   }
 
+  /** `site_media_state`: how a site's audio and video fare, apart from its signaling state. */
+  mediaState(m) {
+    if (!m.site) return;
+    if (m.state === "stalled" || m.state === "renegotiating") this.mediaStates.set(m.site, m.state);
+    else this.mediaStates.delete(m.site);
+    this.dirty.add(m.site);
+    this.flush();
+  }
+
   setSelected(code) {
     const old = this.selected && this.tiles.get(this.selected);
     if (old) old.setAttribute("aria-pressed", "false");
@@ -133,7 +143,10 @@ export class Wall {
     const flags = el.querySelector(".tile-flags");
     const poor = this.poorLinks.has(code);
     toggle(el, "poor-link", poor);
-    const want = `${pos}|${speaking}|${micOpen}|${poor}`;
+    const media = this.mediaStates.get(code) || "";
+    toggle(el, "media-stalled", media === "stalled");
+    toggle(el, "media-renegotiating", media === "renegotiating");
+    const want = `${pos}|${speaking}|${micOpen}|${poor}|${media}`;
     if (flags.dataset.want !== want) {
       flags.dataset.want = want;
       flags.replaceChildren();
@@ -143,6 +156,7 @@ export class Wall {
       if (speaking && !micOpen) flag("flag-mic-off", icon("micOff"), t("wall.flag_muted"));   // the chair muted the speaker
       if (!speaking && micOpen) flag("flag-mic", icon("mic"), t("wall.flag_mic_open"));
       if (poor) flag("flag-poor-link", t("wall.flag_poor_link"));
+      if (media) flag(`flag-media-${media}`, t(`wall.flag_media_${media}`));
     }
     el.title = poor ? t("wall.poor_link", { pct: Math.round(this.poorLinks.get(code) * 100) }) : "";
   }
