@@ -22,7 +22,7 @@ MAX_NOTES = 5_000
 GENESIS = "0" * 64
 WRITERS = (Role.SECRETARY, Role.CHAIR)
 MAX_MAIL_RESULTS = 2_500
-RECIPIENT_RE = re.compile(r"^(site:[A-Z0-9][A-Z0-9_-]{0,31}|account:[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$")
+RECIPIENT_RE = re.compile(r"^(site:[A-Z0-9][A-Z0-9_-]{0,31}|account:[A-Za-z0-9][A-Za-z0-9_.-]{0,63})\Z")
 
 
 @command

@@ -26,6 +26,7 @@ from .service.metrics import Metrics
 from .service.security import Signer, new_secret
 from .service.service import Service
 from .signaling.liveness import LIVENESS, Liveness
+from .signaling.open_pages import OPEN_PAGES, OpenPages
 from .signaling.ws import handle_ws
 from .store import EventStore
 from .store.redis import RedisEventStore
@@ -83,13 +84,13 @@ def create_app(config: Config) -> web.Application:
         # several processes: share who holds which site
         board = store if isinstance(store, RedisEventStore) else None
         presence = Presence(service, config.offline_after_s, board, every_s=config.heartbeat_s)
-        presence.watch_links(service.links)
         presence.start()
         liveness = Liveness(config.heartbeat_s)
         app[LIVENESS] = liveness
         liveness.start()
         timers = FloorTimers(service)
         app[SERVICE] = service
+        app[OPEN_PAGES] = OpenPages(service.rights)   # pages re-checked when rights change
         app[PRESENCE] = presence
         timers.start()
         media_plane = None

@@ -149,7 +149,7 @@ ServerMessage = Welcome | EventMessage | Ack | Error | Pong | Answer | Levels | 
 
 ADMIN_COMMANDS: tuple[type, ...] = (
     *scheduling.directory.DIRECTORY_COMMANDS, scheduling.CreateAccount, scheduling.UpdateAccount,
-    scheduling.ChangePassword, scheduling.IssueLink, scheduling.RevokeLink)
+    scheduling.ChangePassword, scheduling.EndSession, scheduling.IssueLink, scheduling.RevokeLink)
 """The domain's commands that are not a conference's: they go through the REST API."""
 
 _encoder = msgspec.json.Encoder()

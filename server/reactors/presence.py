@@ -17,22 +17,17 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from typing import Protocol
 
 from scheduling import (
     SYSTEM,
     Connection,
     DomainError,
-    Event,
-    LinkIssued,
-    LinkRevoked,
-    Links,
     Phase,
     SetConnection,
 )
 
-from ..service.hub import StreamHub
 from ..service.service import Service
 from ..store import StoreError
 
@@ -60,7 +55,6 @@ class Presence:
         self.every_s = every_s
         self.owner = uuid.uuid4().hex
         self.pages: dict[tuple[str, str], int] = {}
-        self.kickers: dict[tuple[str, str], set[Callable[[], None]]] = {}
         self._timers: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._watcher: asyncio.Task[None] | None = None
 
@@ -122,21 +116,6 @@ class Presence:
                     await self._set(conf_id, code, Connection.ONLINE)
             elif connection is not Connection.OFFLINE and _member(conf_id, code) not in held:
                 self.lost(conf_id, code)
-
-    def add_kicker(self, conf_id: str, site: str, kick: Callable[[], None]) -> None:
-        self.kickers.setdefault((conf_id, site), set()).add(kick)
-
-    def remove_kicker(self, conf_id: str, site: str, kick: Callable[[], None]) -> None:
-        self.kickers.get((conf_id, site), set()).discard(kick)
-
-    def watch_links(self, links: StreamHub[Links]) -> None:
-        """A revoked or re-issued join link ends the pages that came in with the old one."""
-        def on_events(events: tuple[Event, ...]) -> None:
-            for ev in events:
-                if isinstance(ev, LinkRevoked | LinkIssued):
-                    for kick in list(self.kickers.get((ev.conference_id, ev.site), ())):
-                        kick()
-        links.on_events.append(on_events)
 
     def lost(self, conf_id: str, site: str) -> None:
         """A site whose page this process no longer has (e.g. found at start-up)."""

@@ -35,10 +35,6 @@ class PresenceTracker(Protocol):
 
     async def disconnected(self, conf_id: str, site: str) -> None: ...
 
-    def add_kicker(self, conf_id: str, site: str, kick: Callable[[], None]) -> None: ...
-
-    def remove_kicker(self, conf_id: str, site: str, kick: Callable[[], None]) -> None: ...
-
 
 class RecordingState(Protocol):
     @property

@@ -7,7 +7,11 @@
 // a command the server had already taken is answered with the same ack, never done twice.
 
 const OFFLINE_AFTER_MS = 12000;
-const FATAL = new Set([4401, 4403, 4404]);
+// closes after which the same hello cannot succeed: the page says why and stops (4410: the
+// session ended while the page was open, e.g. signed out, password changed, link revoked,
+// role in the conference lost; server/errors.py WS_CLOSE_MEANINGS)
+const SESSION_ENDED = 4410;
+const FATAL = new Set([4401, 4403, 4404, SESSION_ENDED]);
 const PAGE = Math.random().toString(36).slice(2, 10);
 let counter = 0;
 
@@ -111,7 +115,8 @@ export class Conn {
     if (ws !== this.ws) return;
     this.ws = null;
     if (FATAL.has(e.code)) {
-      this.fatal = { code: this.fatalCode || e.reason || String(e.code), message: this.fatalMessage || e.reason };
+      const code = e.code === SESSION_ENDED ? "session_ended" : this.fatalCode || e.reason || String(e.code);
+      this.fatal = { code, message: this.fatalMessage || e.reason, close: e.code };
       this._setStatus("refused", this.fatal);
       for (const p of this.pending.values()) p.reject(this.fatal);
       this.pending.clear();
