@@ -75,6 +75,7 @@ class RawPage:
         return page
 
     welcome: dict[str, Any] | None = None
+    close_frame: int | None = None
 
     async def send(self, data: str | bytes | dict[str, Any]) -> None:
         if isinstance(data, bytes):
@@ -86,6 +87,9 @@ class RawPage:
         # one deadline for the whole wait (aiohttp restarts its own timeout after each ping)
         async with asyncio.timeout(timeout):
             msg = await self.ws.receive()
+        if msg.type is aiohttp.WSMsgType.CLOSE:
+            self.close_frame = int(msg.data)    # what the server said (aiohttp may then note 1006 when
+            return None                         # the server has closed TCP before its reply)
         if msg.type is not aiohttp.WSMsgType.TEXT:
             return None
         data: dict[str, Any] = json.loads(msg.data)
@@ -135,7 +139,7 @@ class RawPage:
         while not self.ws.closed and time.monotonic() < deadline:
             with contextlib.suppress(asyncio.TimeoutError):
                 await self._receive(max(0.01, deadline - time.monotonic()))
-        return self.ws.close_code
+        return self.close_frame if self.close_frame is not None else self.ws.close_code
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
