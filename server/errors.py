@@ -58,6 +58,7 @@ WS_CLOSE_MEANINGS: dict[int, str] = {
     WS_CLOSE_SESSION_ENDED: "the session ended while the page was open (signed out, password changed, account "
                             "disabled, join link revoked or re-issued, a role in the conference lost): do not "
                             "reconnect with the same token; sign in again or ask for the new link",
-    WS_CLOSE_FLOOD: "flood: too many messages refused for rate",
+    WS_CLOSE_FLOOD: "flood: too many messages refused for rate, or too many reconnects from one join link, "
+                    "account or address (`too_many_reconnects`): reconnect later",
 }
 """Every close code the server sends, with what it means to the page (docs/protocol.md)."""

@@ -3,7 +3,7 @@
 JSON text frames, one object each, keyed on ``type``. Client → server: the control
 messages below (``hello``, ``ping``, ``offer``, ``candidate``, ``media_prefs``) and the
 conference commands of the domain (``scheduling.COMMANDS``: ``{type, key, ...fields}``).
-Server → client: ``welcome``, ``event``, ``ack``, ``error``, ``pong``, ``answer``,
+Server → client: ``welcome``, ``event``, ``ack``, ``error``, ``presence``, ``pong``, ``answer``,
 ``levels``, ``publish``, ``link_quality``. docs/protocol.md is generated from this module (``python -m server.tools.protocol_doc``)
 and a test keeps the two in step.
 """
@@ -79,6 +79,9 @@ class Welcome(msgspec.Struct, tag="welcome"):
     heartbeat_s: float
     ice_servers: list[dict[str, Any]]
     snapshot: dict[str, Any] | None = None
+    presence: dict[str, str] | None = None
+    """Each site's live connection (``online``, ``reconnecting``, ``offline``) now; it holds
+    over the state's ``attendance`` once the events up to ``seq`` are in (see ``presence``)."""
 
 
 class EventMessage(msgspec.Struct, tag="event"):
@@ -105,6 +108,16 @@ class Error(msgspec.Struct, tag="error"):
     code: str
     message: str
     ref: str | None = None
+
+
+class Presence(msgspec.Struct, tag="presence"):
+    """Sites whose live connection changed: ``{site: "online" | "reconnecting" | "offline"}``.
+    Live state, not events: only a site's first coming online, its going offline past the
+    threshold and its coming back are recorded (``connection_changed``); a reload or a short
+    drop is told only here. A page shows a site's connection as the last of these (or of the
+    welcome's ``presence``) says."""
+
+    sites: dict[str, str]
 
 
 class Pong(msgspec.Struct, tag="pong"):
@@ -145,7 +158,7 @@ class LinkQuality(msgspec.Struct, tag="link_quality"):
     loss: float = 0.0
 
 
-ServerMessage = Welcome | EventMessage | Ack | Error | Pong | Answer | Levels | Publish | LinkQuality
+ServerMessage = Welcome | EventMessage | Ack | Error | Presence | Pong | Answer | Levels | Publish | LinkQuality
 
 ADMIN_COMMANDS: tuple[type, ...] = (
     *scheduling.directory.DIRECTORY_COMMANDS, scheduling.CreateAccount, scheduling.UpdateAccount,

@@ -35,6 +35,8 @@ class PresenceTracker(Protocol):
 
     async def disconnected(self, conf_id: str, site: str) -> None: ...
 
+    def view(self, conf_id: str) -> dict[str, str]: ...
+
 
 class RecordingState(Protocol):
     @property

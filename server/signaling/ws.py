@@ -50,6 +50,7 @@ from ..service.keys import COOKIE, MEDIA, METRICS, PRESENCE, SERVICE
 from ..service.rights import Stamp
 from ..service.service import Service
 from ..store import StoreError
+from .admission import ADMISSION
 from .fanout import EventFrames, Page, PageFanout
 from .liveness import LIVENESS
 from .open_pages import OPEN_PAGES
@@ -171,10 +172,17 @@ class Connection:
             return None
         token = hello.token or self.request.cookies.get(COOKIE, "")
         identity = self.service.identity
+        admission = self.request.app[ADMISSION]
+        if not admission.address(self.request.remote or ""):
+            await self._too_many("from this address")
+            return None
         try:
             if not token:
                 raise AuthError("unauthorized", "a join-link token or a signed-in session is needed")
             conf_id, actor = identity.actor_for(token, hello.conference)
+            if not admission.link(conf_id or hello.conference, actor.ref):
+                await self._too_many("with this join link or account")
+                return None
             # one answer (forbidden) for a conference that does not exist and one not yours
             hub, roles = await self.service.conference_for(conf_id or hello.conference, actor)
         except AuthError as exc:
@@ -206,6 +214,14 @@ class Connection:
             session.present = True
             await self.request.app[PRESENCE].connected(session.conf_id, actor.id)
         return session
+
+    async def _too_many(self, what: str) -> None:
+        """A hello over the reconnect limits (admission.py): refused unread; the page retries
+        later (the error names no ``ref``: it is not the hello's fault, it may come again)."""
+        self.request.app[METRICS].errors.labels(code="too_many_reconnects").inc()
+        await self.send(p.Error(code="too_many_reconnects", message=f"too many connections {what}: "
+                                "try again in a few seconds"))
+        await self.ws.close(code=WS_CLOSE_FLOOD, message=b"too many reconnects")
 
     # -- rights ----------------------------------------------------------------------------
     def recheck(self) -> bool:
@@ -268,7 +284,7 @@ class Connection:
                                       server_time=self.service.clock().isoformat(),
                                       heartbeat_s=self.config.heartbeat_s,
                                       ice_servers=[dict(s) for s in self.config.media.ice_servers],
-                                      snapshot=snapshot))
+                                      snapshot=snapshot, presence=self.request.app[PRESENCE].view(session.conf_id)))
             if not use_snapshot:
                 for rec in await hub.store.read(hub.name, last):
                     frames = EventFrames.of_record(rec.seq, rec.data)

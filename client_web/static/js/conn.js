@@ -29,10 +29,13 @@ export class Conn {
    * @param {(welcome) => void} o.onWelcome
    * @param {(seq, event) => void} o.onEvent
    * @param {(msg) => void} [o.onMessage]  other server messages (levels, answer, error without ref…)
+   * @param {(sites) => void} [o.onPresence]  sites' live connections {code: "online"|"reconnecting"|"offline"}
+   *   (the welcome's, once the events up to its seq are in, then each `presence` message)
    * @param {(status, detail) => void} [o.onStatus]
    */
   constructor(o) {
-    Object.assign(this, { onMessage: () => {}, onStatus: () => {} }, o);
+    Object.assign(this, { onMessage: () => {}, onStatus: () => {}, onPresence: () => {} }, o);
+    this.livePending = null;       // the welcome's presence, held until the replay reaches its seq
     this.status = "connecting";
     this.pending = new Map();      // key -> {cmd, resolve, reject, sentAt}
     this.ws = null;
@@ -154,6 +157,8 @@ export class Conn {
         this.heartbeat = msg.heartbeat_s || 3;
         this.skew = Date.parse(msg.server_time) - Date.now();
         this.onWelcome(msg);
+        this.livePending = { seq: msg.seq, sites: { ...(msg.presence || {}) } };
+        this._livePresence();
         this._setStatus("online");
         for (const p of this.pending.values()) {
           p.sentAt = Date.now();
@@ -169,8 +174,13 @@ export class Conn {
           return;
         }
         this.onEvent(msg.seq, msg.event);
+        if (this.livePending) this._livePresence();
         break;
       }
+      case "presence":   // live, not in the log: a reload or a short drop is told only here
+        if (this.livePending) Object.assign(this.livePending.sites, msg.sites);
+        else this.onPresence(msg.sites);
+        break;
       case "ack": {
         const p = this.pending.get(msg.key);
         if (p) {
@@ -199,6 +209,13 @@ export class Conn {
       default:
         this.onMessage(msg);
     }
+  }
+
+  _livePresence() {
+    const p = this.livePending;
+    if (!p || this.lastSeq() < p.seq) return;   // older recorded states would cover the live ones
+    this.livePending = null;
+    if (Object.keys(p.sites).length) this.onPresence(p.sites);
   }
 
   _tick() {
