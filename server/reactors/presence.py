@@ -122,8 +122,8 @@ class Presence:
         self._set_live(key, Connection.ONLINE)
         if self.pages[key] == 1:
             await self._hold(conf_id, site, True)   # on the board before the log says online
-        if self._recorded(conf_id, site) not in (Connection.ONLINE, None):
-            await self._record(conf_id, site, Connection.ONLINE)   # first time, or back
+            if self._recorded(conf_id, site) not in (Connection.ONLINE, None):
+                await self._record(conf_id, site, Connection.ONLINE)   # first time, or back
 
     async def disconnected(self, conf_id: str, site: str) -> None:
         key = (conf_id, site)
