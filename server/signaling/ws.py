@@ -180,6 +180,9 @@ class Connection:
             if not token:
                 raise AuthError("unauthorized", "a join-link token or a signed-in session is needed")
             conf_id, actor = identity.actor_for(token, hello.conference)
+            # the generations the token was checked against (before any await: a change of
+            # rights meanwhile shows as a stamp out of date)
+            stamp = self.service.rights.stamp(conf_id or hello.conference, actor)
             if not admission.link(conf_id or hello.conference, actor.ref):
                 await self._too_many("with this join link or account")
                 return None
@@ -200,10 +203,12 @@ class Connection:
         self.token = token
         page = Page(self.ws, self.request.transport, site_view=not roles & STAFF_ROLES,
                     buffer_limit=self.config.send_buffer_limit)
-        session = Session(state.conference_id, actor, roles, hub, page, PageFanout.of(hub),
-                          self.service.rights.stamp(state.conference_id, actor), identity.expires_at(token))
+        session = Session(state.conference_id, actor, roles, hub, page, PageFanout.of(hub), stamp,
+                          identity.expires_at(token))
         self.request.app[OPEN_PAGES].add(session.conf_id, actor, self)
         self.session = session   # from here on a change of rights reaches it (recheck)
+        if stamp != self.service.rights.stamp(session.conf_id, actor):
+            self.recheck()       # rights changed while the hello was being read
         await self._welcome(session, hello, roles)
         media = self.request.app.get(MEDIA)
         if media is not None:

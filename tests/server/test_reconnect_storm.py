@@ -87,3 +87,32 @@ async def test_a_page_refused_for_reconnecting_too_often_gets_in_later(server: S
 
 def json_type(rec: Any) -> str:
     return str(json.loads(rec.data)["type"])
+
+
+async def test_live_presence_crosses_processes_without_events(server: StartServer, redis_url: str) -> None:
+    """A site on process A reloads its page: the chair on process B sees it reconnecting and
+    back online (the Redis board, looked at every heartbeat), and the log records nothing."""
+    a = await server(store="redis", redis=redis_url, seed="small", heartbeat_s=0.3, offline_after_s=3.0)
+    b = await server(store="redis", redis=redis_url, seed="small", heartbeat_s=0.3, offline_after_s=3.0)
+    site = a.seeded.sites[2]
+    token = await a.site_token(site)
+    chair = await b.client(b.session("chair"))
+    shown: list[str] = []
+
+    def watch() -> bool:
+        now = chair.connection(site)
+        if not shown or shown[-1] != now:
+            shown.append(now)
+        return False
+
+    first = await a.client(token, reconnect=False)
+    await eventually(lambda: watch() or chair.connection(site) == "online")
+    seq = b.hub().seq
+    await first.close()
+    await eventually(lambda: watch() or chair.connection(site) == "reconnecting", timeout=5)
+    await a.client(token, reconnect=False)
+    await eventually(lambda: watch() or chair.connection(site) == "online", timeout=5)
+    assert shown[-3:] == ["online", "reconnecting", "online"]
+    await asyncio.sleep(3.5)                                      # past offline_after_s: it stayed online
+    assert chair.connection(site) == "online"
+    assert b.hub().seq == seq and a.hub().seq == seq              # nothing recorded for the reload
