@@ -47,8 +47,5 @@ class OpenPages:
         for page in list(self._by.get((change.kind, change.key), ())):
             page.recheck()
 
-    def __len__(self) -> int:
-        return sum(len(v) for k, v in self._by.items() if k[0] == "roster")
-
 
 OPEN_PAGES: web.AppKey[OpenPages] = web.AppKey("open_pages", OpenPages)
