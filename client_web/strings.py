@@ -294,6 +294,7 @@ STRINGS: dict[str, str] = {
     "admin.enable": N_("Enable"),
     "admin.disable": N_("Disable"),
     "admin.set_password": N_("Set password"),
+    "admin.current_password": N_("Your current password:"),
     "admin.new_password": N_("New password for {name} (at least 8 characters):"),
     "admin.password_set": N_("Password changed."),
     "admin.account_created": N_("Account created."),
