@@ -256,12 +256,14 @@ class Connection:
         session.ended = True
         session.fanout.pages.discard(session.page)   # nothing more reaches it, from now
         self.request.app[LIVENESS].pages.discard(session.page)
-        message = f"{exc.message} ({exc.code})"
-        asyncio.get_running_loop().create_task(self._close_ended(message))
+        # a site's page is told what became of its join link; an account's that its session ended
+        link_gone = session.actor.kind is ActorKind.SITE and exc.code in ("token_revoked", "token_expired")
+        code = exc.code if link_gone else "session_ended"
+        asyncio.get_running_loop().create_task(self._close_ended(code, f"{exc.message} ({exc.code})"))
 
-    async def _close_ended(self, message: str) -> None:
+    async def _close_ended(self, code: str, message: str) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):
-            await self.send(p.Error(code="session_ended", message=message, ref="hello"))
+            await self.send(p.Error(code=code, message=message, ref="hello"))
         await self.ws.close(code=WS_CLOSE_SESSION_ENDED, message=b"session ended")
 
     def _current(self, session: Session) -> bool:

@@ -30,9 +30,9 @@ async def _closed_within(page: RawPage, seconds: float) -> tuple[int | None, flo
     return code, time.monotonic() - started, page.others[before:]
 
 
-def _ended(code: int | None, took: float, said: list[dict[str, Any]]) -> bool:
+def _ended(code: int | None, took: float, said: list[dict[str, Any]], why: str = "session_ended") -> bool:
     return code == WS_CLOSE_SESSION_ENDED and took < 1.0 and \
-        any(m.get("type") == "error" and m.get("code") == "session_ended" for m in said)
+        any(m.get("type") == "error" and m.get("code") == why and m.get("ref") == "hello" for m in said)
 
 
 async def test_the_close_code_is_documented() -> None:
@@ -121,7 +121,8 @@ async def test_a_site_page_is_closed_when_its_site_loses_the_conference(server: 
             api = srv.api(srv.session("admin"))
             await api.call("POST", f"/conferences/{srv.conference}/links/{site}/reissue")
         code, took, said = await _closed_within(page, 1.0)
-        assert _ended(code, took, said), (change, code, took, said)
+        why = "session_ended" if change == "uninvited" else "token_revoked"   # a site is told of its link
+        assert _ended(code, took, said, why), (change, code, took, said)
         reply = await other.reply_to({"type": "ping", "t": 1})              # the other site is left alone
         assert reply is not None and reply["type"] == "pong" and not other.ws.closed
     finally:

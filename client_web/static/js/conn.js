@@ -118,7 +118,7 @@ export class Conn {
     if (ws !== this.ws) return;
     this.ws = null;
     if (FATAL.has(e.code)) {
-      const code = e.code === SESSION_ENDED ? "session_ended" : this.fatalCode || e.reason || String(e.code);
+      const code = this.fatalCode || (e.code === SESSION_ENDED ? "session_ended" : e.reason || String(e.code));
       this.fatal = { code, message: this.fatalMessage || e.reason, close: e.code };
       this._setStatus("refused", this.fatal);
       for (const p of this.pending.values()) p.reject(this.fatal);
