@@ -162,3 +162,22 @@ async def test_a_change_made_through_another_process_closes_the_page(server: Sta
     finally:
         await page.close()
     await asyncio.sleep(0)
+
+
+async def test_each_command_compares_the_generations_even_when_no_one_told_the_page(server: StartServer) -> None:
+    """The safety net under the listeners: with them silenced (a change the page was not told
+    of), the next command still finds its stamp out of date, re-checks, and is not decided."""
+    srv = await server(seed="small")
+    await srv.go_live()
+    page = await RawPage.join(srv.base_url, srv.conference, srv.session("secretary"))
+    try:
+        srv.service.rights.listeners.clear()                  # nobody re-checks open pages now
+        await srv.run("admin", "edit_conference", secretaries=[])
+        reply = await page.reply_to({"type": "ping", "t": 1})
+        assert reply is not None and reply["type"] == "pong"   # still open: not told
+        await page.send({"type": "add_note", "key": "late-2", "note_id": "late2", "text": "Sau khi bị loại"})
+        code, took, said = await _closed_within(page, 1.0)
+        assert _ended(code, took, said), (code, took, said)
+        assert "late2" not in srv.state().notes and not any(m.get("type") == "ack" for m in page.others)
+    finally:
+        await page.close()
