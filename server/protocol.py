@@ -80,8 +80,9 @@ class Welcome(msgspec.Struct, tag="welcome"):
     ice_servers: list[dict[str, Any]]
     snapshot: dict[str, Any] | None = None
     presence: dict[str, str] | None = None
-    """Each site's live connection (``online``, ``reconnecting``, ``offline``) now; it holds
-    over the state's ``attendance`` once the events up to ``seq`` are in (see ``presence``)."""
+    """Staff pages: each site's live connection (``online``, ``reconnecting``, ``offline``)
+    now; it holds over the state's ``attendance`` once the events up to ``seq`` are in (see
+    ``presence``). None for a site's page, which shows no other site's connection."""
 
 
 class EventMessage(msgspec.Struct, tag="event"):
@@ -111,7 +112,8 @@ class Error(msgspec.Struct, tag="error"):
 
 
 class Presence(msgspec.Struct, tag="presence"):
-    """Sites whose live connection changed: ``{site: "online" | "reconnecting" | "offline"}``.
+    """To the staff's pages: sites whose live connection changed,
+    ``{site: "online" | "reconnecting" | "offline"}``.
     Live state, not events: only a site's first coming online, its going offline past the
     threshold and its coming back are recorded (``connection_changed``); a reload or a short
     drop is told only here. A page shows a site's connection as the last of these (or of the

@@ -107,13 +107,14 @@ class PageFanout:
         hub.listeners.add(fanout)
         return fanout
 
-    def send_all(self, text: str) -> None:
-        """A message that is not an event (``presence``), framed once, to every page."""
-        if not self.pages:
-            return
-        frame = text_frame(text)
+    def send_staff(self, text: str) -> None:
+        """A message that is not an event (``presence``), framed once, to the staff's pages
+        (a site's page shows no other site's connection)."""
+        frame: bytes | None = None
         for page in tuple(self.pages):
-            page.ping(frame)   # written as is, like a ping: nothing to redact, no order to keep
+            if not page.site_view:
+                frame = frame or text_frame(text)
+                page.ping(frame)   # written as is, like a ping
 
     def deliver(self, seq: int, event: Event, data: str) -> None:
         if not self.pages:
@@ -128,7 +129,7 @@ class PageFanout:
 
 
 def announce_presence(service: Service, conf_id: str, sites: dict[str, str]) -> None:
-    """Live connection changes (``reactors/presence.py``) to the conference's pages here."""
+    """Live connection changes (``reactors/presence.py``) to the conference's staff pages here."""
     hub = service.conferences.get(conf_id)
     if hub is not None:
-        PageFanout.of(hub).send_all(encode(Presence(sites=sites)))
+        PageFanout.of(hub).send_staff(encode(Presence(sites=sites)))

@@ -291,7 +291,8 @@ class Connection:
                                       server_time=self.service.clock().isoformat(),
                                       heartbeat_s=self.config.heartbeat_s,
                                       ice_servers=[dict(s) for s in self.config.media.ice_servers],
-                                      snapshot=snapshot, presence=self.request.app[PRESENCE].view(session.conf_id)))
+                                      snapshot=snapshot,
+                                      presence=None if page.site_view else self.request.app[PRESENCE].view(session.conf_id)))
             if not use_snapshot:
                 for rec in await hub.store.read(hub.name, last):
                     frames = EventFrames.of_record(rec.seq, rec.data)
