@@ -343,6 +343,7 @@ STRINGS: dict[str, str] = {
     "admin.enable": N_("Enable"),
     "admin.disable": N_("Disable"),
     "admin.set_password": N_("Set password"),
+    "admin.current_password": N_("Your current password:"),
     "admin.new_password": N_("New password for {name} (at least 8 characters):"),
     "admin.password_set": N_("Password changed."),
     "admin.account_created": N_("Account created."),
@@ -366,6 +367,8 @@ STRINGS: dict[str, str] = {
     "err.csrf": N_("The page has expired: reload it."),
     "err.unauthorized": N_("Please sign in again."),
     "err.token_revoked": N_("This join link was revoked or replaced: ask the organizer for the new one."),
+    "err.session_ended": N_("Your session has ended (signed out, password changed, or your rights in this "
+                            "conference changed): reload the page or sign in again."),
     "err.token_expired": N_("This join link has expired: ask the organizer for a new one."),
     "err.bad_credentials": N_("Wrong account or password."),
     "err.muted": N_("A site may open its microphone only while it has the floor."),

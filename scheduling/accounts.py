@@ -15,7 +15,8 @@ from .actors import Actor, ActorKind, Role, require
 from .base import Command, Event, Results, check_text, command, event, record_result
 from .errors import DomainError, ErrorCode, ValidationError
 
-ACCOUNT_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+ACCOUNT_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}\Z")   # \Z: no final newline
+SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}\Z")
 
 
 def check_account_id(value: str) -> None:
@@ -32,6 +33,9 @@ class Account:
     password_hash: str
     disabled: bool = False
     generation: int = 1   # bumped by a password change: older sessions end
+    ended_sessions: dict[str, datetime] = field(default_factory=dict)
+    """Sessions signed out (session id -> when its token would have expired): their tokens are
+    refused. An entry is dropped once that time has passed (the token is refused anyway)."""
 
 
 @dataclass
@@ -100,6 +104,22 @@ class ChangePassword(Command):
         check_text("password_hash", self.password_hash, max_len=500)
 
 
+@command
+@dataclass(frozen=True, kw_only=True)
+class EndSession(Command):
+    """Sign out: one session of an account ends (its token is refused from now on)."""
+
+    TYPE = "end_session"
+    account_id: str
+    session_id: str
+    expires_at: datetime
+
+    def check(self) -> None:
+        check_account_id(self.account_id)
+        if not SESSION_RE.match(self.session_id):
+            raise ValidationError("session_id: 16-64 of A-Z a-z 0-9 _ -")
+
+
 @event
 @dataclass(frozen=True, kw_only=True)
 class AccountCreated(Event):
@@ -130,6 +150,15 @@ class PasswordChanged(Event):
     password_hash: str
 
 
+@event
+@dataclass(frozen=True, kw_only=True)
+class SessionEnded(Event):
+    TYPE = "session_ended"
+    account_id: str
+    session_id: str
+    expires_at: datetime
+
+
 def decide_accounts(state: Accounts, cmd: Command, actor: Actor, *, now: datetime) -> list[Event]:
     meta: dict[str, Any] = {"at": now, "actor": actor.ref, "key": cmd.key}
     match cmd:
@@ -154,6 +183,14 @@ def decide_accounts(state: Accounts, cmd: Command, actor: Actor, *, now: datetim
             if not (actor.kind is ActorKind.ACCOUNT and actor.id == cmd.account_id):
                 require(None, actor, Role.ADMIN, what="change another account's password")
             return [PasswordChanged(account_id=cmd.account_id, password_hash=cmd.password_hash, **meta)]
+        case EndSession():
+            acc = state.get(cmd.account_id)
+            if not (actor.kind is ActorKind.ACCOUNT and actor.id == cmd.account_id):
+                require(None, actor, Role.ADMIN, what="end another account's session")
+            if cmd.session_id in acc.ended_sessions or cmd.expires_at <= now:
+                return []   # ended already, or its token has expired: nothing to record
+            return [SessionEnded(account_id=cmd.account_id, session_id=cmd.session_id,
+                                 expires_at=cmd.expires_at, **meta)]
     raise DomainError(ErrorCode.UNKNOWN_COMMAND, f"{cmd.TYPE} is not an account command")
 
 
@@ -172,6 +209,11 @@ def evolve_accounts(state: Accounts, ev: Event) -> Accounts:
             acc = state.accounts[ev.account_id]
             acc.password_hash = ev.password_hash
             acc.generation += 1
+            acc.ended_sessions.clear()   # every session of the old generation has ended
+        case SessionEnded():
+            acc = state.accounts[ev.account_id]
+            acc.ended_sessions = {sid: exp for sid, exp in acc.ended_sessions.items() if exp > ev.at}
+            acc.ended_sessions[ev.session_id] = ev.expires_at
     state.version += 1
     record_result(state.results, ev, state.version)
     return state

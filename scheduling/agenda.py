@@ -17,7 +17,7 @@ MAX_ITEMS = 200
 MAX_DOCUMENTS = 50
 MAX_FOLLOW_UP = 500
 # an agenda item reviews action items of an earlier conference: "<conference_id>/<action_id>"
-FOLLOW_UP_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+FOLLOW_UP_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 FOLLOW_UP_ITEM = "kiem-diem-nhiem-vu"
 FOLLOW_UP_TITLE = "Kiểm điểm việc thực hiện nhiệm vụ được giao"   # review of the tasks assigned
 

@@ -17,9 +17,10 @@ from typing import Any, ClassVar, TypeVar
 from .codec import from_plain, to_plain
 from .errors import DomainError, ErrorCode, ValidationError
 
-KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
-ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# patterns match the whole string: ``\Z``, not ``$`` (which also matches before a final newline)
+KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}\Z")
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}\Z")
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 
 COMMANDS: dict[str, type[Command]] = {}
 EVENTS: dict[str, type[Event]] = {}

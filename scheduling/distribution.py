@@ -16,7 +16,7 @@ from .rules import Ctx, decides, evolves
 from .state import ConferenceState, Mailing, MinutesVersion, Receipt
 
 MAX_MAIL_RESULTS = 2_500
-RECIPIENT_RE = re.compile(r"^(site:[A-Z0-9][A-Z0-9_-]{0,31}|account:[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$")
+RECIPIENT_RE = re.compile(r"^(site:[A-Z0-9][A-Z0-9_-]{0,31}|account:[A-Za-z0-9][A-Za-z0-9_.-]{0,63})\Z")
 
 
 @command

@@ -21,7 +21,7 @@ from .actors import Actor, Role, require
 from .base import Command, Event, Results, check_id, check_text, command, event, record_result
 from .errors import DomainError, ErrorCode, ValidationError
 
-SYMBOL_RE = re.compile(r"^[A-ZĐ0-9][A-ZĐ0-9.-]{0,31}$")
+SYMBOL_RE = re.compile(r"^[A-ZĐ0-9][A-ZĐ0-9.-]{0,31}\Z")
 MAX_LINE = 200
 MAX_RECIPIENTS = 20
 MIN_YEAR, MAX_YEAR = 2000, 2999

@@ -24,7 +24,7 @@ from .state import ConferenceState, Deck, Phase, Slide
 MAX_DECKS = 100
 MAX_DECK_BYTES = 50 * 1024 * 1024
 MAX_DECK_PAGES = 300
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 StopReason = Literal["stopped", "disallowed", "floor_ended", "ended"]
 
 

@@ -14,7 +14,7 @@ from .base import check_text
 from .errors import ValidationError
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 #: what a conference document or an attachment may be: PDF, DOCX, XLSX, PPTX, images
 FILE_TYPES = frozenset({
     "application/pdf",

@@ -27,7 +27,10 @@ from .service.keys import MEDIA, METRICS, PRESENCE, RECORDER, SERVICE
 from .service.metrics import Metrics
 from .service.security import Signer, new_secret
 from .service.service import Service
+from .signaling.admission import ADMISSION, Admission
+from .signaling.fanout import announce_presence
 from .signaling.liveness import LIVENESS, Liveness
+from .signaling.open_pages import OPEN_PAGES, OpenPages
 from .signaling.ws import handle_ws
 from .store import EventStore
 from .store.redis import RedisEventStore
@@ -99,13 +102,15 @@ def create_app(config: Config) -> web.Application:
         # several processes: share who holds which site
         board = store if isinstance(store, RedisEventStore) else None
         presence = Presence(service, config.offline_after_s, board, every_s=config.heartbeat_s)
-        presence.watch_links(service.links)
+        presence.listeners.append(lambda conf_id, sites: announce_presence(service, conf_id, sites))
         presence.start()
         liveness = Liveness(config.heartbeat_s)
         app[LIVENESS] = liveness
         liveness.start()
         timers = FloorTimers(service)
         app[SERVICE] = service
+        app[OPEN_PAGES] = OpenPages(service.rights)   # pages re-checked when rights change
+        app[ADMISSION] = Admission(config.reconnects_per_link, config.reconnects_per_address)
         app[PRESENCE] = presence
         timers.start()
         votes = VoteDeadlines(service)   # closes each vote at its deadline

@@ -54,6 +54,8 @@ class Config:
     snapshot_after: int = 500            # a client this many events behind gets a snapshot instead
     link_days_after_end: int = 180       # join links stay valid for the follow-up of action items
     allowed_origins: tuple[str, ...] = ()
+    reconnects_per_link: int = 120       # connections a join link (or account) may open to a conference at once, then 1/s
+    reconnects_per_address: int = 20_000   # connections one client address may open at once, then as many a minute
     media: MediaSettings = field(default_factory=MediaSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     signing: SigningSettings = field(default_factory=SigningSettings)

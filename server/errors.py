@@ -16,7 +16,7 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.UNKNOWN_VERSION: 404, ErrorCode.UNKNOWN_ACCOUNT: 404,
     "not_found": 404, "bad_request": 400, "too_large": 413, "unauthorized": 401, "bad_token": 401,
     "token_expired": 401, "token_revoked": 401, "csrf": 403, "rate_limited": 429, "too_many_sign_ins": 429,
-    "busy": 503,
+    "busy": 503, "session_ended": 401,
     "not_available": 409, "bad_credentials": 401, "media_error": 400,
     # what the wards bring (scheduling/recommendations.py, documents.py, votes.py; server/blobs.py)
     ErrorCode.UNKNOWN_RECOMMENDATION: 404, ErrorCode.UNKNOWN_DOCUMENT: 404, ErrorCode.UNKNOWN_VOTE: 404,
@@ -53,6 +53,7 @@ WS_CLOSE_UNAUTHORIZED = 4401
 WS_CLOSE_FORBIDDEN = 4403
 WS_CLOSE_NOT_FOUND = 4404
 WS_CLOSE_TOO_SLOW = 4408
+WS_CLOSE_SESSION_ENDED = 4410
 WS_CLOSE_FLOOD = 4429
 
 WS_CLOSE_MEANINGS: dict[int, str] = {
@@ -63,6 +64,10 @@ WS_CLOSE_MEANINGS: dict[int, str] = {
     WS_CLOSE_FORBIDDEN: "token for another conference or site",
     WS_CLOSE_NOT_FOUND: "no such conference",
     WS_CLOSE_TOO_SLOW: "the page fell too far behind: reconnect with `last_seq`",
-    WS_CLOSE_FLOOD: "flood: too many messages refused for rate",
+    WS_CLOSE_SESSION_ENDED: "the session ended while the page was open (signed out, password changed, account "
+                            "disabled, join link revoked or re-issued, a role in the conference lost): do not "
+                            "reconnect with the same token; sign in again or ask for the new link",
+    WS_CLOSE_FLOOD: "flood: too many messages refused for rate, or too many reconnects from one join link, "
+                    "account or address (`too_many_reconnects`): reconnect later",
 }
 """Every close code the server sends, with what it means to the page (docs/protocol.md)."""

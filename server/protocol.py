@@ -3,7 +3,7 @@
 JSON text frames, one object each, keyed on ``type``. Client → server: the control
 messages below (``hello``, ``ping``, ``offer``, ``candidate``, ``media_prefs``, ``media_state``) and the
 conference commands of the domain (``scheduling.COMMANDS``: ``{type, key, ...fields}``).
-Server → client: ``welcome``, ``event``, ``ack``, ``error``, ``pong``, ``answer``,
+Server → client: ``welcome``, ``event``, ``ack``, ``error``, ``presence``, ``pong``, ``answer``,
 ``levels``, ``publish``, ``link_quality``, ``site_media_state``. docs/protocol.md is generated from this module (``python -m server.tools.protocol_doc``)
 and a test keeps the two in step.
 """
@@ -92,6 +92,10 @@ class Welcome(msgspec.Struct, tag="welcome"):
     heartbeat_s: float
     ice_servers: list[dict[str, Any]]
     snapshot: dict[str, Any] | None = None
+    presence: dict[str, str] | None = None
+    """Staff pages: each site's live connection (``online``, ``reconnecting``, ``offline``)
+    now; it holds over the state's ``attendance`` once the events up to ``seq`` are in (see
+    ``presence``). None for a site's page, which shows no other site's connection."""
 
 
 class EventMessage(msgspec.Struct, tag="event", omit_defaults=True):
@@ -123,6 +127,17 @@ class Error(msgspec.Struct, tag="error"):
     code: str
     message: str
     ref: str | None = None
+
+
+class Presence(msgspec.Struct, tag="presence"):
+    """To the staff's pages: sites whose live connection changed,
+    ``{site: "online" | "reconnecting" | "offline"}``.
+    Live state, not events: only a site's first coming online, its going offline past the
+    threshold and its coming back are recorded (``connection_changed``); a reload or a short
+    drop is told only here. A page shows a site's connection as the last of these (or of the
+    welcome's ``presence``) says."""
+
+    sites: dict[str, str]
 
 
 class Pong(msgspec.Struct, tag="pong"):
@@ -174,12 +189,12 @@ class SiteMediaState(msgspec.Struct, tag="site_media_state"):
     state: MediaStateName | None
 
 
-ServerMessage = (Welcome | EventMessage | Ack | Error | Pong | Answer | Levels | Publish | LinkQuality
+ServerMessage = (Welcome | EventMessage | Ack | Error | Presence | Pong | Answer | Levels | Publish | LinkQuality
                  | SiteMediaState)
 
 ADMIN_COMMANDS: tuple[type, ...] = (
     *scheduling.directory.DIRECTORY_COMMANDS, scheduling.CreateAccount, scheduling.UpdateAccount,
-    scheduling.ChangePassword, scheduling.IssueLink, scheduling.RevokeLink,
+    scheduling.ChangePassword, scheduling.EndSession, scheduling.IssueLink, scheduling.RevokeLink,
     scheduling.SetOrganisation, scheduling.ReserveNumber)
 """The domain's commands that are not a conference's: they go through the REST API."""
 

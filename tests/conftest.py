@@ -278,12 +278,9 @@ class Server:
     def session(self, role: str) -> str:
         """A session token of the account with ``role`` (admin, chair, secretary, observer,
         norole), as POST /api/v1/session issues it (signed here, skipping the password check)."""
-        from server.service.identity import SESSION_DAYS
         account = self.seeded.accounts[role]
         if account not in self._sessions:
-            acc = self.service.accounts.state.accounts[account]
-            self._sessions[account] = self.service.identity.signer.sign(
-                "session", {"a": acc.account_id, "g": acc.generation}, time.time() + SESSION_DAYS * 86400)
+            self._sessions[account] = self.service.identity.new_session(self.service.accounts.state.accounts[account])
         return self._sessions[account]
 
     async def site_token(self, site: str, conf: str | None = None) -> str:

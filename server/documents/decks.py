@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_BYTES = 50 * 1024 * 1024
 TIME_LIMIT_S = 120.0
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 IMAGE_TYPE = "image/webp"
 RENDERER = Path(__file__).with_name("deck_render.py")
 """Run as a script (not ``-m``), so the child imports pypdfium2 and Pillow only, not the

@@ -1,14 +1,29 @@
-"""Which sites have a page connected, and the connection events that follow from it.
+"""Which sites have a page connected: live state, shared between processes, and the few
+transitions worth a permanent event.
 
-A site whose last page goes is ``reconnecting`` at once and ``offline`` when it has not
-come back within ``offline_after_s``. The count is per server process; the offline step
-is skipped when the log shows the site came back (through another process, say).
+Live (in memory, and on the Redis board between processes), told to the pages in
+``presence`` messages (changes batched every ``ANNOUNCE_S``: a page that reloads in between
+is not even announced):
 
-With several processes (Redis), each one also keeps on a shared :class:`Board` the sites it
-has pages of, renewed every ``every_s`` and forgotten ``3 * every_s`` after it stops (a
-process killed with its pages). Every ``every_s`` each process looks: a site the log shows
-connected that no live process holds is lost (reconnecting, then offline), and a site it
-holds itself that the log shows otherwise is online again.
+    online        a page of the site is connected to some process
+    reconnecting  its last page went less than ``offline_after_s`` ago
+    offline       it has been away longer (or never came)
+
+Recorded in the conference's log (``connection_changed``) only when it means something:
+
+    online    the site came online for the first time, or came back after being offline
+    offline   it stayed away past ``offline_after_s``
+
+so a reload, a link that drops and comes back within the threshold, or a storm of reconnects
+from one join link records nothing more: at most one ``online`` and one ``offline`` per
+``offline_after_s`` for a site, whatever the number of connections. (Logs written before this
+also hold ``reconnecting``: it reads as away, not yet offline.)
+
+With several processes (Redis), each keeps on a shared :class:`Board` the sites it has pages
+of, renewed every ``every_s`` and forgotten ``3 * every_s`` after it stops (a process killed
+with its pages). Every ``every_s`` each process looks: a site another process holds is online
+here too; a site nobody holds that was online is reconnecting, then offline; a site it holds
+itself that the log shows offline is recorded online again.
 """
 
 from __future__ import annotations
@@ -20,23 +35,14 @@ import uuid
 from collections.abc import Callable, Collection
 from typing import Protocol
 
-from scheduling import (
-    SYSTEM,
-    Connection,
-    DomainError,
-    Event,
-    LinkIssued,
-    LinkRevoked,
-    Links,
-    Phase,
-    SetConnection,
-)
+from scheduling import SYSTEM, ConferenceState, Connection, DomainError, Phase, SetConnection
 
-from ..service.hub import StreamHub
 from ..service.service import Service
 from ..store import StoreError
 
 log = logging.getLogger(__name__)
+ANNOUNCE_S = 0.2     # live changes are told to the pages in batches this far apart
+Key = tuple[str, str]   # (conference, site)
 
 
 class Board(Protocol):
@@ -59,24 +65,65 @@ class Presence:
         self.board = board
         self.every_s = every_s
         self.owner = uuid.uuid4().hex
-        self.pages: dict[tuple[str, str], int] = {}
-        self.kickers: dict[tuple[str, str], set[Callable[[], None]]] = {}
-        self._timers: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self.pages: dict[Key, int] = {}
+        self.elsewhere: set[str] = set()          # members other processes held at the last look
+        self.live: dict[Key, Connection] = {}      # what this process knows beyond the log
+        self.listeners: list[Callable[[str, dict[str, str]], None]] = []
+        """Told each batch of live changes: (conference, {site: connection})."""
+        self._announced: dict[Key, Connection] = {}
+        self._pending: dict[str, dict[str, Connection]] = {}
+        self._flush: asyncio.TimerHandle | None = None
+        self._timers: dict[Key, asyncio.Task[None]] = {}
         self._watcher: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         if self.board is not None:
             self._watcher = asyncio.create_task(self._watch(self.board), name="presence-board")
 
+    # -- the live view -------------------------------------------------------------------------
+    def view(self, conf_id: str) -> dict[str, str]:
+        """The live connection of each site of a conference (what a page's welcome carries)."""
+        hub = self.service.conferences.get(conf_id)
+        state = hub.state if hub is not None else None
+        if state is None:
+            return {}
+        return {code: self.live.get((conf_id, code), att.connection).value for code, att in state.attendance.items()}
+
+    def _set_live(self, key: Key, connection: Connection) -> None:
+        if self.live.get(key) is connection:
+            return
+        self.live[key] = connection
+        self._pending.setdefault(key[0], {})[key[1]] = connection
+        if self._flush is None:
+            self._flush = asyncio.get_running_loop().call_later(ANNOUNCE_S, self._announce)
+
+    def _announce(self) -> None:
+        self._flush = None
+        pending, self._pending = self._pending, {}
+        for conf_id, changes in pending.items():
+            told = {site: c.value for site, c in changes.items() if self._announced.get((conf_id, site)) is not c}
+            if not told:
+                continue
+            for site in told:
+                self._announced[(conf_id, site)] = changes[site]
+            for listener in tuple(self.listeners):
+                try:
+                    listener(conf_id, told)
+                except Exception:
+                    log.exception("a presence listener failed")
+
+    # -- pages come and go ---------------------------------------------------------------------
     async def connected(self, conf_id: str, site: str) -> None:
         key = (conf_id, site)
         self.pages[key] = self.pages.get(key, 0) + 1
         timer = self._timers.pop(key, None)
         if timer is not None:
             timer.cancel()
+        self._set_live(key, Connection.ONLINE)
         if self.pages[key] == 1:
             await self._hold(conf_id, site, True)   # on the board before the log says online
-            await self._set(conf_id, site, Connection.ONLINE)
+            if self._recorded(conf_id, site) not in (Connection.ONLINE, None):
+                await self._record(conf_id, site, Connection.ONLINE)   # first time, or back
 
     async def disconnected(self, conf_id: str, site: str) -> None:
         key = (conf_id, site)
@@ -85,9 +132,38 @@ class Presence:
             return
         del self.pages[key]
         await self._hold(conf_id, site, False)
-        await self._set(conf_id, site, Connection.RECONNECTING)
+        if _member(conf_id, site) not in self.elsewhere:
+            self.lost(conf_id, site)
+
+    def lost(self, conf_id: str, site: str) -> None:
+        """A site with no page here (its last page went, or found so at start-up): reconnecting
+        now, offline if it does not come back within ``offline_after_s``."""
+        key = (conf_id, site)
+        if key in self.pages or key in self._timers:
+            return
+        self._set_live(key, Connection.RECONNECTING)
         self._timers[key] = asyncio.create_task(self._go_offline(conf_id, site))
 
+    async def _go_offline(self, conf_id: str, site: str) -> None:
+        key = (conf_id, site)
+        try:
+            await asyncio.sleep(self.offline_after_s)
+            if key in self.pages:
+                return
+            if self.board is not None:
+                with contextlib.suppress(StoreError):   # the store is down: the last look stands
+                    self.elsewhere = await self.board.held() - {_member(*k) for k in self.pages}
+                if _member(conf_id, site) in self.elsewhere:
+                    self._set_live(key, Connection.ONLINE)
+                    return
+            self._set_live(key, Connection.OFFLINE)
+            if self._recorded(conf_id, site) not in (Connection.OFFLINE, None):
+                await self._record(conf_id, site, Connection.OFFLINE)
+        finally:
+            if self._timers.get(key) is asyncio.current_task():
+                del self._timers[key]
+
+    # -- between processes ---------------------------------------------------------------------
     async def _hold(self, conf_id: str, site: str, held: bool) -> None:
         if self.board is None:
             return
@@ -107,57 +183,37 @@ class Presence:
                 log.exception("presence sweep failed")
 
     async def sweep(self, board: Board) -> None:
-        """Renew what this process holds; find the sites nobody holds; set right what it holds."""
-        await board.hold(self.owner, [_member(c, s) for c, s in self.pages], 3 * self.every_s)
-        shown: list[tuple[str, str, Connection]] = []   # read the log before the board (see connected)
-        for conf_id, hub in self.service.conferences.items():
-            state = hub.state
-            if state is None or state.phase in (Phase.ENDED, Phase.CANCELLED):
-                continue
-            shown += [(conf_id, code, att.connection) for code, att in state.attendance.items()]
+        """Renew what this process holds; see what the others hold; set the live view right."""
+        mine = {_member(c, s) for c, s in self.pages}
+        await board.hold(self.owner, mine, 3 * self.every_s)
         held = await board.held()
-        for conf_id, code, connection in shown:
-            if (conf_id, code) in self.pages:
-                if connection is not Connection.ONLINE:
-                    await self._set(conf_id, code, Connection.ONLINE)
-            elif connection is not Connection.OFFLINE and _member(conf_id, code) not in held:
-                self.lost(conf_id, code)
+        self.elsewhere = held - mine
+        for conf_id, state in self._running():
+            for code, att in state.attendance.items():
+                key = (conf_id, code)
+                if key in self.pages:
+                    if att.connection is not Connection.ONLINE:   # recorded offline by another process
+                        await self._record(conf_id, code, Connection.ONLINE)
+                elif _member(conf_id, code) in held:
+                    timer = self._timers.pop(key, None)
+                    if timer is not None:
+                        timer.cancel()
+                    self._set_live(key, Connection.ONLINE)
+                elif self.live.get(key, att.connection) is not Connection.OFFLINE:
+                    self.lost(conf_id, code)
 
-    def add_kicker(self, conf_id: str, site: str, kick: Callable[[], None]) -> None:
-        self.kickers.setdefault((conf_id, site), set()).add(kick)
+    def _running(self) -> list[tuple[str, ConferenceState]]:
+        return [(conf_id, hub.state) for conf_id, hub in self.service.conferences.items()
+                if hub.state is not None and hub.state.phase not in (Phase.ENDED, Phase.CANCELLED)]
 
-    def remove_kicker(self, conf_id: str, site: str, kick: Callable[[], None]) -> None:
-        self.kickers.get((conf_id, site), set()).discard(kick)
+    # -- the log -------------------------------------------------------------------------------
+    def _recorded(self, conf_id: str, site: str) -> Connection | None:
+        hub = self.service.conferences.get(conf_id)
+        state = hub.state if hub is not None else None
+        att = state.attendance.get(site) if state is not None else None
+        return att.connection if att is not None else None
 
-    def watch_links(self, links: StreamHub[Links]) -> None:
-        """A revoked or re-issued join link ends the pages that came in with the old one."""
-        def on_events(events: tuple[Event, ...]) -> None:
-            for ev in events:
-                if isinstance(ev, LinkRevoked | LinkIssued):
-                    for kick in list(self.kickers.get((ev.conference_id, ev.site), ())):
-                        kick()
-        links.on_events.append(on_events)
-
-    def lost(self, conf_id: str, site: str) -> None:
-        """A site whose page this process no longer has (e.g. found at start-up)."""
-        if (conf_id, site) not in self.pages and (conf_id, site) not in self._timers:
-            self._timers[(conf_id, site)] = asyncio.create_task(self._go_offline(conf_id, site, first=True))
-
-    async def _go_offline(self, conf_id: str, site: str, *, first: bool = False) -> None:
-        try:
-            if first:
-                await self._set(conf_id, site, Connection.RECONNECTING)
-            await asyncio.sleep(self.offline_after_s)
-            hub = await self.service.conference_hub(conf_id)
-            state = hub.state
-            if state is not None and site in state.attendance and \
-                    state.attendance[site].connection is Connection.RECONNECTING:
-                await self._set(conf_id, site, Connection.OFFLINE)
-        finally:
-            if self._timers.get((conf_id, site)) is asyncio.current_task():
-                del self._timers[(conf_id, site)]
-
-    async def _set(self, conf_id: str, site: str, connection: Connection) -> None:
+    async def _record(self, conf_id: str, site: str, connection: Connection) -> None:
         try:
             await self.service.run_conference(
                 conf_id, SetConnection(key=f"conn-{uuid.uuid4().hex}", site=site, connection=connection), SYSTEM)
@@ -165,6 +221,8 @@ class Presence:
             log.info("connection of %s/%s not recorded: %s", conf_id, site, exc)
 
     async def close(self) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-NAME_RE = re.compile(r"^program(?:-(\d{8}T\d{6}))?(?:-(\d{1,4}))?\.(webm|chapters\.vtt)$")
+NAME_RE = re.compile(r"^program(?:-(\d{8}T\d{6}))?(?:-(\d{1,4}))?\.(webm|chapters\.vtt)\Z")
 
 
 def recording_file(folder: Path, name: str) -> Path | None:

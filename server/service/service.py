@@ -18,6 +18,7 @@ from scheduling import (
     SYSTEM,
     Accounts,
     Actor,
+    ActorKind,
     ApproveMinutes,
     Command,
     ConferenceState,
@@ -29,6 +30,8 @@ from scheduling import (
     IssueLink,
     Links,
     MinutesInputs,
+    Role,
+    SiteInfo,
     action_snapshot,
     decide,
     decide_accounts,
@@ -38,6 +41,7 @@ from scheduling import (
     evolve_accounts,
     evolve_directory,
     evolve_links,
+    roles_in,
 )
 from scheduling.base import command_fingerprint, replay_of
 
@@ -46,6 +50,7 @@ from ..store import EventStore
 from .hub import Idempotency, Outcome, StreamHub
 from .identity import Identity
 from .records import Records
+from .rights import RightsGenerations
 from .security import Signer, SignInLimiter
 
 S = TypeVar("S")
@@ -87,6 +92,9 @@ class Service:
         self._create_lock = asyncio.Lock()
         self.identity = Identity(self.accounts, self.links, signer, clock, config.base_url, sign_in_limits)
         self.records = Records(config, store, clock)
+        self.rights = RightsGenerations()
+        self.rights.watch_accounts(self.accounts)
+        self.rights.watch_links(self.links)
 
     async def start(self) -> None:
         for hub in (self.directory, self.accounts, self.links):
@@ -109,6 +117,7 @@ class Service:
             CONF_PREFIX + conf_id, self.store, None, evolve, lambda s: s.version if s else 0)
         await hub.load()
         self.conferences[conf_id] = hub
+        self.rights.watch_conference(hub)
         hub.follow()
         for callback in self.on_new_conference:
             callback(hub)
@@ -126,6 +135,37 @@ class Service:
         if hub.state is None:   # a create_conference for it is being decided
             raise DomainError(ErrorCode.NO_CONFERENCE, f"no conference {conf_id[:64]!r}")
         return hub
+
+    async def conference_for(self, conf_id: str, actor: Actor) -> tuple[StreamHub[ConferenceState | None],
+                                                                          frozenset[Role]]:
+        """A conference and ``actor``'s roles in it. Anyone but an admin gets one answer for
+        a conference that does not exist and one they have no role in (``forbidden``), so
+        that nobody learns which ids exist by asking."""
+        try:
+            hub = await self.conference_hub(conf_id)
+        except DomainError:
+            if actor.admin:
+                raise
+            raise not_yours(conf_id) from None
+        roles = roles_in(hub.state, actor)
+        if not roles:
+            raise not_yours(conf_id)
+        return hub, roles
+
+    def visible_conferences(self, actor: Actor) -> list[ConferenceState]:
+        """The conferences ``actor`` has a role in (an admin: all of them)."""
+        return [h.state for h in self.conferences.values() if h.state is not None and roles_in(h.state, actor)]
+
+    def visible_sites(self, actor: Actor) -> list[SiteInfo]:
+        """What of the directory ``actor`` may list: an admin all of it; an account the sites
+        invited to the conferences it has a role in; a site itself only; nobody else anything."""
+        directory = self.directory.state
+        if actor.admin:
+            return directory.active()
+        if actor.kind is ActorKind.SITE:
+            return [s for s in directory.active() if s.code == actor.id]
+        codes = {code for state in self.visible_conferences(actor) for code in state.sites}
+        return [s for s in directory.active() if s.code in codes]
 
     async def run_conference(self, conf_id: str, cmd: Command, actor: Actor) -> Outcome:
         if isinstance(cmd, CreateConference):
@@ -230,6 +270,10 @@ class Service:
     def names(self) -> dict[str, str]:
         """Display names of the accounts."""
         return {a: acc.name for a, acc in self.accounts.state.accounts.items()}
+
+
+def not_yours(conf_id: str) -> DomainError:
+    return DomainError(ErrorCode.FORBIDDEN, f"you have no role in a conference {conf_id[:64]!r}")
 
 
 def _v(state: Any) -> int:

@@ -17,8 +17,9 @@ from aiohttp import web
 from scheduling import ConferenceState, Event
 from scheduling.visibility import needs_redaction, redact_for_site
 
-from ..protocol import event_text
+from ..protocol import Presence, encode, event_text
 from ..service.hub import StreamHub
+from ..service.service import Service
 from .frames import text_frame
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,15 @@ class PageFanout:
         hub.listeners.add(fanout)
         return fanout
 
+    def send_staff(self, text: str) -> None:
+        """A message that is not an event (``presence``), framed once, to the staff's pages
+        (a site's page shows no other site's connection)."""
+        frame: bytes | None = None
+        for page in tuple(self.pages):
+            if not page.site_view:
+                frame = frame or text_frame(text)
+                page.ping(frame)   # written as is, like a ping
+
     def deliver(self, seq: int, event: Event, data: str, more: bool) -> None:
         if not self.pages:
             return
@@ -119,3 +129,10 @@ class PageFanout:
             except Exception:  # a broken page must not stop the others
                 log.exception("delivery failed")
                 self.pages.discard(page)
+
+
+def announce_presence(service: Service, conf_id: str, sites: dict[str, str]) -> None:
+    """Live connection changes (``reactors/presence.py``) to the conference's staff pages here."""
+    hub = service.conferences.get(conf_id)
+    if hub is not None:
+        PageFanout.of(hub).send_staff(encode(Presence(sites=sites)))

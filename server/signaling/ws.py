@@ -4,11 +4,18 @@ One task reads the socket (this handler); the conference's hub writes events to 
 directly, from prebuilt frames, without awaiting (a page that falls too far behind is
 dropped and resumes from its ``last_seq``). Every message is parsed by protocol.py and
 every command decided by the domain; nothing here decides anything.
+
+A page follows its actor's current rights: each command first compares the page's stamp of
+rights generations (``service/rights.py``) with the current one, and a change of rights
+(password changed, account disabled, signed out, join link revoked, removed from the
+conference) re-checks the affected pages at once (``open_pages.py``): one that lost its
+rights is taken off the fan-out and closed 4410 (``session_ended``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -33,6 +40,7 @@ from ..errors import (
     WS_CLOSE_FLOOD,
     WS_CLOSE_FORBIDDEN,
     WS_CLOSE_NOT_FOUND,
+    WS_CLOSE_SESSION_ENDED,
     WS_CLOSE_TOO_SLOW,
     WS_CLOSE_UNAUTHORIZED,
 )
@@ -40,10 +48,13 @@ from ..service import read_models
 from ..service.hub import StreamHub
 from ..service.identity import AuthError
 from ..service.keys import COOKIE, MEDIA, METRICS, PRESENCE, SERVICE
+from ..service.rights import Stamp
 from ..service.service import Service
 from ..store import StoreError
+from .admission import ADMISSION
 from .fanout import EventFrames, Page, PageFanout
 from .liveness import LIVENESS
+from .open_pages import OPEN_PAGES
 
 log = logging.getLogger(__name__)
 HELLO_TIMEOUT_S = 10.0
@@ -93,10 +104,15 @@ class Session:
 
     conf_id: str
     actor: Actor
+    roles: frozenset[Role]
     hub: StreamHub[ConferenceState | None]
     page: Page
     fanout: PageFanout
+    stamp: Stamp              # the rights generations the actor was checked against
+    expires_at: float         # when its token expires (Unix time)
     peer_id: str = ""
+    ended: bool = False       # its rights are gone: it is being closed
+    present: bool = False     # counted by presence (a site's page)
 
 
 class Connection:
@@ -108,6 +124,7 @@ class Connection:
         self.bucket = TokenBucket(rate=20, burst=60)
         self.patience = TokenBucket(rate=1.0, burst=200)   # refusals a page may earn before it is closed
         self.session: Session | None = None
+        self.token = ""
 
     async def send(self, msg: p.ServerMessage) -> None:
         if not self.ws.closed:
@@ -155,11 +172,23 @@ class Connection:
             await self.ws.close(code=WS_CLOSE_BAD_HELLO, message=b"hello first")
             return None
         token = hello.token or self.request.cookies.get(COOKIE, "")
+        identity = self.service.identity
+        admission = self.request.app[ADMISSION]
+        if not admission.address(self.request.remote or ""):
+            await self._too_many("from this address")
+            return None
         try:
             if not token:
                 raise AuthError("unauthorized", "a join-link token or a signed-in session is needed")
-            conf_id, actor = self.service.identity.actor_for(token, hello.conference)
-            hub = await self.service.conference_hub(conf_id or hello.conference)
+            conf_id, actor = identity.actor_for(token, hello.conference)
+            # the generations the token was checked against (before any await: a change of
+            # rights meanwhile shows as a stamp out of date)
+            stamp = self.service.rights.stamp(conf_id or hello.conference, actor)
+            if not admission.link(conf_id or hello.conference, actor.ref):
+                await self._too_many("with this join link or account")
+                return None
+            # one answer (forbidden) for a conference that does not exist and one not yours
+            hub, roles = await self.service.conference_for(conf_id or hello.conference, actor)
         except AuthError as exc:
             await self.send(p.Error(code=exc.code, message=exc.message, ref="hello"))
             await self.ws.close(code=WS_CLOSE_FORBIDDEN if exc.code == "forbidden" else WS_CLOSE_UNAUTHORIZED,
@@ -167,18 +196,20 @@ class Connection:
             return None
         except DomainError as exc:
             await self.send(p.Error(code=exc.code, message=exc.message, ref="hello"))
-            await self.ws.close(code=WS_CLOSE_NOT_FOUND, message=b"no such conference")
+            await self.ws.close(code=WS_CLOSE_FORBIDDEN if exc.code == "forbidden" else WS_CLOSE_NOT_FOUND,
+                                message=str(exc.code).encode())
             return None
         state = hub.state
         assert state is not None
-        roles = roles_in(state, actor)
-        if not roles:
-            await self.send(p.Error(code="forbidden", message="you have no role in this conference", ref="hello"))
-            await self.ws.close(code=WS_CLOSE_FORBIDDEN, message=b"no role")
-            return None
+        self.token = token
         page = Page(self.ws, self.request.transport, site_view=not roles & STAFF_ROLES,
                     buffer_limit=self.config.send_buffer_limit)
-        session = Session(state.conference_id, actor, hub, page, PageFanout.of(hub))
+        session = Session(state.conference_id, actor, roles, hub, page, PageFanout.of(hub), stamp,
+                          identity.expires_at(token))
+        self.request.app[OPEN_PAGES].add(session.conf_id, actor, self)
+        self.session = session   # from here on a change of rights reaches it (recheck)
+        if stamp != self.service.rights.stamp(session.conf_id, actor):
+            self.recheck()       # rights changed while the hello was being read
         await self._welcome(session, hello, roles)
         media = self.request.app.get(MEDIA)
         if media is not None:
@@ -186,15 +217,65 @@ class Connection:
             await media.attach(session.conf_id, session.peer_id, actor.id if actor.kind is ActorKind.SITE else None,
                                roles, self.send)
         if actor.kind is ActorKind.SITE:
-            presence = self.request.app[PRESENCE]
-            presence.add_kicker(session.conf_id, actor.id, self._kick)
-            await presence.connected(session.conf_id, actor.id)
+            session.present = True
+            await self.request.app[PRESENCE].connected(session.conf_id, actor.id)
         return session
 
-    def _kick(self) -> None:
-        """The join link this page came in with was revoked or re-issued."""
-        asyncio.get_running_loop().create_task(
-            self.ws.close(code=WS_CLOSE_UNAUTHORIZED, message=b"join link revoked"))
+    async def _too_many(self, what: str) -> None:
+        """A hello over the reconnect limits (admission.py): refused unread; the page retries
+        later (the error names no ``ref``: it is not the hello's fault, it may come again)."""
+        self.request.app[METRICS].errors.labels(code="too_many_reconnects").inc()
+        await self.send(p.Error(code="too_many_reconnects", message=f"too many connections {what}: "
+                                "try again in a few seconds"))
+        await self.ws.close(code=WS_CLOSE_FLOOD, message=b"too many reconnects")
+
+    # -- rights ----------------------------------------------------------------------------
+    def recheck(self) -> bool:
+        """Take the actor's current rights (after a change of rights, or before a command
+        when the generations moved): the page goes on with them, or — its token no longer
+        valid, or a role lost — it is taken off the fan-out at once and closed 4410."""
+        session = self.session
+        if session is None or session.ended:
+            return False
+        try:
+            _, actor = self.service.identity.actor_for(self.token, session.conf_id)
+            roles = roles_in(session.hub.state, actor)
+            if not roles:
+                raise AuthError("forbidden", "you no longer have a role in this conference")
+            if not roles >= session.roles:
+                raise AuthError("rights_changed", "your roles in this conference changed: open the page again")
+        except AuthError as exc:
+            self._end(exc)
+            return False
+        session.actor, session.roles = actor, roles
+        session.stamp = self.service.rights.stamp(session.conf_id, actor)
+        return True
+
+    def _end(self, exc: AuthError) -> None:
+        session = self.session
+        assert session is not None
+        session.ended = True
+        session.fanout.pages.discard(session.page)   # nothing more reaches it, from now
+        self.request.app[LIVENESS].pages.discard(session.page)
+        # a site's page is told what became of its join link; an account's that its session ended
+        link_gone = session.actor.kind is ActorKind.SITE and exc.code in ("token_revoked", "token_expired")
+        code = exc.code if link_gone else "session_ended"
+        asyncio.get_running_loop().create_task(self._close_ended(code, f"{exc.message} ({exc.code})"))
+
+    async def _close_ended(self, code: str, message: str) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self.send(p.Error(code=code, message=message, ref="hello"))
+        await self.ws.close(code=WS_CLOSE_SESSION_ENDED, message=b"session ended")
+
+    def _current(self, session: Session) -> bool:
+        """Whether the page may still act: its stamp of rights generations is the current one
+        and its token has not expired (or, when either moved, the re-check keeps it)."""
+        if session.ended:
+            return False
+        if session.stamp == self.service.rights.stamp(session.conf_id, session.actor) and \
+                time.time() < session.expires_at:
+            return True
+        return self.recheck()
 
     async def _welcome(self, session: Session, hello: p.Hello, roles: frozenset[Role]) -> None:
         hub, page, actor = session.hub, session.page, session.actor
@@ -211,12 +292,14 @@ class Connection:
                                       server_time=self.service.clock().isoformat(),
                                       heartbeat_s=self.config.heartbeat_s,
                                       ice_servers=[dict(s) for s in self.config.media.ice_servers],
-                                      snapshot=snapshot))
+                                      snapshot=snapshot,
+                                      presence=None if page.site_view else self.request.app[PRESENCE].view(session.conf_id)))
             if not use_snapshot:
                 for rec in await hub.store.read(hub.name, last):
                     frames = EventFrames.of_record(rec.seq, rec.data)
                     await self.ws.send_str(frames.site_text() if page.site_view else frames.text)
-            session.fanout.pages.add(page)
+            if not session.ended:
+                session.fanout.pages.add(page)
 
     # -- messages --------------------------------------------------------------------------
     async def _loop(self, session: Session) -> None:
@@ -248,6 +331,8 @@ class Connection:
         await self.send(p.Error(code=code, message=message, ref=ref))
 
     async def _message(self, session: Session, raw: str) -> None:
+        if session.ended:
+            return
         if not self.bucket.take():
             await self._refuse("rate_limited", "too many messages: slow down", p.key_of(raw))
             return
@@ -266,6 +351,8 @@ class Connection:
             await self._media(session, msg)
 
     async def _command(self, session: Session, cmd: Command) -> None:
+        if not self._current(session):
+            return                       # closed 4410; nothing is decided for it
         if type(cmd) in SENT_BY_THE_SERVER:
             await self._refuse("forbidden", f"{cmd.TYPE} is sent by the server: upload the PDF to …/decks", cmd.key)
             return
@@ -293,13 +380,12 @@ class Connection:
 
     async def _leave(self, session: Session) -> None:
         session.fanout.pages.discard(session.page)
+        self.request.app[OPEN_PAGES].remove(session.conf_id, session.actor, self)
         media = self.request.app.get(MEDIA)
         if media is not None and session.peer_id:
             await media.detach(session.conf_id, session.peer_id)
-        if session.actor.kind is ActorKind.SITE:
-            presence = self.request.app[PRESENCE]
-            presence.remove_kicker(session.conf_id, session.actor.id, self._kick)
-            await presence.disconnected(session.conf_id, session.actor.id)
+        if session.present:
+            await self.request.app[PRESENCE].disconnected(session.conf_id, session.actor.id)
 
 
 def _parse(raw: str, conference: str | None = None) -> p.ClientControl | Command:

@@ -52,6 +52,9 @@ class BridgeClient:
         self.reconnect = reconnect
         self.on_message = on_message
         self.state: ConferenceState | None = None
+        self.presence: dict[str, str] = {}
+        """Each site's live connection (welcome and ``presence`` messages): the log records
+        only its first coming online, going offline and coming back."""
         self.last_seq = 0
         self.welcome: dict[str, Any] | None = None
         self.connected = asyncio.Event()
@@ -127,6 +130,7 @@ class BridgeClient:
                 self.on_message(msg)
             if kind == "welcome":
                 self.welcome = msg
+                self.presence.update(msg.get("presence") or {})
                 if msg["seq"] < self.last_seq:   # the server's log is shorter (restored from a backup):
                     self.state, self.last_seq = None, 0   # it sends all of it; start over
                 self.connected.set()
@@ -135,6 +139,10 @@ class BridgeClient:
                         await ws.send(json.dumps(cmd))
             elif kind == "event":
                 await self._event(msg)
+            elif kind == "presence":
+                self.presence.update(msg["sites"])
+                async with self._changed:
+                    self._changed.notify_all()
             elif kind == "ack":
                 self._settle(msg["key"], Ack(msg["key"], msg["seq"], msg.get("replayed", False)))
             elif kind == "error":
@@ -159,6 +167,8 @@ class BridgeClient:
         if seq != self.last_seq + 1:
             raise RuntimeError(f"gap in the event stream: {self.last_seq} -> {seq}")
         data = msg["event"]
+        if data.get("type") == "connection_changed":
+            self.presence[data["site"]] = data["connection"]
         if data.get("type") != "redacted":
             for name in SITE_STRIPPED.get(data.get("type", ""), ()):   # a site's copy lacks these
                 data.setdefault(name, {})
@@ -225,6 +235,12 @@ class BridgeClient:
     async def reply(self, timeout: float = 10.0) -> dict[str, Any]:
         """The next message that is neither an event nor an ack (error, pong, answer, ...)."""
         return await asyncio.wait_for(self._replies.get(), timeout)
+
+    def connection(self, site: str) -> str:
+        """A site's connection as a page shows it: live, else as the log says."""
+        if site in self.presence:
+            return self.presence[site]
+        return self.state.attendance[site].connection.value if self.state else "offline"
 
     async def wait_seq(self, seq: int, timeout: float = 10.0) -> None:
         await self.wait_for(lambda _: self.last_seq >= seq, timeout)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -13,8 +14,18 @@ from scheduling.codec import from_plain
 
 from ..service.identity import SESSION_DAYS
 from ..service.keys import COOKIE
-from ..service.security import MAX_PASSWORD, MIN_PASSWORD, hash_password
-from .http import ApiError, ack, actor_of, command_key, json_body, ok, service_of, text_field
+from ..service.security import MAX_PASSWORD, MIN_PASSWORD, hash_password, verify_password
+from .http import (
+    ApiError,
+    ack,
+    actor_of,
+    command_key,
+    json_body,
+    ok,
+    service_of,
+    text_field,
+    token_of,
+)
 from .routes import RouteTable
 
 routes = RouteTable()
@@ -32,8 +43,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     token = await svc.identity.sign_in(account, password, request.remote or "")
     actor = svc.identity.session_actor(token)
     resp = ok({"account": actor.id, "admin": actor.admin, "token": token, "csrf": svc.identity.signer.csrf_for(token)})
-    resp.set_cookie(COOKIE, token, httponly=True, samesite="Lax", max_age=SESSION_DAYS * 86400, path="/",
-                    secure=svc.config.base_url.startswith("https://"))
+    _set_session_cookie(resp, request, token)
     return resp
 
 
@@ -47,11 +57,22 @@ async def session(request: web.Request) -> web.StreamResponse:
                "csrf": svc.identity.signer.csrf_for(token) if token else None})
 
 
-@routes.route("DELETE", "/session", "Sign out", auth="none")
+@routes.route("DELETE", "/session", "Sign out: the session ends on the server (its token is refused from now on, "
+              "by every process, after a restart too) and the cookie is dropped", auth="none")
 async def logout(request: web.Request) -> web.StreamResponse:
-    resp = ok({"signed_out": True})
+    svc = service_of(request)
+    token, _ = token_of(request)
+    ending = svc.identity.end_session_command(token, f"rest-{uuid.uuid4().hex}") if token else None
+    if ending is not None:
+        await svc.run_accounts(*ending)
+    resp = ok({"signed_out": True, "ended": ending is not None})
     resp.del_cookie(COOKIE, path="/")
     return resp
+
+
+def _set_session_cookie(resp: web.Response, request: web.Request, token: str) -> None:
+    resp.set_cookie(COOKIE, token, httponly=True, samesite="Lax", max_age=SESSION_DAYS * 86400, path="/",
+                    secure=service_of(request).config.base_url.startswith("https://"))
 
 
 # -- accounts ------------------------------------------------------------------------------
@@ -89,9 +110,27 @@ async def update_account(request: web.Request) -> web.StreamResponse:
     return ok(ack(await service_of(request).run_accounts(cmd, actor)))
 
 
-@routes.route("POST", "/accounts/{account_id}/password", "Set a password {password}")
+@routes.route("POST", "/accounts/{account_id}/password", "Set a password {password, current_password}: one's own "
+              "needs the current one and ends every other session (the answer carries this one's new token and "
+              "CSRF token); an admin sets another account's without it")
 async def set_password(request: web.Request) -> web.StreamResponse:
     actor = actor_of(request)
     body = await json_body(request)
-    cmd = ChangePassword(key=command_key(body), account_id=request.match_info["account_id"], password_hash=await _password(body))
-    return ok(ack(await service_of(request).run_accounts(cmd, actor)))
+    svc = service_of(request)
+    account_id = request.match_info["account_id"]
+    own = actor.id == account_id
+    if own:
+        current = text_field(body, "current_password", max_len=MAX_PASSWORD)
+        acc = svc.accounts.state.get(account_id)
+        if not await asyncio.to_thread(verify_password, acc.password_hash, current):   # argon2 off the loop
+            raise ApiError("bad_credentials", "current_password: wrong password")
+    cmd = ChangePassword(key=command_key(body), account_id=account_id, password_hash=await _password(body))
+    out = await svc.run_accounts(cmd, actor)
+    if not own:
+        return ok(ack(out))
+    # the change ended every session of the account, this one too: it goes on with a new one
+    token = svc.identity.new_session(svc.accounts.state.get(account_id))
+    resp = ok({**ack(out), "token": token, "csrf": svc.identity.signer.csrf_for(token)})
+    if token_of(request)[1]:
+        _set_session_cookie(resp, request, token)
+    return resp

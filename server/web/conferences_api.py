@@ -35,8 +35,7 @@ routes = RouteTable()
 
 @routes.route("GET", "/conferences", "Conferences, newest first")
 async def list_conferences(request: web.Request) -> web.StreamResponse:
-    actor_of(request)
-    states = [h.state for h in service_of(request).conferences.values() if h.state is not None]
+    states = service_of(request).visible_conferences(actor_of(request))
     return ok({"conferences": [conference_summary(s) for s in sorted(states, key=lambda s: s.starts_at, reverse=True)]})
 
 
@@ -50,9 +49,11 @@ async def create_conference(request: web.Request) -> web.StreamResponse:
 
 
 async def _conference(request: web.Request) -> tuple[Any, Any]:
+    """Who asks and the conference: ``forbidden`` alike when it does not exist and when the
+    caller has no role in it (``Service.conference_for``)."""
     conf_id = request.match_info["conf_id"]
     actor = actor_of(request, conf_id)
-    hub = await service_of(request).conference_hub(conf_id)
+    hub, _ = await service_of(request).conference_for(conf_id, actor)
     return actor, hub
 
 
@@ -60,8 +61,6 @@ async def _conference(request: web.Request) -> tuple[Any, Any]:
 async def get_conference(request: web.Request) -> web.StreamResponse:
     actor, hub = await _conference(request)
     roles = roles_in(hub.state, actor)
-    if not roles:
-        raise ApiError("forbidden", "you have no role in this conference")
     return ok(conference_view(hub.state, roles, service_of(request).clock(), service_of(request).names()))
 
 

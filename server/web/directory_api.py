@@ -27,14 +27,15 @@ routes = RouteTable()
 
 # -- directory -----------------------------------------------------------------------------
 
-@routes.route("GET", "/sites", "The site directory (filter: q, parent)")
+@routes.route("GET", "/sites", "The sites the caller may see (an admin: the directory; an account: the sites of its "
+              "conferences; a site: itself) (filter: q, parent)")
 async def list_sites(request: web.Request) -> web.StreamResponse:
-    actor_of(request)
+    visible = service_of(request).visible_sites(actor_of(request))
     q = request.query.get("q", "").casefold()
     parent = request.query.get("parent")
-    sites = [to_plain(s) for s in service_of(request).directory.state.active()
+    sites = [to_plain(s) for s in visible
              if (not q or q in s.name.casefold() or q in s.code.casefold()) and (parent is None or s.parent == parent)]
-    return ok({"sites": sites, "groups": service_of(request).directory.state.groups()})
+    return ok({"sites": sites, "groups": sorted({s.parent for s in visible if s.parent})})
 
 
 @routes.route("POST", "/sites", "Register a site", auth="admin")
@@ -72,8 +73,8 @@ async def import_sites(request: web.Request) -> web.StreamResponse:
     return ok(ack(await service_of(request).run_directory(cmd, actor)))
 
 
-@routes.route("GET", "/sites.csv", "The directory as CSV")
+@routes.route("GET", "/sites.csv", "The sites the caller may see (as GET /sites) as CSV")
 async def export_sites(request: web.Request) -> web.StreamResponse:
-    actor_of(request)
-    return web.Response(text=safe_csv(sites_to_csv(service_of(request).directory.state.active())), content_type="text/csv",
+    visible = service_of(request).visible_sites(actor_of(request))
+    return web.Response(text=safe_csv(sites_to_csv(visible)), content_type="text/csv",
                         charset="utf-8", headers={"Content-Disposition": "attachment; filename=sites.csv"})

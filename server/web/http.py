@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from scheduling import Actor, DomainError
@@ -19,6 +20,7 @@ from ..service.service import Service
 from ..store import StoreError
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_decoder = msgspec.json.Decoder()
 
 
 def error_response(code: str, message: str, *, retry_after: int | None = None) -> web.Response:
@@ -47,6 +49,8 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
         return error_response(exc.code, exc.message)
     except web.HTTPRequestEntityTooLarge:
         return error_response("too_large", "the request body is too large")
+    except UnicodeDecodeError:   # a text body (CSV) that is not UTF-8
+        return error_response("bad_request", "the body is not valid UTF-8 text")
     except StoreError:   # the event store is down: nothing was recorded
         return error_response("busy", "the server cannot record changes now: try again")
 
@@ -76,9 +80,11 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise ApiError("bad_request", "send a JSON object with Content-Type: application/json")
     try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: nested too deeply
-        raise ApiError("bad_request", "the body is not valid JSON") from None
+        # msgspec, as on /ws: strict UTF-8, and a lone surrogate ("\ud800", which no UTF-8
+        # text can hold) is refused here instead of failing later when the event is written
+        body = _decoder.decode(await request.read())
+    except (msgspec.DecodeError, RecursionError) as exc:   # RecursionError: nested too deeply
+        raise ApiError("bad_request", f"the body is not valid JSON: {str(exc)[:120]}") from None
     if not isinstance(body, dict):
         raise ApiError("bad_request", "the body must be a JSON object")
     return body

@@ -40,7 +40,6 @@ from scheduling import (
     minutes_content,
     open_actions,
     previous_in_series,
-    roles_in,
 )
 from scheduling.codec import from_plain, to_plain
 
@@ -72,7 +71,7 @@ from .routes import RouteTable
 
 routes = RouteTable()
 
-FILE_RE = re.compile(r"^(draft|[1-9][0-9]{0,5})\.(html|pdf|docx)$")
+FILE_RE = re.compile(r"^(draft|[1-9][0-9]{0,5})\.(html|pdf|docx)\Z")
 # a minutes document is a static page: no script, no request; inline styles only
 DOCUMENT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
                 "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox")
@@ -80,10 +79,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def _state(request: web.Request, actor: Actor) -> tuple[ConferenceState, frozenset[Role]]:
-    hub = await service_of(request).conference_hub(request.match_info["conf_id"])
+    """``forbidden`` alike for a conference that does not exist and one not the caller's."""
+    hub, roles = await service_of(request).conference_for(request.match_info["conf_id"], actor)
     state = hub.state
     assert state is not None   # conference_hub refuses a conference being created
-    return state, roles_in(state, actor)
+    return state, roles
 
 
 async def _staff(request: web.Request) -> tuple[Actor, ConferenceState]:

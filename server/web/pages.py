@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from markupsafe import Markup
 import client_web
 from client_web import i18n
 from client_web.strings import PAGE_STRINGS, js_table
-from scheduling import STAFF_ROLES, Actor, ActorKind, DomainError, Role, roles_in
+from scheduling import STAFF_ROLES, Actor, ActorKind, DomainError, ErrorCode, Role, roles_in
 
 from ..service.identity import AuthError
 from ..service.keys import COOKIE, SERVICE
@@ -164,11 +165,18 @@ def _t(request: web.Request, key: str) -> str:
 
 # -- pages ---------------------------------------------------------------------------------
 
+NEXT_RE = re.compile(r"/(?![/\\])[!-~]{0,2000}\Z")
+"""Where sign-in may send the browser: a path of this site. Not ``//host`` nor ``/\\host``
+(browsers read a backslash as a slash), no space or control character (browsers drop tabs
+and newlines, which would join ``/`` and ``\\`` again), no other backslash."""
+
+
+def safe_next(nxt: str) -> str:
+    return nxt if NEXT_RE.match(nxt) and "\\" not in nxt else "/"
+
+
 async def login_page(request: web.Request) -> web.StreamResponse:
-    nxt = request.query.get("next", "/")
-    if not nxt.startswith("/") or nxt.startswith("//"):
-        nxt = "/"
-    return render(request, "login.html", page="login", config={"next": nxt})
+    return render(request, "login.html", page="login", config={"next": safe_next(request.query.get("next", "/"))})
 
 
 async def home(request: web.Request) -> web.StreamResponse:
@@ -215,17 +223,18 @@ async def _conference_page(request: web.Request, template: str, page: str, allow
         raise _to_login(request)
     actor, token = who
     conf_id = request.match_info["conf"]
-    try:
-        hub = await request.app[SERVICE].conference_hub(conf_id)
-    except DomainError:
-        return error_page(request, 404, _t(request, "page.no_conference"),
-                          _t(request, "page.no_conference.hint"))
-    state = hub.state
-    assert state is not None
-    roles = roles_in(state, actor)
+    try:   # one answer for a conference that does not exist and one not yours (but to an admin)
+        hub, roles = await request.app[SERVICE].conference_for(conf_id, actor)
+    except DomainError as exc:
+        if exc.code is ErrorCode.NO_CONFERENCE:
+            return error_page(request, 404, _t(request, "page.no_conference"),
+                              _t(request, "page.no_conference.hint"))
+        roles = frozenset()
     if not roles & allowed:
         return error_page(request, 403, _t(request, "page.not_allowed"),
                           _t(request, "page.no_role"))
+    state = hub.state
+    assert state is not None
     you = {**_you(request, actor, token), "roles": sorted(r.value for r in roles)}
     config = {"conference": state.conference_id, "tz": state.timezone, "you": you, "csrf": you["csrf"]}
     return render(request, template, page=page, config=config, you=you, title=state.title,

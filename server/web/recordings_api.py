@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from scheduling import STAFF_ROLES, roles_in
+from scheduling import STAFF_ROLES
 
 from ..service.keys import RECORDER
 from ..service.recordings import list_recordings, recording_file
@@ -20,8 +20,8 @@ async def get_recordings(request: web.Request) -> web.StreamResponse:
     conf_id = request.match_info["conf_id"]
     svc = service_of(request)
     actor = actor_of(request, conf_id)
-    hub = await svc.conference_hub(conf_id)
-    if not roles_in(hub.state, actor) & STAFF_ROLES:
+    _, roles = await svc.conference_for(conf_id, actor)
+    if not roles & STAFF_ROLES:
         raise ApiError("forbidden", "only the conference's staff may fetch its recordings")
     folder = svc.config.data_dir / "recordings" / conf_id
     name = request.query.get("file")

@@ -73,7 +73,10 @@ async def test_pages_of_accounts_need_a_session_and_a_role(app: Any) -> None:
     assert resp.status == 403 and "Không có quyền" in html
     resp, html = await get(app, "/admin", role="chair")
     assert resp.status == 403
+    # a conference that does not exist looks like one not yours (ids are not probed)...
     resp, html = await get(app, "/c/no-such-conference/chair", role="chair")
+    assert resp.status == 403 and "Không có quyền" in html
+    resp, html = await get(app, "/c/no-such-conference/chair", role="admin")   # ...but to an admin
     assert resp.status == 404 and "Không có hội nghị này" in html
 
 

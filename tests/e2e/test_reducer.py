@@ -14,7 +14,7 @@ import pytest
 from e2e_helpers import Pages, comparable
 
 from scheduling import EVENTS, Actor, Role, event_to_dict, totals
-from scheduling.accounts import AccountCreated, AccountUpdated, PasswordChanged
+from scheduling.accounts import AccountCreated, AccountUpdated, PasswordChanged, SessionEnded
 from scheduling.directory import RecommendationFieldsSet, SiteRegistered, SiteRetired, SiteUpdated
 from scheduling.links import LinkIssued, LinkRevoked
 from scheduling.visibility import redact_for_site
@@ -22,8 +22,8 @@ from server.service.read_models import conference_view
 from tests.fixtures.conference import CHAIR, SECRETARIES, approve, build_quarterly_review
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-NOT_CONFERENCE = {c.TYPE for c in (AccountCreated, AccountUpdated, PasswordChanged, SiteRegistered, SiteUpdated,
-                                   SiteRetired, LinkIssued, LinkRevoked, RecommendationFieldsSet)}
+NOT_CONFERENCE = {c.TYPE for c in (AccountCreated, AccountUpdated, PasswordChanged, SessionEnded, SiteRegistered,
+                                   SiteUpdated, SiteRetired, LinkIssued, LinkRevoked, RecommendationFieldsSet)}
 
 FOLD = """async (events) => {
   const { evolve, KNOWN } = await import('/static/js/reducer.js');

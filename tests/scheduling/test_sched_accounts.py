@@ -30,6 +30,7 @@ from scheduling import (
     LinkRevoked,
     Links,
     PasswordChanged,
+    SessionEnded,
     decide_accounts,
     decide_links,
     evolve_accounts,
@@ -156,6 +157,40 @@ class TestChangePassword:
     def test_bad_input(self) -> None:
         with pytest.raises(DomainError, match="password_hash: must not be empty"):
             parse_command({"type": "change_password", "key": "k1", "account_id": "thu_ky", "password_hash": ""})
+
+
+class TestEndSession:
+    SID = "s3ss10n-1d-0f-chu-tri"
+
+    def end(self, **fields: Any) -> dict[str, Any]:
+        return {"type": "end_session", "account_id": "chu_tri", "session_id": self.SID,
+                "expires_at": (NOW + timedelta(days=14)).isoformat(), **fields}
+
+    def test_an_account_signs_out_one_of_its_sessions(self, accounts: Accounts) -> None:
+        events = run_accounts(accounts, CHAIR, self.end())
+        assert events == [SessionEnded(account_id="chu_tri", session_id=self.SID,
+                                       expires_at=NOW + timedelta(days=14), **meta(CHAIR))]
+        assert accounts.get("chu_tri").ended_sessions == {self.SID: NOW + timedelta(days=14)}
+        assert run_accounts(accounts, CHAIR, self.end(), key="k2") == []   # ended already: nothing new
+
+    def test_ended_sessions_are_forgotten_once_expired_and_at_a_password_change(self, accounts: Accounts) -> None:
+        run_accounts(accounts, CHAIR, self.end(expires_at=(NOW + timedelta(seconds=1)).isoformat()))
+        later = StreamRunner(decide_accounts, evolve_accounts, NOW + timedelta(hours=1))
+        later.run(accounts, CHAIR, self.end(session_id="another-session-id-1"), key="k2")
+        assert list(accounts.get("chu_tri").ended_sessions) == ["another-session-id-1"]
+        later.run(accounts, CHAIR, {"type": "change_password", "account_id": "chu_tri", "password_hash": HASH},
+                  key="k3")
+        assert accounts.get("chu_tri").ended_sessions == {}
+
+    def test_an_admin_may_end_anothers_session_nobody_else(self, accounts: Accounts) -> None:
+        run_accounts(accounts, ADMIN, self.end())
+        for actor in (SECRETARY, SYSTEM, site(HAI_CHAU)):
+            refuse_accounts(accounts, actor, self.end(session_id="another-session-id-2"), ErrorCode.FORBIDDEN)
+
+    def test_bad_input(self) -> None:
+        for sid in ("short", "has space in it ok?", "x" * 65, "s3ss10n-1d-0f-chu-tri\n"):
+            with pytest.raises(DomainError, match="session_id"):
+                parse_command({**self.end(session_id=sid), "key": "k1"})
 
 
 def test_accounts_refuse_commands_of_other_streams(accounts: Accounts) -> None:

@@ -404,7 +404,7 @@ BODIES: dict[str, Any] = {
     "POST /api/v1/conferences/hop-nho/commands#agenda": {"type": "add_agenda_item", "item_id": "them-<n>",
                                                           "title": "Mục thêm <n>", "planned_minutes": 5},
     "POST /api/v1/conferences/hop-nho/commands#floor": {"type": "request_floor", "site": "P-AN"},
-    "POST /api/v1/accounts/quansat/password": {"password": "<password>"},
+    "POST /api/v1/accounts/quansat/password": {"password": "<password>", "current_password": "<password>"},
     "POST /api/v1/conferences/mt-next/follow-up": {"item_id": "xem-lai-<n>"},
     **WARD_BODIES,
     "PUT /api/v1/organisation": {"issuing_body": "Văn phòng <n>", "symbol": "BB-VP<n>"},
@@ -481,6 +481,8 @@ async def test_who_may_call_which_rest_endpoint(server: StartServer) -> None:
                 ok = 200 <= status < 300
                 if ok and path.endswith("/password"):
                     sessions.pop("observer", None)     # a new password ends quansat's sessions
+                if ok and route == "DELETE /api/v1/session":
+                    sessions.pop(role, None)           # signed out: that session has ended
                 refused = status == (401 if role == "none" else 403)
                 if not ((want == "y" and ok) or (want == "n" and refused)):
                     wrong.append(f"{route:<58} {role:<10} expected {want}, got {status} {text[:160]}")

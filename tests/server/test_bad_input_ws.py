@@ -99,7 +99,10 @@ async def test_tokens_that_do_not_admit(server: StartServer) -> None:
         (other_conf, conf, "forbidden", 4403),              # a join link of another conference
         (good, srv.seeded.other_conference, "forbidden", 4403),
         (srv.session("norole"), conf, "forbidden", 4403),    # an account with no role in it
-        (srv.session("chair"), "khong-co", "no_conference", 4404),
+        # a conference that does not exist: the same answer as one not yours (ids are not probed)...
+        (srv.session("chair"), "khong-co", "forbidden", 4403),
+        (good, "khong-co", "forbidden", 4403),
+        (srv.session("admin"), "khong-co", "no_conference", 4404),   # ...but to an admin
     ]
     before = all_seqs(srv)
     for token, hello_conf, code, close in cases:

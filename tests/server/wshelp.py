@@ -28,17 +28,27 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, interv
         await asyncio.sleep(interval)
 
 
-def watch_connections(log: list[tuple[float, str, str]]) -> Callable[[dict[str, Any]], None]:
-    """An on_message hook that records (time, site, connection) of connection_changed events."""
+def watch_connections(log: list[tuple[float, str, str]], *, live: bool = True) -> Callable[[dict[str, Any]], None]:
+    """An on_message hook that records (time, site, connection) of connection_changed events
+    and (``live``) of presence messages: what a page shows of each site's connection."""
     def hook(msg: dict[str, Any]) -> None:
         ev = msg.get("event") or {}
         if msg.get("type") == "event" and ev.get("type") == "connection_changed":
             log.append((time.monotonic(), ev["site"], ev["connection"]))
+        elif live and msg.get("type") == "presence":
+            now = time.monotonic()
+            log.extend((now, site, connection) for site, connection in msg["sites"].items())
     return hook
 
 
 def states_of(log: list[tuple[float, str, str]], site: str) -> list[str]:
-    return [c for _, s, c in log if s == site]
+    """The states a page showed for ``site`` in turn (a state told twice in a row counts once:
+    a recorded transition is also told live)."""
+    out: list[str] = []
+    for _, s, c in log:
+        if s == site and (not out or out[-1] != c):
+            out.append(c)
+    return out
 
 
 class RawPage:
@@ -49,6 +59,7 @@ class RawPage:
         self.session = session
         self.ws = ws
         self.events: list[dict[str, Any]] = []     # event messages received, in order
+        self.presence: list[dict[str, Any]] = []   # live connection changes of the sites, in order
         self.others: list[dict[str, Any]] = []     # every other message, in order
 
     @classmethod
@@ -75,6 +86,7 @@ class RawPage:
         return page
 
     welcome: dict[str, Any] | None = None
+    close_frame: int | None = None
 
     async def send(self, data: str | bytes | dict[str, Any]) -> None:
         if isinstance(data, bytes):
@@ -86,18 +98,22 @@ class RawPage:
         # one deadline for the whole wait (aiohttp restarts its own timeout after each ping)
         async with asyncio.timeout(timeout):
             msg = await self.ws.receive()
+        if msg.type is aiohttp.WSMsgType.CLOSE:
+            self.close_frame = int(msg.data)    # what the server said (aiohttp may then note 1006 when
+            return None                         # the server has closed TCP before its reply)
         if msg.type is not aiohttp.WSMsgType.TEXT:
             return None
         data: dict[str, Any] = json.loads(msg.data)
-        (self.events if data.get("type") == "event" else self.others).append(data)
+        kind = data.get("type")
+        (self.events if kind == "event" else self.presence if kind == "presence" else self.others).append(data)
         return data
 
     async def next_other(self, timeout: float = 10.0) -> dict[str, Any] | None:
-        """The next message that is not an event (None when the socket closed)."""
+        """The next message that is not an event nor a presence change (None when the socket closed)."""
         deadline = time.monotonic() + timeout
         while True:
             data = await self._receive(max(0.01, deadline - time.monotonic()))
-            if data is None or data.get("type") != "event":
+            if data is None or data.get("type") not in ("event", "presence"):
                 return data
 
     async def wait_event(self, seq: int, timeout: float = 10.0) -> dict[str, Any]:
@@ -135,7 +151,7 @@ class RawPage:
         while not self.ws.closed and time.monotonic() < deadline:
             with contextlib.suppress(asyncio.TimeoutError):
                 await self._receive(max(0.01, deadline - time.monotonic()))
-        return self.ws.close_code
+        return self.close_frame if self.close_frame is not None else self.ws.close_code
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):

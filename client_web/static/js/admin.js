@@ -486,9 +486,14 @@ function renderAccounts() {
         await reloadAccounts();
       }) }, a.disabled ? t("admin.enable") : t("admin.disable")),
       h("button", { type: "button", class: "btn btn-small", onclick: () => guarded(async () => {
+        const own = a.account_id === CONFIG.you.id;   // one's own: the current password too (it ends the other sessions)
+        const current = own ? prompt(t("admin.current_password")) : null;
+        if (own && !current) return;
         const password = prompt(t("admin.new_password", { name: a.name }));
         if (!password) return;
-        await api("POST", `/accounts/${encodeURIComponent(a.account_id)}/password`, { password });
+        const out = await api("POST", `/accounts/${encodeURIComponent(a.account_id)}/password`,
+          own ? { password, current_password: current } : { password });
+        if (out.csrf) CONFIG.csrf = out.csrf;   // this page goes on with its new session
         toast(t("admin.password_set"), "ok");
       }) }, t("admin.set_password"))))));
 }

@@ -33,6 +33,17 @@ export class Store {
     this._emit(ev);
   }
 
+  /** Sites' live connections (not events: the log records only the transitions that mean
+   * something): shown at once, and told to the listeners as a connection_changed marked live. */
+  presence(sites) {
+    const att = this.state ? this.state.attendance : {};
+    for (const [site, connection] of Object.entries(sites)) {
+      if (!att[site] || att[site].connection === connection) continue;
+      att[site].connection = connection;
+      this._emit({ type: "connection_changed", site, connection, live: true });
+    }
+  }
+
   _emit(ev) {
     for (const fn of this.listeners) {
       try {
@@ -56,6 +67,7 @@ export function boot({ token = null, onMessage = () => {} } = {}) {
     lastSeq: () => store.seq,
     onWelcome: (m) => store.welcome(m),
     onEvent: (seq, ev) => store.event(seq, ev),
+    onPresence: (sites) => store.presence(sites),
     onMessage: (m) => {
       if (m.type === "error" && m.code !== "media_unavailable") toast(errorText(m), "error");
       onMessage(m);

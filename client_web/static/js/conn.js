@@ -11,7 +11,11 @@
 // them (the floor neither empty nor doubled during a handover).
 
 const OFFLINE_AFTER_MS = 12000;
-const FATAL = new Set([4401, 4403, 4404]);
+// closes after which the same hello cannot succeed: the page says why and stops (4410: the
+// session ended while the page was open, e.g. signed out, password changed, link revoked,
+// role in the conference lost; server/errors.py WS_CLOSE_MEANINGS)
+const SESSION_ENDED = 4410;
+const FATAL = new Set([4401, 4403, 4404, SESSION_ENDED]);
 const PAGE = Math.random().toString(36).slice(2, 10);
 let counter = 0;
 
@@ -29,10 +33,13 @@ export class Conn {
    * @param {(welcome) => void} o.onWelcome
    * @param {(seq, event) => void} o.onEvent
    * @param {(msg) => void} [o.onMessage]  other server messages (levels, answer, error without ref…)
+   * @param {(sites) => void} [o.onPresence]  sites' live connections {code: "online"|"reconnecting"|"offline"}
+   *   (the welcome's, once the events up to its seq are in, then each `presence` message)
    * @param {(status, detail) => void} [o.onStatus]
    */
   constructor(o) {
-    Object.assign(this, { onMessage: () => {}, onStatus: () => {} }, o);
+    Object.assign(this, { onMessage: () => {}, onStatus: () => {}, onPresence: () => {} }, o);
+    this.livePending = null;       // the welcome's presence, held until the replay reaches its seq
     this.status = "connecting";
     this.pending = new Map();      // key -> {cmd, resolve, reject, sentAt}
     this.held = [];                // [seq, event] of a command whose last event has not come yet
@@ -117,7 +124,8 @@ export class Conn {
     if (ws !== this.ws) return;
     this.ws = null;
     if (FATAL.has(e.code)) {
-      this.fatal = { code: this.fatalCode || e.reason || String(e.code), message: this.fatalMessage || e.reason };
+      const code = this.fatalCode || (e.code === SESSION_ENDED ? "session_ended" : e.reason || String(e.code));
+      this.fatal = { code, message: this.fatalMessage || e.reason, close: e.code };
       this._setStatus("refused", this.fatal);
       for (const p of this.pending.values()) p.reject(this.fatal);
       this.pending.clear();
@@ -155,6 +163,8 @@ export class Conn {
         this.heartbeat = msg.heartbeat_s || 3;
         this.skew = Date.parse(msg.server_time) - Date.now();
         this.onWelcome(msg);
+        this.livePending = { seq: msg.seq, sites: { ...(msg.presence || {}) } };
+        this._livePresence();
         this._setStatus("online");
         for (const p of this.pending.values()) {
           p.sentAt = Date.now();
@@ -175,8 +185,13 @@ export class Conn {
         const batch = this.held;
         this.held = [];
         for (const [seq, event] of batch) this.onEvent(seq, event);
+        if (this.livePending) this._livePresence();
         break;
       }
+      case "presence":   // live, not in the log: a reload or a short drop is told only here
+        if (this.livePending) Object.assign(this.livePending.sites, msg.sites);
+        else this.onPresence(msg.sites);
+        break;
       case "ack": {
         const p = this.pending.get(msg.key);
         if (p) {
@@ -205,6 +220,13 @@ export class Conn {
       default:
         this.onMessage(msg);
     }
+  }
+
+  _livePresence() {
+    const p = this.livePending;
+    if (!p || this.lastSeq() < p.seq) return;   // older recorded states would cover the live ones
+    this.livePending = null;
+    if (Object.keys(p.sites).length) this.onPresence(p.sites);
   }
 
   _tick() {

@@ -4,6 +4,17 @@ import { $ } from "./dom.js";
 import { CONFIG, errorText } from "./i18n.js";
 import { setupSettings } from "./app.js";
 
+/** Only a path of this site may follow sign-in (the server checks it too: pages.safe_next). */
+export function sameOrigin(next) {
+  if (typeof next !== "string" || !next.startsWith("/") || /[\\\s]/.test(next) || next.startsWith("//")) return "/";
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin ? url.pathname + url.search + url.hash : "/";
+  } catch {
+    return "/";
+  }
+}
+
 setupSettings();
 $("#login-form").addEventListener("submit", async (e) => {
   e.preventDefault();
@@ -20,7 +31,7 @@ $("#login-form").addEventListener("submit", async (e) => {
     });
     const data = await resp.json();
     if (!resp.ok) throw data.error || { code: String(resp.status) };
-    location.href = CONFIG.next || "/";
+    location.href = sameOrigin(CONFIG.next);
   } catch (err) {
     error.textContent = errorText(err);
     error.hidden = false;
