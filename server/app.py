@@ -11,9 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from scheduling import Connection, Phase
+from scheduling import ConferenceState, Connection, Phase
 
 from .config import Config
+from .documents.render_cache import RENDERS
 from .memory import GcTender
 from .reactors.mailer import start_mailer
 from .reactors.media_plane import MediaPlane
@@ -22,9 +23,10 @@ from .reactors.recorder import ProgramRecorder
 from .reactors.timers import FloorTimers
 from .service.hub import StreamHub
 from .service.keys import MEDIA, METRICS, PRESENCE, RECORDER, SERVICE
-from .service.metrics import Metrics
+from .service.metrics import ConferenceLive, Metrics
 from .service.security import Signer, new_secret
 from .service.service import Service
+from .signaling.fanout import PageFanout
 from .signaling.liveness import LIVENESS, Liveness
 from .signaling.ws import handle_ws
 from .store import EventStore
@@ -32,6 +34,7 @@ from .store.redis import RedisEventStore
 from .store.sqlite import SqliteEventStore
 from .web import accounts_api, conferences_api, directory_api, minutes_api, pages, recordings_api
 from .web.http import errors_middleware
+from .web.http_metrics import count_errors
 from .web.routes import add_routes
 
 ROUTE_TABLES = (accounts_api.routes, directory_api.routes, conferences_api.routes, minutes_api.routes,
@@ -63,7 +66,7 @@ async def load_secret(config: Config, store: EventStore) -> str:
 
 
 def create_app(config: Config) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware], client_max_size=4 * 1024 * 1024)
+    app = web.Application(middlewares=[count_errors, errors_middleware], client_max_size=4 * 1024 * 1024)
     metrics = Metrics()
     app[METRICS] = metrics
 
@@ -79,6 +82,8 @@ def create_app(config: Config) -> web.Application:
         service.on_new_conference.append(watch)
         for hub in (service.directory, service.accounts, service.links):
             watch(hub)
+        service.on_command.append(metrics.command)
+        metrics.live.renders = lambda: dict(RENDERS)
         await service.start()
         # several processes: share who holds which site
         board = store if isinstance(store, RedisEventStore) else None
@@ -107,6 +112,7 @@ def create_app(config: Config) -> web.Application:
             app[MEDIA] = media_plane
             if recorder is not None:
                 app[RECORDER] = recorder
+        metrics.live.conferences = lambda: live_conferences(service, media_plane)
         if not config.redis_url:
             _sweep_connections(service, presence)
         mailer = start_mailer(app, service, config.smtp)   # None without SMTP settings
@@ -133,6 +139,41 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/metrics", metrics_view)
     pages.add_pages(app)
     return app
+
+
+def live_conferences(service: Service, media_plane: MediaPlane | None) -> list[ConferenceLive]:
+    """What the metrics show per conference: those this process has pages or media for, and
+    the live ones (their sites online); ended conferences drop out (bounded labels)."""
+    media = media_plane.stats() if media_plane is not None else {}
+    out = []
+    for conf_id, hub in service.conferences.items():
+        fanout = next((x for x in hub.listeners if isinstance(x, PageFanout)), None)
+        pages = fanout.pages if fanout is not None else set()
+        sites = sum(1 for page in pages if page.site_view)
+        stats = media.get(conf_id)
+        state = hub.state
+        live = state is not None and state.phase in (Phase.REHEARSAL, Phase.LIVE)
+        if not pages and stats is None and not live:
+            continue
+        out.append(ConferenceLive(conf_id, staff_pages=len(pages) - sites, site_pages=sites,
+                                  sites_online=_online(state), media=_media_totals(stats)))
+    return out
+
+
+def _online(state: ConferenceState | None) -> int:
+    if state is None:
+        return 0
+    return sum(1 for att in state.attendance.values() if att.connection is Connection.ONLINE)
+
+
+def _media_totals(stats: dict[str, Any] | None) -> dict[str, Any]:
+    """The forwarder's totals, with the packets lost upstream summed over its peers' sources."""
+    if not stats or "totals" not in stats:   # a worker's forwarder before its first report
+        return {}
+    totals = dict(stats["totals"])
+    totals["lost"] = sum(src.get("lost", 0) for peer in stats.get("peers", {}).values()
+                         for src in peer.get("in", {}).values())
+    return totals
 
 
 def _sweep_connections(service: Service, presence: Presence) -> None:
