@@ -39,3 +39,4 @@ from .reports import (
     totals,
 )
 from .state import *  # noqa: F403
+from .webhooks import *  # noqa: F403
