@@ -21,8 +21,9 @@ from .reactors.media_plane import MediaPlane
 from .reactors.presence import Presence
 from .reactors.recorder import ProgramRecorder
 from .reactors.timers import FloorTimers
+from .reactors.webhooks import WebhookReactor
 from .service.hub import StreamHub
-from .service.keys import MEDIA, METRICS, PRESENCE, RECORDER, SERVICE
+from .service.keys import MEDIA, METRICS, PRESENCE, RECORDER, SERVICE, WEBHOOKS
 from .service.metrics import ConferenceLive, Metrics
 from .service.security import Signer, new_secret
 from .service.service import Service
@@ -32,13 +33,21 @@ from .signaling.ws import handle_ws
 from .store import EventStore
 from .store.redis import RedisEventStore
 from .store.sqlite import SqliteEventStore
-from .web import accounts_api, conferences_api, directory_api, minutes_api, pages, recordings_api
+from .web import (
+    accounts_api,
+    conferences_api,
+    directory_api,
+    minutes_api,
+    pages,
+    recordings_api,
+    webhooks_api,
+)
 from .web.http import errors_middleware
 from .web.http_metrics import count_errors
 from .web.routes import add_routes
 
 ROUTE_TABLES = (accounts_api.routes, directory_api.routes, conferences_api.routes, minutes_api.routes,
-                recordings_api.routes)
+                recordings_api.routes, webhooks_api.routes)
 """The REST API's handler modules, by subject (their routes make the OpenAPI document)."""
 
 log = logging.getLogger(__name__)
@@ -116,12 +125,18 @@ def create_app(config: Config) -> web.Application:
         if not config.redis_url:
             _sweep_connections(service, presence)
         mailer = start_mailer(app, service, config.smtp)   # None without SMTP settings
+        webhooks = WebhookReactor(service, retry_s=config.webhook_retry_s,
+                                  report=lambda result: metrics.webhooks.labels(result=result).inc())
+        await webhooks.start()
+        app[WEBHOOKS] = webhooks
+        metrics.live.webhook_outbox = webhooks.pending
         tender = GcTender()
         tender.start()
         try:
             yield
         finally:
             await tender.close()
+            await webhooks.close()
             if mailer is not None:
                 await mailer.close()
             if media_plane is not None:

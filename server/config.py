@@ -42,6 +42,7 @@ class Config:
     snapshot_after: int = 500            # a client this many events behind gets a snapshot instead
     link_days_after_end: int = 180       # join links stay valid for the follow-up of action items
     allowed_origins: tuple[str, ...] = ()
+    webhook_retry_s: float = 30.0        # the first wait before a failed webhook delivery is retried (doubling)
     media: MediaSettings = field(default_factory=MediaSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
 

@@ -49,7 +49,8 @@ def _config(args: argparse.Namespace) -> Config:
                   data_dir=Path(args.data_dir), redis_url=args.redis or Config.env_redis_url(),
                   public_url=getattr(args, "public_url", "") or "", media=media, smtp=smtp,
                   heartbeat_s=getattr(args, "heartbeat", Config.heartbeat_s),
-                  offline_after_s=getattr(args, "offline_after", Config.offline_after_s))
+                  offline_after_s=getattr(args, "offline_after", Config.offline_after_s),
+                  webhook_retry_s=getattr(args, "webhook_retry", Config.webhook_retry_s))
 
 
 def _number_in(low: float, high: float, unit: str = "") -> Callable[[str], float]:
@@ -101,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
                        "processes share which sites they hold this often (default: %(default)s)")
     serve.add_argument("--offline-after", type=_seconds, default=Config.offline_after_s, metavar="SECONDS",
                        help="a site that lost its link shows offline after this (default: %(default)s)")
+    serve.add_argument("--webhook-retry", type=_number_in(0.1, 3600, "seconds"), default=Config.webhook_retry_s,
+                       metavar="SECONDS", help="first wait before a failed webhook delivery is sent again; it "
+                       "doubles each time, up to an hour (default: %(default)s)")
     serve.add_argument("--record", action="store_true",
                        help="record the program of live conferences to DATA_DIR/recordings (WebM, with chapters)")
     serve.add_argument("--smtp-host", default="", help="SMTP server that e-mails distributed minutes (default: none, "
