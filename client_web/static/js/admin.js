@@ -6,6 +6,7 @@ import { api, command, get } from "./api.js";
 import { setupSettings } from "./app.js";
 import { $, copyText, fill, h, setText, toast } from "./dom.js";
 import { CONFIG, clock, day, errorText, num, t } from "./i18n.js";
+import { setupWebhooks } from "./admin_webhooks.js";
 import { setupTabs } from "./ui.js";
 import { fold } from "./wall.js";
 
@@ -19,7 +20,7 @@ let importText = null;
 const picked = new Set();
 
 setupSettings();
-setupTabs($(".tabs"));
+setupTabs($(".tabs"), (id) => { if (id === "tab-webhooks") setupWebhooks(guarded); });
 
 /** Run an action; a refusal is shown to the person (and the action gives undefined). */
 async function guarded(fn) {
