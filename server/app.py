@@ -42,6 +42,7 @@ from .web import (
     recordings_api,
     webhooks_api,
 )
+from .web.contracts import CONTRACTS
 from .web.http import errors_middleware
 from .web.http_metrics import count_errors
 from .web.routes import add_routes
@@ -148,7 +149,7 @@ def create_app(config: Config) -> web.Application:
             await store.close()
 
     app.cleanup_ctx.append(lifecycle)
-    add_routes(app, ROUTE_TABLES)
+    add_routes(app, ROUTE_TABLES, CONTRACTS)
     app.router.add_get("/ws", handle_ws)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)

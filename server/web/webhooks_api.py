@@ -15,10 +15,28 @@ from scheduling.webhooks import Delivery, Webhook, may_configure_webhooks
 from ..service.keys import WEBHOOKS
 from ..service.ports import WebhookAdmin
 from .http import ApiError, ack, actor_of, command_key, json_body, ok
-from .routes import RouteTable
+from .routes import Contract, Query, RouteTable
+from .schemas import command_schema
 
 routes = RouteTable()
 MAX_LOG = 500
+ACK = {"type": "object", "required": ["seq", "replayed", "events"],
+       "properties": {"seq": {"type": "integer"}, "replayed": {"type": "boolean"}, "events": {"type": "integer"}}}
+HOOK = {"type": "object", "required": ["hook_id", "url", "events", "active", "created_at", "secret_hint", "counts"],
+        "properties": {"hook_id": {"type": "string"}, "url": {"type": "string"},
+                       "events": {"type": "array", "items": {"type": "string", "enum": list(WEBHOOK_EVENTS)}},
+                       "active": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"},
+                       "created_by": {"type": "string"}, "secret_hint": {"type": "string"},
+                       "counts": {"type": "object", "additionalProperties": {"type": "integer"}}}}
+DELIVERY = {"type": "object", "required": ["delivery_id", "hook_id", "event", "status", "queued_at", "attempts"],
+            "properties": {"delivery_id": {"type": "string"}, "hook_id": {"type": "string"}, "event": {"type": "string"},
+                           "ref": {"type": "string"},
+                           "status": {"type": "string", "enum": [s.value for s in DeliveryStatus]},
+                           "queued_at": {"type": "string", "format": "date-time"},
+                           "next_at": {"type": ["string", "null"], "format": "date-time"},
+                           "attempts": {"type": "array", "items": {"type": "object", "required": ["n", "at"], "properties": {
+                               "n": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+                               "status_code": {"type": ["integer", "null"]}, "error": {"type": "string"}}}}}}
 
 
 def _admin(request: web.Request) -> tuple[Any, WebhookAdmin]:
@@ -43,7 +61,10 @@ def delivery_view(d: Delivery) -> dict[str, Any]:
                          for a in d.attempts]}
 
 
-@routes.route("GET", "/webhooks", "Outgoing webhooks and the event types they may receive (admin)", auth="admin")
+@routes.route("GET", "/webhooks", "Outgoing webhooks and the event types they may receive (admin)", auth="admin",
+              contract=Contract(response={"type": "object", "required": ["webhooks", "event_types"], "properties": {
+                  "webhooks": {"type": "array", "items": HOOK}, "event_types": {"type": "array",
+                                                                              "items": {"type": "string"}}}}))
 async def list_webhooks(request: web.Request) -> web.StreamResponse:
     _, hooks = _admin(request)
     deliveries = list(hooks.deliveries.deliveries.values())
@@ -52,7 +73,8 @@ async def list_webhooks(request: web.Request) -> web.StreamResponse:
 
 
 @routes.route("POST", "/webhooks", "Create a webhook {hook_id, url, secret, events, active?, key?} (admin)",
-              auth="admin")
+              auth="admin", contract=Contract(body=lambda m: command_schema(m, CreateWebhook), status=201,
+                                              response={**ACK, "required": [*ACK["required"], "hook_id"]}))
 async def create_webhook(request: web.Request) -> web.StreamResponse:
     actor, hooks = _admin(request)
     body = await json_body(request)
@@ -62,7 +84,8 @@ async def create_webhook(request: web.Request) -> web.StreamResponse:
 
 
 @routes.route("PATCH", "/webhooks/{hook_id}", "Change a webhook's url, secret, events or active flag (admin)",
-              auth="admin")
+              auth="admin", contract=Contract(body=lambda m: command_schema(m, UpdateWebhook,
+                                                                            drop=frozenset({"hook_id"})), response=ACK))
 async def update_webhook(request: web.Request) -> web.StreamResponse:
     actor, hooks = _admin(request)
     body = await json_body(request)
@@ -71,7 +94,7 @@ async def update_webhook(request: web.Request) -> web.StreamResponse:
 
 
 @routes.route("DELETE", "/webhooks/{hook_id}", "Delete a webhook; its pending deliveries are given up (admin)",
-              auth="admin")
+              auth="admin", contract=Contract(response=ACK))
 async def delete_webhook(request: web.Request) -> web.StreamResponse:
     actor, hooks = _admin(request)
     cmd = DeleteWebhook(key=f"rest-{uuid.uuid4().hex}", hook_id=request.match_info["hook_id"])
@@ -79,7 +102,12 @@ async def delete_webhook(request: web.Request) -> web.StreamResponse:
 
 
 @routes.route("GET", "/webhooks/deliveries", "The delivery log, newest first (filters: hook, status; limit, at "
-              f"most {MAX_LOG}) (admin)", auth="admin")
+              f"most {MAX_LOG}) (admin)", auth="admin", contract=Contract(
+                  query=(Query("hook", {"type": "string"}),
+                         Query("status", {"type": "string", "enum": [s.value for s in DeliveryStatus]}),
+                         Query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LOG})),
+                  response={"type": "object", "required": ["deliveries", "total"], "properties": {
+                      "deliveries": {"type": "array", "items": DELIVERY}, "total": {"type": "integer"}}}))
 async def list_deliveries(request: web.Request) -> web.StreamResponse:
     _, hooks = _admin(request)
     hook = request.query.get("hook")
