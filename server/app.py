@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from media.worker import WorkerForwarder
 from scheduling import ConferenceState, Connection, Phase
 
 from .config import Config
@@ -172,8 +173,18 @@ def live_conferences(service: Service, media_plane: MediaPlane | None) -> list[C
         if not pages and stats is None and not live:
             continue
         out.append(ConferenceLive(conf_id, staff_pages=len(pages) - sites, site_pages=sites,
-                                  sites_online=_online(state), media=_media_totals(stats)))
+                                  sites_online=_online(state), media=_media_totals(stats),
+                                  worker_up=_worker_up(media_plane, conf_id)))
     return out
+
+
+def _worker_up(media_plane: MediaPlane | None, conf_id: str) -> bool | None:
+    """Whether the conference's forwarder worker process runs (None: it forwards in this process)."""
+    cm = media_plane.conferences.get(conf_id) if media_plane is not None else None
+    if cm is None or not isinstance(cm.forwarder, WorkerForwarder):
+        return None
+    proc = cm.forwarder._proc    # read only: media.worker has no public "alive" yet
+    return proc is not None and proc.returncode is None
 
 
 def _online(state: ConferenceState | None) -> int:

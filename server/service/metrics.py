@@ -62,6 +62,7 @@ class ConferenceLive:
     site_pages: int = 0
     sites_online: int = 0              # from the conference's state: every process's sites
     media: dict[str, Any] = field(default_factory=dict)   # the forwarder's totals (MediaPlane.stats)
+    worker_up: bool | None = None      # its forwarder worker process runs (None: forwarding in this process)
 
 
 @dataclass
@@ -97,11 +98,15 @@ class _LiveCollector(Collector):
                                   labels=["conference"])
         peers = GaugeMetricFamily("bridgeconf_media_peers", "WebRTC peers of the forwarder, by state",
                                   labels=["conference", "state"])
+        workers = GaugeMetricFamily("bridgeconf_media_worker_up", "1 while a conference's forwarder worker process "
+                                    "runs, 0 once it died", labels=["conference"])
         counters = {key: CounterMetricFamily(name, doc, labels=["conference"]) for key, name, doc in MEDIA_COUNTERS}
         for c in self.sources.conferences():
             pages.add_metric([c.conference, "staff"], c.staff_pages)
             pages.add_metric([c.conference, "site"], c.site_pages)
             sites.add_metric([c.conference], c.sites_online)
+            if c.worker_up is not None:
+                workers.add_metric([c.conference], 1.0 if c.worker_up else 0.0)
             if c.media:
                 peers.add_metric([c.conference, "all"], c.media.get("peers", 0))
                 peers.add_metric([c.conference, "connected"], c.media.get("connected", 0))
@@ -110,6 +115,7 @@ class _LiveCollector(Collector):
         yield pages
         yield sites
         yield peers
+        yield workers
         yield from counters.values()
         renders = CounterMetricFamily("bridgeconf_minutes_renders", "Minutes documents rendered or served from the "
                                       "cache, by format and result (rendered, cached, failed)",

@@ -94,8 +94,10 @@ async def eventually_scraped(base_url: str, ok: Callable[[dict[str, Any]], bool]
                          f"{m.get('bridgeconf_pages')}")
 
 
-async def test_forwarder_packets_per_conference(tmp_path: Path) -> None:
-    config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(gather_addresses=("127.0.0.1",)))
+@pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker"])
+async def test_forwarder_packets_per_conference(tmp_path: Path, workers: int) -> None:
+    config = Config(port=free_port(), data_dir=tmp_path,
+                    media=MediaSettings(gather_addresses=("127.0.0.1",), workers=workers))
     closers: list[Any] = []
     bridges: list[HeadlessBridge] = []
     async with serving(config) as app:
@@ -123,6 +125,7 @@ async def test_forwarder_packets_per_conference(tmp_path: Path) -> None:
             assert value(m, "bridgeconf_media_keyframe_requests_sent_total", conference=conf) >= 1
             assert value(m, "bridgeconf_media_peers", conference=conf, state="connected") == 2
             assert "bridgeconf_media_packets_lost_total" in m
+            assert value(m, "bridgeconf_media_worker_up", conference=conf) == workers   # 1 when it runs, absent in-process
         finally:
             for bridge in bridges:
                 await bridge.stop()
