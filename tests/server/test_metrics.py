@@ -6,6 +6,7 @@ the process collector. No label names a page or a site."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,36 @@ from server.tools.client import ApiClient, BridgeClient, CommandRefused
 
 StartServer = Callable[..., Awaitable[Any]]
 PASSWORD = "mat-khau-thu-nghiem"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def scrape_text(base_url: str) -> str:
+    async with aiohttp.ClientSession() as http, http.get(base_url + "/metrics") as resp:
+        assert resp.status == 200
+        return await resp.text()
+
+
+def exposed_names(text: str) -> set[str]:
+    """Every series name /metrics may show: the TYPE lines' names, with a histogram's suffixes."""
+    names = set()
+    for name, kind in re.findall(r"^# TYPE (\S+) (\S+)$", text, re.MULTILINE):
+        names.add(name)
+        if kind == "histogram":
+            names |= {name + "_bucket", name + "_count", name + "_sum"}
+        if kind == "counter" and not name.endswith("_total"):
+            names.add(name + "_total")
+    return names
+
+
+def documented_names() -> set[str]:
+    docs = ROOT / "docs"
+    text = (docs / "prometheus-alerts.yml").read_text() + (docs / "grafana-dashboard.json").read_text() + \
+        (docs / "operations.md").read_text()
+    return set(re.findall(r"\b((?:bridgeconf|process)_[a-z_]+)\b", text))
 
 
 async def scrape(base_url: str) -> dict[str, list[tuple[dict[str, str], float]]]:
-    async with aiohttp.ClientSession() as http, http.get(base_url + "/metrics") as resp:
-        assert resp.status == 200
-        text = await resp.text()
+    text = await scrape_text(base_url)
     out: dict[str, list[tuple[dict[str, str], float]]] = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:
@@ -126,6 +151,9 @@ async def test_forwarder_packets_per_conference(tmp_path: Path, workers: int) ->
             assert value(m, "bridgeconf_media_peers", conference=conf, state="connected") == 2
             assert "bridgeconf_media_packets_lost_total" in m
             assert value(m, "bridgeconf_media_worker_up", conference=conf) == workers   # 1 when it runs, absent in-process
+            if workers:   # everything the docs' alerts and dashboard use is there
+                missing = documented_names() - exposed_names(await scrape_text(config.base_url))
+                assert not missing, f"docs name metrics /metrics does not have: {sorted(missing)}"
         finally:
             for bridge in bridges:
                 await bridge.stop()
