@@ -1,5 +1,6 @@
 """The API contract, from outside: schemathesis generates requests from /api/v1/openapi.json
-(bounded: a few examples per operation) and sends them, as the admin, to ``bridgeconf serve``
+(bounded: a few examples per operation) and sends them, as the admin and as a site's join link,
+to ``bridgeconf serve``
 started on 127.0.0.1; no answer may be a 5xx, and every answer must be one the document
 lists, of a media type it lists, matching its schema.
 
@@ -22,6 +23,8 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -34,6 +37,9 @@ EXAMPLES = int(os.environ.get("BRIDGECONF_CONTRACT_EXAMPLES", "10"))
 BUDGET_S = 600.0
 KNOWN = {"conf_id": "so-ket-quy-3", "code": "P-HOAN-KIEM", "site": "P-HOAN-KIEM", "file": "draft.html",
          "version": "1"}   # of the demo seed
+# (aim at things that exist, valid or wrong requests, as a site's join link instead of the admin)
+PASSES = ((False, GenerationMode.POSITIVE, False), (True, GenerationMode.POSITIVE, False),
+          (True, GenerationMode.NEGATIVE, False), (True, GenerationMode.POSITIVE, True))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -45,8 +51,8 @@ def free_port() -> int:
 
 
 class Served:
-    def __init__(self, base_url: str, token: str) -> None:
-        self.base_url, self.token = base_url, token
+    def __init__(self, base_url: str, token: str, site_token: str) -> None:
+        self.base_url, self.token, self.site_token = base_url, token, site_token
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +75,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         login = requests.post(base + "/api/v1/session", json={"account": "admin", "password": password.group(1)},
                               timeout=30)
         login.raise_for_status()
-        yield Served(base, login.json()["token"])
+        site = re.search(r"/join/(\S+)", (data / "serve.out").read_text())   # the main bridge's join link
+        assert site is not None
+        yield Served(base, login.json()["token"], site.group(1))
     finally:
         proc.terminate()
         try:
@@ -85,15 +93,16 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 def test_every_answer_matches_the_document(served: Served) -> None:
     schema = schemathesis.openapi.from_url(served.base_url + "/api/v1/openapi.json")
     schema = schema.exclude(method=["POST", "PATCH"], path_regex="^/api/v1/webhooks")
-    headers = {"Authorization": f"Bearer {served.token}"}
+    admin = {"Authorization": f"Bearer {served.token}"}
+    site = {"Authorization": f"Bearer {served.site_token}"}
     failures: list[str] = []
     answered: dict[str, set[int]] = {}
     started = time.monotonic()
     operations = [result.ok() for result in schema.get_all_operations()]
     for operation in operations:
-        for known in (False, True):
+        for known, mode, as_site in PASSES:
             try:
-                exercise(operation, known, headers, answered)
+                exercise(operation, known, site if as_site else admin, answered, mode)
             except Exception as exc:   # noqa: BLE001  (collected: every operation is tried)
                 failures.append(f"{operation.label}: {exc}"[:3000])
         assert time.monotonic() - started < BUDGET_S, "over the time budget"
@@ -103,11 +112,13 @@ def test_every_answer_matches_the_document(served: Served) -> None:
     assert len(succeeded) >= 25, f"only these operations ever succeeded: {succeeded}"
 
 
-def exercise(operation: Any, known: bool, headers: dict[str, str], answered: dict[str, set[int]]) -> None:
+def exercise(operation: Any, known: bool, headers: dict[str, str], answered: dict[str, set[int]],
+             mode: GenerationMode) -> None:
     """Send EXAMPLES generated requests of ``operation`` and check the answers; ``known``: aim
-    the path at things that exist, to reach the answers of success too."""
+    the path at things that exist, to reach the answers of success too; ``mode``: valid
+    requests, or requests the document says are wrong (the answer must still be a documented 4xx)."""
 
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
     def run(case: Any) -> None:
@@ -117,4 +128,7 @@ def exercise(operation: Any, known: bool, headers: dict[str, str], answered: dic
         answered.setdefault(operation.label, set()).add(response.status_code)
         case.validate_response(response, checks=CHECKS)
 
-    run()
+    try:
+        run()
+    except Unsatisfiable:   # no wrong request can be made of it (no parameter, no body)
+        assert mode is GenerationMode.NEGATIVE
