@@ -41,6 +41,7 @@ if ROOT not in sys.path:
 from aiohttp import ClientSession, web  # noqa: E402
 
 from media.config import MediaConfig  # noqa: E402
+from media.loops import LOOPS, use_loop  # noqa: E402
 
 CONFIG = MediaConfig(gather_addresses=("127.0.0.1",))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -642,7 +643,9 @@ async def main() -> None:
     parser.add_argument("--nice", type=int, default=-10,
                         help="priority of the bench's processes (the machine is shared; 0: leave as is)")
     parser.add_argument("--micro", action="store_true", help="only the in-process cost breakdown of the hot loop")
+    parser.add_argument("--loop", choices=LOOPS, default="asyncio", help="the forwarder worker's event loop")
     args = parser.parse_args()
+    use_loop(args.loop)   # the worker processes started from here follow (BRIDGECONF_LOOP)
     if args.micro:
         print(json.dumps(micro(), indent=2))
         return
@@ -652,6 +655,7 @@ async def main() -> None:
     kbps = sum(len(d) for d, _ in clip) * 8 / (len(clip) / FPS) / 1000
     out: dict[str, Any] = {
         "command": "bench/media.py " + " ".join(sys.argv[1:]),
+        "loop": args.loop,
         "machine": {"cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()},
         "program": {"video": f"VP8 {WIDTH}x{HEIGHT} {FPS} fps, {kbps:.0f} kbit/s, keyframe every {KEYINT} frames",
                     "audio": "Opus 20 ms (50 packets/s)"},  # fmt: skip

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from media.loops import DEFAULT, ENV, LOOPS, LoopUnavailable, use_loop
 from scheduling import SYSTEM, Actor, CreateAccount, DomainError
 
 from ..app import create_app, load_secret, open_store
@@ -102,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
                        "processes share which sites they hold this often (default: %(default)s)")
     serve.add_argument("--offline-after", type=_seconds, default=Config.offline_after_s, metavar="SECONDS",
                        help="a site that lost its link shows offline after this (default: %(default)s)")
+    serve.add_argument("--loop", choices=LOOPS, default=None,
+                       help=f"the event loop of this process and its media workers (default: ${ENV} or {DEFAULT})")
     serve.add_argument("--webhook-retry", type=_number_in(0.1, 3600, "seconds"), default=Config.webhook_retry_s,
                        metavar="SECONDS", help="first wait before a failed webhook delivery is sent again; it "
                        "doubles each time, up to an hour (default: %(default)s)")
@@ -153,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], Awaitable[int]] = {
         "serve": _serve, "admin": _admin, "links": _links, "bridge": _bridge, "simulate": _simulate,
         "minutes": _minutes}[args.command]
+    if args.command == "serve":
+        try:
+            use_loop(args.loop)
+        except LoopUnavailable as exc:
+            parser.error(str(exc))
     return asyncio.run(handler(args))
 
 
