@@ -41,7 +41,7 @@ if ROOT not in sys.path:
 from aiohttp import ClientSession, web  # noqa: E402
 
 from media.config import MediaConfig  # noqa: E402
-from media.loops import LOOPS, use_loop  # noqa: E402
+from media.loops import ENV, LOOPS  # noqa: E402
 
 CONFIG = MediaConfig(gather_addresses=("127.0.0.1",))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -645,7 +645,7 @@ async def main() -> None:
     parser.add_argument("--micro", action="store_true", help="only the in-process cost breakdown of the hot loop")
     parser.add_argument("--loop", choices=LOOPS, default="asyncio", help="the forwarder worker's event loop")
     args = parser.parse_args()
-    use_loop(args.loop)   # the worker processes started from here follow (BRIDGECONF_LOOP)
+    os.environ[ENV] = args.loop   # the forwarder worker processes started from here run it (media.loops)
     if args.micro:
         print(json.dumps(micro(), indent=2))
         return

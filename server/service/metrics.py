@@ -33,6 +33,7 @@ from prometheus_client.registry import Collector
 from scheduling import COMMANDS, Command, DomainError, ErrorCode, Event, MinutesMailed
 
 from ..errors import HTTP_STATUS, WS_CLOSE_MEANINGS
+from ..store import StoreError
 from .hub import Outcome
 
 # 1000 normal, 1001 going away, 1006 abnormal (no close frame), 1005 none given
@@ -137,7 +138,7 @@ class Metrics:
         self.events = Counter("bridgeconf_events_appended_total", "Events appended by this process",
                               ["stream_kind"], registry=r)
         self.commands = Counter("bridgeconf_commands_total", "Commands handled by this process, by type and "
-                                "result (ok, replayed, or the refusal's code)", ["type", "result"], registry=r)
+                                "result (ok, replayed, busy, or the refusal's code)", ["type", "result"], registry=r)
         self.errors = Counter("bridgeconf_errors_total", "WebSocket messages refused, by code", ["code"],
                               registry=r)
         self.http_errors = Counter("bridgeconf_http_errors_total", "REST requests answered with an error, by "
@@ -160,8 +161,11 @@ class Metrics:
         r.register(GC_COLLECTOR)
 
     # -- fed by the service ------------------------------------------------------------------
-    def command(self, stream_kind: str, cmd: Command, result: Outcome | DomainError) -> None:
+    def command(self, stream_kind: str, cmd: Command, result: Outcome | DomainError | StoreError) -> None:
         kind = cmd.TYPE if cmd.TYPE in COMMANDS else "other"
+        if isinstance(result, StoreError):    # nothing recorded: the store is down or too busy
+            self.commands.labels(type=kind, result="busy").inc()
+            return
         if isinstance(result, DomainError):
             self.commands.labels(type=kind, result=bounded_code(str(result.code))).inc()
             return

@@ -42,7 +42,7 @@ from scheduling import (
 from scheduling.base import command_fingerprint, replay_of
 
 from ..config import Config
-from ..store import EventStore
+from ..store import EventStore, StoreError
 from .hub import Idempotency, Outcome, StreamHub
 from .identity import Identity
 from .security import Signer, SignInLimiter
@@ -83,9 +83,9 @@ class Service:
         self.links: StreamHub[Links] = StreamHub(LINKS, store, Links(), evolve_links, _v)
         self.conferences: dict[str, StreamHub[ConferenceState | None]] = {}
         self.on_new_conference: list[Callable[[StreamHub[ConferenceState | None]], None]] = []
-        self.on_command: list[Callable[[str, Command, Outcome | DomainError], None]] = []
-        """Told of every command run here and how it ended: (stream kind, command, outcome or
-        refusal); the metrics count them."""
+        self.on_command: list[Callable[[str, Command, Outcome | DomainError | StoreError], None]] = []
+        """Told of every command run here and how it ended: (stream kind, command, outcome,
+        refusal, or the store's failure); the metrics count them."""
         self._create_lock = asyncio.Lock()
         self.identity = Identity(self.accounts, self.links, signer, clock, config.base_url, sign_in_limits)
 
@@ -129,7 +129,7 @@ class Service:
     async def _observed(self, kind: str, cmd: Command, run: Awaitable[Outcome]) -> Outcome:
         try:
             out = await run
-        except DomainError as exc:
+        except (DomainError, StoreError) as exc:
             for callback in self.on_command:
                 callback(kind, cmd, exc)
             raise

@@ -19,7 +19,7 @@ from ..service.service import Service
 from ..store import StoreError
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-ERROR_CODE = "error_code"   # an error answer's code, kept on the response for the metrics
+ERROR_CODE: web.ResponseKey[str] = web.ResponseKey("error_code", str)   # an error answer's code, for the metrics
 
 
 def error_response(code: str, message: str, *, retry_after: int | None = None) -> web.Response:

@@ -159,3 +159,22 @@ async def test_forwarder_packets_per_conference(tmp_path: Path, workers: int) ->
                 await bridge.stop()
             for c in reversed(closers):
                 await c.close()
+
+
+async def test_commands_the_store_could_not_record_are_counted_busy(server: StartServer,
+                                                                    spawn_redis: Callable[..., Any]) -> None:
+    redis = spawn_redis(fsync="always")
+    srv = await server(store="redis", redis=redis.url(0), seed="small")
+    await srv.go_live()
+    api = srv.api(srv.session("secretary"))
+    redis.kill9()
+    try:
+        with pytest.raises(CommandRefused) as err:
+            await api.call("POST", f"/conferences/{srv.conference}/commands",
+                           {"type": "add_note", "note_id": "n1", "text": "Ghi chép"})
+        assert err.value.code == "busy"
+        m = await scrape(srv.base_url)
+        assert value(m, "bridgeconf_commands_total", type="add_note", result="busy") == 1
+        assert value(m, "bridgeconf_http_errors_total", status="503", code="busy") == 1
+    finally:
+        await asyncio.to_thread(redis.restart)
