@@ -28,6 +28,7 @@ from .floor import *  # noqa: F403
 from .lifecycle import *  # noqa: F403
 from .links import *  # noqa: F403
 from .minutes import *  # noqa: F403
+from .outbox import *  # noqa: F403
 from .reports import (
     ActionSnapshot,
     MinutesInputs,

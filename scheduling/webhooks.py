@@ -1,34 +1,24 @@
-"""Outgoing webhooks: what the admin configures, what is owed to each hook, and how a
-delivery is signed. Two streams, both folded here:
-
-    webhooks         the configuration: create, update, delete a hook (admin only); a hook
-                     has a URL (http/https, no credentials in it), a secret and event types
-    webhook-outbox   the deliveries: queued once per (hook, fact), then one event per attempt
-                     until delivered or given up; the durable outbox and the delivery log
+"""Outgoing webhooks: what the admin configures (the ``webhooks`` stream: create, update,
+delete a hook, admin only; a hook has a URL (http/https, no credentials in it), a secret and
+event types) and the facts a hook may be owed. What is owed and delivered is ``outbox.py``
+(the ``webhook-outbox`` stream).
 
 What a hook is owed is not an event of its own but a **fact** read off a conference's state
 (``facts``): the conference opened or ended, a version of the minutes approved or distributed,
 an action item overdue. The server re-reads the facts after every change and every minute,
-and queues those it has not queued yet (``owed``): a kill -9 between a conference's event and
+and queues those it has not queued yet (``outbox.owed``): a kill -9 between a conference's event and
 the outbox's loses nothing, since the fact is still there after the restart. A hook is owed
 the facts of its types that happened after it was created.
 
 Other parts of the domain add facts by appending to ``FACT_SOURCES`` (recommendations: the
 ``recommendation.overdue`` type is reserved for them).
-
-A delivery is a POST of the JSON payload with ``Bridgeconf-Signature: t=<unix time>,v1=<hex>``
-where v1 is HMAC-SHA256 with the hook's secret over ``"<t>." + body`` (as Stripe signs).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,12 +28,9 @@ from .errors import DomainError, ErrorCode, ValidationError
 from .state import ConferenceState
 
 __all__ = [
-    "FACT_SOURCES", "MAX_ATTEMPTS", "WEBHOOK_EVENTS", "Attempt", "CreateWebhook", "DeleteWebhook", "Delivery",
-    "DeliveryAttempted", "DeliveryQueued", "DeliveryStatus", "Fact", "Outbox", "QueueDelivery", "RecordAttempt",
-    "UpdateWebhook", "Webhook", "WebhookCreated", "WebhookDeleted", "WebhookUpdated", "Webhooks", "backoff",
-    "check_webhook_url", "decide_outbox", "decide_webhooks", "delivered", "delivery_id", "evolve_outbox",
-    "evolve_webhooks", "facts", "may_configure_webhooks", "owed", "payload", "sign", "signature_header",
-    "verify_signature",
+    "FACT_SOURCES", "WEBHOOK_EVENTS", "CreateWebhook", "DeleteWebhook", "Fact", "UpdateWebhook", "Webhook",
+    "WebhookCreated", "WebhookDeleted", "WebhookUpdated", "Webhooks", "check_webhook_url", "decide_webhooks",
+    "evolve_webhooks", "facts", "may_configure_webhooks",
 ]
 
 WEBHOOK_EVENTS = ("conference.opened", "conference.ended", "minutes.approved", "minutes.distributed",
@@ -51,8 +38,6 @@ WEBHOOK_EVENTS = ("conference.opened", "conference.ended", "minutes.approved", "
 MAX_HOOKS = 50
 MAX_URL = 2000
 MIN_SECRET, MAX_SECRET = 16, 256
-MAX_ATTEMPTS = 10           # then the delivery is given up (the log shows it)
-MAX_BACKOFF_S = 3600.0
 
 
 # -- the configuration -----------------------------------------------------------------------
@@ -284,183 +269,3 @@ FACT_SOURCES: list[FactSource] = [_conference_facts, _minutes_facts, _overdue_fa
 
 def facts(state: ConferenceState, today: date) -> list[Fact]:
     return [f for source in FACT_SOURCES for f in source(state, today)]
-
-
-# -- the outbox --------------------------------------------------------------------------------
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    GAVE_UP = "gave_up"
-
-
-@dataclass(frozen=True)
-class Attempt:
-    n: int
-    at: datetime
-    status_code: int | None      # the receiver's HTTP status; None when it could not be reached
-    error: str
-
-
-@dataclass
-class Delivery:
-    delivery_id: str
-    hook_id: str
-    kind: str
-    ref: str
-    body: str                    # the JSON sent, the same on every attempt
-    queued_at: datetime
-    next_at: datetime
-    status: DeliveryStatus = DeliveryStatus.PENDING
-    attempts: list[Attempt] = field(default_factory=list)
-
-
-@dataclass
-class Outbox:
-    deliveries: dict[str, Delivery] = field(default_factory=dict)
-    version: int = 0
-    results: Results = field(default_factory=dict)
-
-    def pending(self) -> list[Delivery]:
-        return [d for d in self.deliveries.values() if d.status is DeliveryStatus.PENDING]
-
-
-def delivery_id(hook_id: str, ref: str) -> str:
-    return "d-" + hashlib.sha256(f"{hook_id}|{ref}".encode()).hexdigest()[:24]
-
-
-def owed(hooks: Webhooks, outbox: Outbox, found: Iterable[Fact]) -> list[tuple[Webhook, Fact, str]]:
-    """The (hook, fact, delivery id) not queued yet: active hooks of the fact's type,
-    created before it happened."""
-    out = []
-    for fact in found:
-        for hook in hooks.hooks.values():
-            if hook.active and fact.kind in hook.events and fact.at >= hook.created_at:
-                did = delivery_id(hook.hook_id, fact.ref)
-                if did not in outbox.deliveries:
-                    out.append((hook, fact, did))
-    return out
-
-
-def payload(did: str, fact: Fact) -> str:
-    return json.dumps({"id": did, "type": fact.kind, "created_at": fact.at.isoformat(), "data": fact.data},
-                      ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def backoff(attempts: int, base_s: float) -> timedelta | None:
-    """The wait after the ``attempts``-th failed attempt (doubling from ``base_s``, at most an
-    hour); None once MAX_ATTEMPTS have failed: give up."""
-    if attempts >= MAX_ATTEMPTS:
-        return None
-    return timedelta(seconds=min(base_s * 2 ** (attempts - 1), MAX_BACKOFF_S))
-
-
-@dataclass(frozen=True, kw_only=True)
-class QueueDelivery(Command):
-    TYPE = "queue_delivery"
-    delivery_id: str
-    hook_id: str
-    kind: str
-    ref: str
-    body: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class RecordAttempt(Command):
-    TYPE = "record_attempt"
-    delivery_id: str
-    n: int
-    status_code: int | None
-    error: str = ""
-    retry_at: datetime | None = None     # None after a failure: give up
-
-
-@event
-@dataclass(frozen=True, kw_only=True)
-class DeliveryQueued(Event):
-    TYPE = "delivery_queued"
-    delivery_id: str
-    hook_id: str
-    kind: str
-    ref: str
-    body: str
-
-
-@event
-@dataclass(frozen=True, kw_only=True)
-class DeliveryAttempted(Event):
-    TYPE = "delivery_attempted"
-    delivery_id: str
-    n: int
-    status_code: int | None
-    error: str
-    status: DeliveryStatus
-    next_at: datetime | None
-
-
-def delivered(status_code: int | None) -> bool:
-    return status_code is not None and 200 <= status_code < 300
-
-
-def decide_outbox(state: Outbox, cmd: Command, actor: Actor, *, now: datetime) -> list[Event]:
-    """The server's own bookkeeping (system only); a command repeated is a no-op."""
-    require(None, actor, Role.SYSTEM, what="record webhook deliveries")
-    meta: dict[str, Any] = {"at": now, "actor": actor.ref, "key": cmd.key}
-    match cmd:
-        case QueueDelivery():
-            if cmd.delivery_id in state.deliveries:
-                return []
-            return [DeliveryQueued(delivery_id=cmd.delivery_id, hook_id=cmd.hook_id, kind=cmd.kind, ref=cmd.ref,
-                                   body=cmd.body, **meta)]
-        case RecordAttempt():
-            d = state.deliveries.get(cmd.delivery_id)
-            if d is None or d.status is not DeliveryStatus.PENDING or cmd.n != len(d.attempts) + 1:
-                return []
-            if delivered(cmd.status_code):
-                status, next_at = DeliveryStatus.DELIVERED, None
-            elif cmd.retry_at is None:
-                status, next_at = DeliveryStatus.GAVE_UP, None
-            else:
-                status, next_at = DeliveryStatus.PENDING, cmd.retry_at
-            return [DeliveryAttempted(delivery_id=cmd.delivery_id, n=cmd.n, status_code=cmd.status_code,
-                                      error=cmd.error[:300], status=status, next_at=next_at, **meta)]
-    raise DomainError(ErrorCode.UNKNOWN_COMMAND, f"{cmd.TYPE} is not an outbox command")
-
-
-def evolve_outbox(state: Outbox, ev: Event) -> Outbox:
-    match ev:
-        case DeliveryQueued():
-            state.deliveries[ev.delivery_id] = Delivery(ev.delivery_id, ev.hook_id, ev.kind, ev.ref, ev.body,
-                                                        queued_at=ev.at, next_at=ev.at)
-        case DeliveryAttempted():
-            d = state.deliveries[ev.delivery_id]
-            d.attempts.append(Attempt(ev.n, ev.at, ev.status_code, ev.error))
-            d.status = ev.status
-            if ev.next_at is not None:
-                d.next_at = ev.next_at
-    state.version += 1
-    record_result(state.results, ev, state.version)
-    return state
-
-
-# -- signing -------------------------------------------------------------------------------------
-
-def sign(secret: str, timestamp: int, body: str) -> str:
-    return hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
-
-
-def signature_header(secret: str, timestamp: int, body: str) -> str:
-    """``Bridgeconf-Signature``: ``t=<unix seconds>,v1=<HMAC-SHA256 hex of "t.body">``."""
-    return f"t={timestamp},v1={sign(secret, timestamp, body)}"
-
-
-def verify_signature(secret: str, header: str, body: str, *, now: int, tolerance_s: int = 300) -> bool:
-    """What a receiver checks: the signature matches and the timestamp is recent (replays)."""
-    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    try:
-        timestamp = int(parts.get("t", ""))
-    except ValueError:
-        return False
-    if abs(now - timestamp) > tolerance_s:
-        return False
-    return hmac.compare_digest(parts.get("v1", ""), sign(secret, timestamp, body))

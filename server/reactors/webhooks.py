@@ -33,23 +33,20 @@ import aiohttp
 
 from scheduling import SYSTEM, Actor, Command, ConferenceState, Decision, DomainError, Event, Phase
 from scheduling.base import command_fingerprint, replay_of
-from scheduling.webhooks import (
+from scheduling.outbox import (
     Delivery,
     DeliveryStatus,
     Outbox,
     QueueDelivery,
     RecordAttempt,
-    Webhooks,
     backoff,
     decide_outbox,
-    decide_webhooks,
     evolve_outbox,
-    evolve_webhooks,
-    facts,
     owed,
     payload,
     signature_header,
 )
+from scheduling.webhooks import Webhooks, decide_webhooks, evolve_webhooks, facts
 
 from ..service.hub import Idempotency, Outcome, StreamHub
 from ..service.service import Service

@@ -10,7 +10,8 @@ from aiohttp import web
 
 from scheduling import WEBHOOK_EVENTS, CreateWebhook, DeleteWebhook, DeliveryStatus, UpdateWebhook
 from scheduling.codec import from_plain
-from scheduling.webhooks import Delivery, Webhook, may_configure_webhooks
+from scheduling.outbox import Delivery
+from scheduling.webhooks import Webhook, may_configure_webhooks
 
 from ..service.keys import WEBHOOKS
 from ..service.ports import WebhookAdmin

@@ -11,27 +11,29 @@ import pytest
 from scheduling_builders import ADMIN, CHAIR, SYSTEM, build
 
 from scheduling import DomainError, ErrorCode, ValidationError
-from scheduling.webhooks import (
+from scheduling.outbox import (
     MAX_ATTEMPTS,
-    CreateWebhook,
-    DeleteWebhook,
     DeliveryStatus,
     Outbox,
     QueueDelivery,
     RecordAttempt,
-    UpdateWebhook,
-    Webhooks,
     backoff,
-    check_webhook_url,
     decide_outbox,
-    decide_webhooks,
     evolve_outbox,
-    evolve_webhooks,
-    facts,
     owed,
     payload,
     signature_header,
     verify_signature,
+)
+from scheduling.webhooks import (
+    CreateWebhook,
+    DeleteWebhook,
+    UpdateWebhook,
+    Webhooks,
+    check_webhook_url,
+    decide_webhooks,
+    evolve_webhooks,
+    facts,
 )
 
 NOW = datetime(2025, 10, 1, 8, 0, tzinfo=UTC)

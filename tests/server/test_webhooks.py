@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from scheduling.webhooks import verify_signature
+from scheduling.outbox import verify_signature
 from server.tools import demo
 from server.tools.client import ApiClient, BridgeClient, CommandRefused
 
