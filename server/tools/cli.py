@@ -175,7 +175,8 @@ async def _serve(args: argparse.Namespace) -> int:
         await _print_demo(service, await _demo_seed(service, config), config)
     site = web.TCPSite(runner, config.host, config.port)
     await site.start()
-    print(f"bridgeconf serving on {config.base_url}  (store: {'Redis ' + config.redis_url if config.redis_url else config.data_dir / 'events.db'})", flush=True)
+    print(f"bridgeconf serving on {config.base_url}  (store: {'Redis ' + config.redis_url if config.redis_url else config.data_dir / 'events.db'}; "
+          f"loop: {os.environ.get(ENV, DEFAULT)})", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
