@@ -145,9 +145,9 @@ class WebhookReactor:
                 log.exception("webhooks: a round failed")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._sleep_s())
+                await asyncio.wait_for(self._wake.wait(), self.next_wake_s())
 
-    def _sleep_s(self) -> float:
+    def next_wake_s(self) -> float:
         now = self.service.clock()
         waits = [self.tick_s - (time.monotonic() - self._last_full)]
         waits += [(d.next_at - now).total_seconds() for d in self.outbox.state.deliveries.values()
@@ -155,15 +155,14 @@ class WebhookReactor:
         return max(0.01, min(waits))
 
     async def _queue_owed(self) -> None:
-        if not self.config.state.hooks:
-            self._dirty.clear()
-            return
         if time.monotonic() - self._last_full >= self.tick_s:
             self._last_full = time.monotonic()
             names = set(self.service.conferences)
         else:
             names = set(self._dirty)
         self._dirty.clear()
+        if not self.config.state.hooks:
+            return
         now = self.service.clock()
         for conf_id in sorted(names):
             hub = self.service.conferences.get(conf_id)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from scheduling.outbox import verify_signature
+from server.service.keys import WEBHOOKS
 from server.tools import demo
 from server.tools.client import ApiClient, BridgeClient, CommandRefused
 
@@ -137,3 +138,11 @@ async def test_no_delivery_is_lost_to_kill_9(bridgeconf_proc: Callable[..., Any]
     await admin.close()
     assert sorted((d["event"], d["status"]) for d in log) == [("conference.ended", "delivered"),
                                                               ("conference.opened", "delivered")]
+
+
+async def test_an_idle_reactor_sleeps(server: StartServer) -> None:
+    """With nothing to send the reactor wakes only for its minute's check (no busy loop)."""
+    srv = await server(seed="small")
+    await asyncio.sleep(0.2)
+    reactor: Any = srv.app[WEBHOOKS]
+    assert reactor.next_wake_s() > 30
