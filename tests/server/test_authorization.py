@@ -330,6 +330,11 @@ GET    /api/v1/conferences/mt-min/invite.ics          y     y     y         y   
 GET    /api/v1/conferences/mt-next/follow-up          y     y     y         y        n      n    n         n
 POST   /api/v1/conferences/mt-next/follow-up          y     y     y         n        n      n    n         n
 POST   /api/v1/accounts/quansat/password              y     n     n         y        n      n    n         n
+GET    /api/v1/webhooks                               y     n     n         n        n      n    n         n
+POST   /api/v1/webhooks                               y     n     n         n        n      n    n         n
+PATCH  /api/v1/webhooks/h0                            y     n     n         n        n      n    n         n
+GET    /api/v1/webhooks/deliveries                    y     n     n         n        n      n    n         n
+DELETE /api/v1/webhooks/h0                            y     n     n         n        n      n    n         n
 """
 
 # the body each route gets (<n>: a number unique to the cell)
@@ -347,6 +352,9 @@ BODIES: dict[str, Any] = {
     "POST /api/v1/conferences/hop-nho/commands#floor": {"type": "request_floor", "site": "P-AN"},
     "POST /api/v1/accounts/quansat/password": {"password": "<password>"},
     "POST /api/v1/conferences/mt-next/follow-up": {"item_id": "xem-lai-<n>"},
+    "POST /api/v1/webhooks": {"hook_id": "h<n>", "url": "http://127.0.0.1:9/hook", "secret": "bi-mat-webhook-<n>-0123",
+                              "events": ["conference.ended"]},
+    "PATCH /api/v1/webhooks/h0": {"active": False},
 }
 
 
