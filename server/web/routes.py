@@ -103,9 +103,9 @@ ERROR_STATUSES = {
     "409": "refused by the current state (wrong_phase, ...)",
     "413": "the body is too large",
     "422": "an idempotency key sent again with another command (key_reused)",
-    "429": "too many requests (rate_limited, too_many_sign_ins): see Retry-After",
     "503": "the server cannot record changes now (busy): try again with the same key",
 }
+WITH_BODY_ONLY = frozenset({"413", "422"})
 
 
 def openapi_document(served: Sequence[Route]) -> dict[str, Any]:
@@ -126,9 +126,13 @@ def openapi_document(served: Sequence[Route]) -> dict[str, Any]:
         responses: dict[str, Any] = {str(c.status): {"description": "OK" if c.status == 200 else "Created",
                                                      "content": ok_content}}
         for status, what in ERROR_STATUSES.items():
-            responses[status] = {"description": what, **error}
+            if status not in WITH_BODY_ONLY or c.body is not None:
+                responses[status] = {"description": what, **error}
         if r.limited:
-            responses["429"]["headers"] = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
+            responses["429"] = {
+                "description": "too many failed sign-ins (too_many_sign_ins): the password was not checked",
+                "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+                **error}
         op: dict[str, Any] = {"summary": r.summary, "operationId": r.handler.__name__, "parameters": params,
                               "responses": responses}
         if r.auth != "none":
