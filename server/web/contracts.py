@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from scheduling import (
+    ActionItem,
+    ActionSnapshot,
     ActionStatus,
     CreateAccount,
     CreateConference,
@@ -56,6 +58,18 @@ SESSION_OUT: Schema = {"type": "object", "required": ["account", "admin", "token
 ACCOUNT: Schema = {"type": "object", "required": ["account_id", "name", "email", "admin", "disabled"],
                    "properties": {"account_id": STR, "name": STR, "email": STR, "admin": BOOL, "disabled": BOOL}}
 PASSWORD = {"type": "string", "minLength": 8, "maxLength": 256}
+SUMMARY: Schema = {"type": "object", "required": [
+    "conference_id", "title", "kind", "phase", "starts_at", "ends_at", "timezone", "main_site", "chair", "secretaries",
+    "sites", "series", "seq", "totals"], "properties": {
+    "conference_id": STR, "title": STR, "kind": STR, "phase": STR, "starts_at": {"type": "string", "format": "date-time"},
+    "ends_at": {"type": "string", "format": "date-time"}, "timezone": STR, "main_site": STR, "chair": STR,
+    "secretaries": {"type": "array", "items": STR}, "sites": INT, "series": STR, "seq": INT, "totals": OBJ}}
+
+
+def action_row(m: SchemaMaker) -> Schema:
+    """A row of the action-item dashboard: the action item as the domain keeps it, and where it is from."""
+    return m.ref("ActionRow", lambda: m.dataclass_schema(ActionItem, extra={
+        "conference_id": STR, "conference": STR, "overdue": BOOL, "assignee_names": {"type": "array", "items": STR}}))
 
 CONTRACTS: dict[str, Contract] = {
     # sessions and accounts
@@ -91,9 +105,9 @@ CONTRACTS: dict[str, Contract] = {
                                                                       "changed": INT}}]}),
     "export_sites": Contract(media=(CSV,)),
     # conferences
-    "list_conferences": Contract(response=listing("conferences")),
+    "list_conferences": Contract(response=listing("conferences", SUMMARY)),
     "create_conference": Contract(example={"conference_id": "giao-ban-2030", "title": "Hội nghị giao ban năm 2030", "starts_at": "2030-01-06T08:00:00+07:00", "ends_at": "2030-01-06T11:30:00+07:00", "main_site": "HN-TRU-SO", "chair": "chutri"}, body=lambda m: command_schema(m, CreateConference), status=201, response=ACK),
-    "get_conference": Contract(),
+    "get_conference": Contract(response={"type": "object", "required": ["conference_id", "phase"]}),
     "conference_command": Contract(example={"type": "add_agenda_item", "item_id": "muc-moi", "title": "Ý kiến các phường", "planned_minutes": 15}, body=conference_commands, response=ACK),
     "conference_events": Contract(query=(Query("after", {"type": "integer", "minimum": 0}),
                                          Query("limit", {"type": "integer", "minimum": 1, "maximum": 5000})),
@@ -103,14 +117,24 @@ CONTRACTS: dict[str, Contract] = {
     "revoke_link": Contract(response=ACK),
     "reissue_link": Contract(response={"type": "object", "required": ["site", "url"],
                                        "properties": {"site": STR, "url": STR}}),
-    "list_actions": Contract(query=ACTION_FILTERS, response=listing("actions", today=STR)),
+    "list_actions": Contract(query=ACTION_FILTERS, response=lambda m: listing("actions", action_row(m), today=STR)),
     # after the meeting
-    "minutes_overview": Contract(),
-    "minutes_draft_content": Contract(),
+    "minutes_overview": Contract(response={"type": "object", "required": [
+        "conference_id", "title", "phase", "timezone", "draft", "chain", "versions"], "properties": {
+        "conference_id": STR, "title": STR, "phase": STR, "timezone": STR, "draft": OBJ, "chain": OBJ,
+        "versions": {"type": "array", "items": {"type": "object", "required": [
+            "version", "sha256", "prev_sha256", "approved_at", "files", "totals", "receipts"]}}}}),
+    "minutes_draft_content": Contract(response={"type": "object", "required": ["version", "editing", "seq", "content"],
+                                               "properties": {"version": INT, "editing": BOOL, "seq": INT,
+                                                              "content": OBJ}}),
     "minutes_document": Contract(query=(LANG, TOKEN, Query("download", {"type": "string", "enum": ["1", "true"]})),
                                  media=(HTML, PDF, DOCX)),
     "minutes_receipts_csv": Contract(media=(CSV,)),
-    "follow_up_offer": Contract(),
+    "follow_up_offer": Contract(response=lambda m: {
+        "type": "object", "required": ["conference_id", "series", "previous", "item", "actions", "added_as"],
+        "properties": {"conference_id": STR, "series": STR, "previous": {"anyOf": [OBJ, {"type": "null"}]},
+                       "item": OBJ, "actions": {"type": "array", "items": m.of(ActionSnapshot)},
+                       "added_as": NULLABLE_STR}}),
     "follow_up_add": Contract(example={}, body=body({"type": "object", "additionalProperties": False, "properties": {
         "actions": {"type": "array", "items": STR}, "item_id": STR, "title": STR,
         "planned_minutes": INT, "position": INT, "presenter": STR, "key": KEY}}), body_required=False,

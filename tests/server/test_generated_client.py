@@ -63,10 +63,10 @@ async def test_a_generated_client_signs_in_creates_a_conference_and_reads_its_mi
         overview = importlib.import_module(api.__name__ + ".minutes_overview")
         minutes = await overview.asyncio("tu-client-sinh-ra", client=authed)
         assert isinstance(minutes, models.MinutesOverviewResponse200)
-        assert minutes["conference_id"] == "tu-client-sinh-ra" and minutes["versions"] == []
+        assert minutes.conference_id == "tu-client-sinh-ra" and minutes.versions == [] and minutes.phase == "draft"
         content = importlib.import_module(api.__name__ + ".minutes_draft_content")
         draft = await content.asyncio("tu-client-sinh-ra", client=authed)
-        assert draft["version"] == 1 and draft["content"]
+        assert draft.version == 1 and draft.editing is True and draft.content.to_dict()
 
         # an error is typed too
         missing = await overview.asyncio("khong-co", client=authed)
