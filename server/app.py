@@ -45,7 +45,7 @@ from .web import (
 )
 from .web.contracts import CONTRACTS
 from .web.http import errors_middleware
-from .web.http_metrics import count_errors
+from .web.http_metrics import count_errors, json_http_errors
 from .web.routes import add_routes
 
 ROUTE_TABLES = (accounts_api.routes, directory_api.routes, conferences_api.routes, minutes_api.routes,
@@ -77,7 +77,7 @@ async def load_secret(config: Config, store: EventStore) -> str:
 
 
 def create_app(config: Config) -> web.Application:
-    app = web.Application(middlewares=[count_errors, errors_middleware], client_max_size=4 * 1024 * 1024)
+    app = web.Application(middlewares=[count_errors, json_http_errors, errors_middleware], client_max_size=4 * 1024 * 1024)
     metrics = Metrics()
     app[METRICS] = metrics
 
