@@ -42,6 +42,7 @@ if ROOT not in sys.path:
 from aiohttp import ClientSession, web  # noqa: E402
 
 from media.config import MediaConfig  # noqa: E402
+from media.loops import ENV, LOOPS  # noqa: E402
 
 CONFIG = MediaConfig(gather_addresses=("127.0.0.1",))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -913,8 +914,10 @@ async def main() -> None:
                         help="only the control path in this process, N fake connected sites (default 50 200 500 1000)")
     parser.add_argument("--gap-sizes", type=int, nargs="+", default=[50, 200],
                         help="with --handovers: the N at which the program also flows, to measure frame gaps")
-    args = parser.parse_args()
     result: dict[str, Any]
+    parser.add_argument("--loop", choices=LOOPS, default="asyncio", help="the forwarder worker's event loop")
+    args = parser.parse_args()
+    os.environ[ENV] = args.loop   # the forwarder worker processes started from here run it (media.loops)
     if args.micro:
         print(json.dumps(micro(), indent=2))
         return
@@ -939,6 +942,7 @@ async def main() -> None:
     kbps = sum(len(d) for d, _ in clip) * 8 / (len(clip) / FPS) / 1000
     out: dict[str, Any] = {
         "command": "bench/media.py " + " ".join(sys.argv[1:]),
+        "loop": args.loop,
         "machine": {"cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()},
         "program": {"video": f"VP8 {WIDTH}x{HEIGHT} {FPS} fps, {kbps:.0f} kbit/s, keyframe every {KEYINT} frames",
                     "audio": "Opus 20 ms (50 packets/s)"},  # fmt: skip

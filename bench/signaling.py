@@ -394,11 +394,13 @@ async def main() -> None:
     parser.add_argument("--tmp", metavar="DIR", default="", help="keep server logs and data here")
     parser.add_argument("--profile", metavar="DIR", default="", help="write py-spy profiles of the server here")
     parser.add_argument("--profile-native", action="store_true", help="with --profile: native frames too")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio", help="the servers' event loop")
     args = parser.parse_args()
     PROFILE, PROFILE_NATIVE, EVENTS = args.profile, args.profile_native, args.events
     CLIENT_MODE, CLIENT_NICE = args.client_mode, args.client_nice
     if args.heartbeat is not None:
         SERVER_ARGS[:] = ["--heartbeat", str(args.heartbeat)]
+    SERVER_ARGS.extend(["--loop", args.loop])
     raise_nofile()
     out = []
     with (contextlib.nullcontext(args.tmp) if args.tmp else tempfile.TemporaryDirectory()) as d:
@@ -417,7 +419,8 @@ async def main() -> None:
                     res = {"server": label, "pages": n, "error": f"{type(exc).__name__}: {exc}"}
                 print(json.dumps(res, ensure_ascii=False), file=sys.stderr, flush=True)
                 out.append(res)
-    print(json.dumps({"benchmark": "signaling", "note": NOTE, "results": out}, ensure_ascii=False, indent=1))
+    print(json.dumps({"benchmark": "signaling", "loop": args.loop, "note": NOTE, "results": out}, ensure_ascii=False,
+                     indent=1))
 
 
 if __name__ == "__main__":

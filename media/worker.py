@@ -42,6 +42,7 @@ from .forwarder import (
     PeerStateCallback,
     PublishHintCallback,
 )
+from .loops import use_loop
 from .recording import Chapter, RecordingInfo
 from .routing import PublishHint, VideoSend
 from .session import PeerState
@@ -384,6 +385,7 @@ async def _serve() -> None:
 
 def main() -> None:
     logging.basicConfig(level=os.environ.get("BRIDGECONF_MEDIA_LOG", "WARNING"), stream=sys.stderr)
+    use_loop()   # the server's choice (BRIDGECONF_LOOP)
     asyncio.run(_serve())
 
 

@@ -31,6 +31,7 @@ from .lifecycle import *  # noqa: F403
 from .links import *  # noqa: F403
 from .minutes import *  # noqa: F403
 from .organisation import *  # noqa: F403
+from .outbox import *  # noqa: F403
 from .presentation import *  # noqa: F403
 from .readiness import *  # noqa: F403
 from .recommendations import *  # noqa: F403
@@ -49,3 +50,4 @@ from .reports import (
 from .state import *  # noqa: F403
 from .votes import *  # noqa: F403
 from .ward_records import *  # noqa: F403
+from .webhooks import *  # noqa: F403

@@ -11,10 +11,12 @@ from typing import Any
 
 from aiohttp import web
 
-from scheduling import Connection, Phase
+from media.worker import WorkerForwarder
+from scheduling import ConferenceState, Connection, Phase
 
 from .config import Config
 from .documents.decks import DeckStore
+from .documents.render_cache import RENDERS
 from .memory import GcTender
 from .reactors.mailer import start_mailer
 from .reactors.media_plane import MediaPlane
@@ -22,13 +24,14 @@ from .reactors.presence import Presence
 from .reactors.recorder import ProgramRecorder
 from .reactors.timers import FloorTimers
 from .reactors.vote_timers import VoteDeadlines
+from .reactors.webhooks import WebhookReactor
 from .service.hub import StreamHub
-from .service.keys import MEDIA, METRICS, PRESENCE, RECORDER, SERVICE
-from .service.metrics import Metrics
+from .service.keys import MEDIA, METRICS, PRESENCE, RECORDER, SERVICE, WEBHOOKS
+from .service.metrics import ConferenceLive, Metrics
 from .service.security import Signer, new_secret
 from .service.service import Service
 from .signaling.admission import ADMISSION, Admission
-from .signaling.fanout import announce_presence
+from .signaling.fanout import PageFanout, announce_presence
 from .signaling.liveness import LIVENESS, Liveness
 from .signaling.open_pages import OPEN_PAGES, OpenPages
 from .signaling.ws import handle_ws
@@ -47,13 +50,16 @@ from .web import (
     pages,
     recommendations_api,
     recordings_api,
+    webhooks_api,
 )
+from .web.contracts import CONTRACTS
 from .web.http import errors_middleware
+from .web.http_metrics import count_errors, json_http_errors
 from .web.routes import add_routes
 
 ROUTE_TABLES = (accounts_api.routes, directory_api.routes, conferences_api.routes, minutes_api.routes,
                 recordings_api.routes, documents_api.routes, recommendations_api.routes, organisation_api.routes,
-                audit_api.routes, decks_api.routes)
+                audit_api.routes, decks_api.routes, webhooks_api.routes)
 """The REST API's handler modules, by subject (their routes make the OpenAPI document)."""
 
 log = logging.getLogger(__name__)
@@ -81,7 +87,7 @@ async def load_secret(config: Config, store: EventStore) -> str:
 
 
 def create_app(config: Config) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware], client_max_size=4 * 1024 * 1024)
+    app = web.Application(middlewares=[count_errors, json_http_errors, errors_middleware], client_max_size=4 * 1024 * 1024)
     metrics = Metrics()
     app[METRICS] = metrics
     app[decks_api.DECKS] = DeckStore(config.data_dir / "decks")
@@ -98,6 +104,8 @@ def create_app(config: Config) -> web.Application:
         service.on_new_conference.append(watch)
         for hub in (service.directory, service.accounts, service.links):
             watch(hub)
+        service.on_command.append(metrics.command)
+        metrics.live.renders = lambda: dict(RENDERS)
         await service.start()
         # several processes: share who holds which site
         board = store if isinstance(store, RedisEventStore) else None
@@ -130,15 +138,22 @@ def create_app(config: Config) -> web.Application:
             app[MEDIA] = media_plane
             if recorder is not None:
                 app[RECORDER] = recorder
+        metrics.live.conferences = lambda: live_conferences(service, media_plane)
         if not config.redis_url:
             _sweep_connections(service, presence)
         mailer = start_mailer(app, service, config.smtp)   # None without SMTP settings
+        webhooks = WebhookReactor(service, retry_s=config.webhook_retry_s,
+                                  report=lambda result: metrics.webhooks.labels(result=result).inc())
+        await webhooks.start()
+        app[WEBHOOKS] = webhooks
+        metrics.live.webhook_outbox = webhooks.pending
         tender = GcTender()
         tender.start()
         try:
             yield
         finally:
             await tender.close()
+            await webhooks.close()
             if mailer is not None:
                 await mailer.close()
             if media_plane is not None:
@@ -151,12 +166,57 @@ def create_app(config: Config) -> web.Application:
             await store.close()
 
     app.cleanup_ctx.append(lifecycle)
-    add_routes(app, ROUTE_TABLES)
+    add_routes(app, ROUTE_TABLES, CONTRACTS)
     app.router.add_get("/ws", handle_ws)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
     pages.add_pages(app)
     return app
+
+
+def live_conferences(service: Service, media_plane: MediaPlane | None) -> list[ConferenceLive]:
+    """What the metrics show per conference: those this process has pages or media for, and
+    the live ones (their sites online); ended conferences drop out (bounded labels)."""
+    media = media_plane.stats() if media_plane is not None else {}
+    out = []
+    for conf_id, hub in service.conferences.items():
+        fanout = next((x for x in hub.listeners if isinstance(x, PageFanout)), None)
+        pages = fanout.pages if fanout is not None else set()
+        sites = sum(1 for page in pages if page.site_view)
+        stats = media.get(conf_id)
+        state = hub.state
+        live = state is not None and state.phase in (Phase.REHEARSAL, Phase.LIVE)
+        if not pages and stats is None and not live:
+            continue
+        out.append(ConferenceLive(conf_id, staff_pages=len(pages) - sites, site_pages=sites,
+                                  sites_online=_online(state), media=_media_totals(stats),
+                                  worker_up=_worker_up(media_plane, conf_id)))
+    return out
+
+
+def _worker_up(media_plane: MediaPlane | None, conf_id: str) -> bool | None:
+    """Whether the conference's forwarder worker process runs (None: it forwards in this process)."""
+    cm = media_plane.conferences.get(conf_id) if media_plane is not None else None
+    if cm is None or not isinstance(cm.forwarder, WorkerForwarder):
+        return None
+    proc = cm.forwarder._proc    # read only: media.worker has no public "alive" yet
+    return proc is not None and proc.returncode is None
+
+
+def _online(state: ConferenceState | None) -> int:
+    if state is None:
+        return 0
+    return sum(1 for att in state.attendance.values() if att.connection is Connection.ONLINE)
+
+
+def _media_totals(stats: dict[str, Any] | None) -> dict[str, Any]:
+    """The forwarder's totals, with the packets lost upstream summed over its peers' sources."""
+    if not stats or "totals" not in stats:   # a worker's forwarder before its first report
+        return {}
+    totals = dict(stats["totals"])
+    totals["lost"] = sum(src.get("lost", 0) for peer in stats.get("peers", {}).values()
+                         for src in peer.get("in", {}).values())
+    return totals
 
 
 def _sweep_connections(service: Service, presence: Presence) -> None:

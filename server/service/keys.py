@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .metrics import Metrics
-from .ports import MediaControl, PresenceTracker, RecordingState
+from .ports import MediaControl, PresenceTracker, RecordingState, WebhookAdmin
 from .service import Service
 
 COOKIE = "bc_session"
@@ -16,3 +16,4 @@ METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 PRESENCE: web.AppKey[PresenceTracker] = web.AppKey("presence")
 MEDIA: web.AppKey[MediaControl] = web.AppKey("media")
 RECORDER: web.AppKey[RecordingState] = web.AppKey("recorder")
+WEBHOOKS: web.AppKey[WebhookAdmin] = web.AppKey("webhooks")

@@ -5,6 +5,7 @@ reactor that implements it is wired in by ``server.app``.
     MediaControl     reactors/media_plane.MediaPlane: a page's WebRTC peer
     PresenceTracker  reactors/presence.Presence: a site page came or went
     RecordingState   reactors/recorder.ProgramRecorder: which conferences are being recorded
+    WebhookAdmin     reactors/webhooks.WebhookReactor: the webhooks' configuration and delivery log
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection
 from typing import Protocol
 
-from scheduling import ActorKind, Role
+from scheduling import Actor, ActorKind, Command, Outbox, Role, Webhooks
 
 from .. import protocol as p
+from .hub import Outcome
 
 Send = Callable[[p.ServerMessage], Awaitable[None]]
 
@@ -41,3 +43,13 @@ class PresenceTracker(Protocol):
 class RecordingState(Protocol):
     @property
     def active(self) -> Collection[str]: ...
+
+
+class WebhookAdmin(Protocol):
+    @property
+    def hooks(self) -> Webhooks: ...
+
+    @property
+    def deliveries(self) -> Outbox: ...
+
+    async def configure(self, cmd: Command, actor: Actor) -> Outcome: ...

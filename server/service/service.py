@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -46,7 +46,7 @@ from scheduling import (
 from scheduling.base import command_fingerprint, replay_of
 
 from ..config import Config
-from ..store import EventStore
+from ..store import EventStore, StoreError
 from .hub import Idempotency, Outcome, StreamHub
 from .identity import Identity
 from .records import Records
@@ -89,6 +89,9 @@ class Service:
         self.links: StreamHub[Links] = StreamHub(LINKS, store, Links(), evolve_links, _v)
         self.conferences: dict[str, StreamHub[ConferenceState | None]] = {}
         self.on_new_conference: list[Callable[[StreamHub[ConferenceState | None]], None]] = []
+        self.on_command: list[Callable[[str, Command, Outcome | DomainError | StoreError], None]] = []
+        """Told of every command run here and how it ended: (stream kind, command, outcome,
+        refusal, or the store's failure); the metrics count them."""
         self._create_lock = asyncio.Lock()
         self.identity = Identity(self.accounts, self.links, signer, clock, config.base_url, sign_in_limits)
         self.records = Records(config, store, clock)
@@ -166,8 +169,21 @@ class Service:
             return [s for s in directory.active() if s.code == actor.id]
         codes = {code for state in self.visible_conferences(actor) for code in state.sites}
         return [s for s in directory.active() if s.code in codes]
+    async def _observed(self, kind: str, cmd: Command, run: Awaitable[Outcome]) -> Outcome:
+        try:
+            out = await run
+        except (DomainError, StoreError) as exc:
+            for callback in self.on_command:
+                callback(kind, cmd, exc)
+            raise
+        for callback in self.on_command:
+            callback(kind, cmd, out)
+        return out
 
     async def run_conference(self, conf_id: str, cmd: Command, actor: Actor) -> Outcome:
+        return await self._observed("conference", cmd, self._run_conference(conf_id, cmd, actor))
+
+    async def _run_conference(self, conf_id: str, cmd: Command, actor: Actor) -> Outcome:
         if isinstance(cmd, CreateConference):
             async with self._create_lock:
                 hub = self.conferences.get(cmd.conference_id)
@@ -231,16 +247,16 @@ class Service:
                              organisation=self.records.settings_for(state), number=number)
 
     async def run_directory(self, cmd: Command, actor: Actor) -> Outcome:
-        return await self.directory.execute(lambda s: _decide_directory(s, cmd, actor, self.clock()),
-                                            _idempotency(cmd, actor))
+        return await self._observed("directory", cmd, self.directory.execute(
+            lambda s: _decide_directory(s, cmd, actor, self.clock()), _idempotency(cmd, actor)))
 
     async def run_accounts(self, cmd: Command, actor: Actor) -> Outcome:
-        return await self.accounts.execute(lambda s: _decide_accounts(s, cmd, actor, self.clock()),
-                                           _idempotency(cmd, actor))
+        return await self._observed("accounts", cmd, self.accounts.execute(
+            lambda s: _decide_accounts(s, cmd, actor, self.clock()), _idempotency(cmd, actor)))
 
     async def run_links(self, cmd: Command, actor: Actor) -> Outcome:
-        return await self.links.execute(lambda s: _decide_links(s, cmd, actor, self.clock()),
-                                        _idempotency(cmd, actor))
+        return await self._observed("links", cmd, self.links.execute(
+            lambda s: _decide_links(s, cmd, actor, self.clock()), _idempotency(cmd, actor)))
 
     async def ensure_links(self, conf_id: str, sites: list[str] | None = None) -> dict[str, str]:
         """Issue join links for the invited sites that never had one; return the token of

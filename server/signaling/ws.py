@@ -52,6 +52,7 @@ from ..service.rights import Stamp
 from ..service.service import Service
 from ..store import StoreError
 from .admission import ADMISSION
+from .closes import ClosingSocket
 from .fanout import EventFrames, Page, PageFanout
 from .liveness import LIVENESS
 from .open_pages import OPEN_PAGES
@@ -81,7 +82,7 @@ async def handle_ws(request: web.Request) -> web.StreamResponse:
     origin = request.headers.get("Origin")
     if origin is not None and not _origin_ok(request, origin, config.allowed_origins):
         raise web.HTTPForbidden(text="cross-origin WebSocket refused")
-    ws = web.WebSocketResponse(autoping=False, max_msg_size=config.max_frame, compress=False)
+    ws = ClosingSocket(autoping=False, max_msg_size=config.max_frame, compress=False)
     await ws.prepare(request)
     metrics = request.app[METRICS]
     metrics.connections.inc()
@@ -89,6 +90,7 @@ async def handle_ws(request: web.Request) -> web.StreamResponse:
         await Connection(request, ws).run()
     finally:
         metrics.connections.dec()
+        metrics.ws_closed(ws.why_closed)
     return ws
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from media.loops import DEFAULT, ENV, LOOPS, LoopUnavailable, use_loop
 from scheduling import (
     SYSTEM,
     Actor,
@@ -73,7 +74,8 @@ def _config(args: argparse.Namespace) -> Config:
                   data_dir=Path(args.data_dir), redis_url=args.redis or Config.env_redis_url(),
                   public_url=getattr(args, "public_url", "") or "", media=media, smtp=smtp, signing=_signing(args),
                   heartbeat_s=getattr(args, "heartbeat", Config.heartbeat_s),
-                  offline_after_s=getattr(args, "offline_after", Config.offline_after_s))
+                  offline_after_s=getattr(args, "offline_after", Config.offline_after_s),
+                  webhook_retry_s=getattr(args, "webhook_retry", Config.webhook_retry_s))
 
 
 def _number_in(low: float, high: float, unit: str = "") -> Callable[[str], float]:
@@ -137,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
                        "processes share which sites they hold this often (default: %(default)s)")
     serve.add_argument("--offline-after", type=_seconds, default=Config.offline_after_s, metavar="SECONDS",
                        help="a site that lost its link shows offline after this (default: %(default)s)")
+    serve.add_argument("--loop", choices=LOOPS, default=None,
+                       help=f"the event loop of this process and its media workers (default: ${ENV} or {DEFAULT})")
+    serve.add_argument("--webhook-retry", type=_number_in(0.1, 3600, "seconds"), default=Config.webhook_retry_s,
+                       metavar="SECONDS", help="first wait before a failed webhook delivery is sent again; it "
+                       "doubles each time, up to an hour (default: %(default)s)")
     serve.add_argument("--record", action="store_true",
                        help="record the program of live conferences to DATA_DIR/recordings (WebM, with chapters)")
     serve.add_argument("--smtp-host", default="", help="SMTP server that e-mails distributed minutes (default: none, "
@@ -209,6 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], Awaitable[int]] = {
         "serve": _serve, "admin": _admin, "links": _links, "bridge": _bridge, "simulate": _simulate,
         "minutes": _minutes}[args.command]
+    if args.command == "serve":
+        try:
+            use_loop(args.loop)
+        except LoopUnavailable as exc:
+            parser.error(str(exc))
     return asyncio.run(handler(args))
 
 
@@ -223,7 +235,8 @@ async def _serve(args: argparse.Namespace) -> int:
         await _print_demo(service, await _demo_seed(service, config), config)
     site = web.TCPSite(runner, config.host, config.port)
     await site.start()
-    print(f"bridgeconf serving on {config.base_url}  (store: {'Redis ' + config.redis_url if config.redis_url else config.data_dir / 'events.db'})", flush=True)
+    print(f"bridgeconf serving on {config.base_url}  (store: {'Redis ' + config.redis_url if config.redis_url else config.data_dir / 'events.db'}; "
+          f"loop: {os.environ.get(ENV, DEFAULT)})", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -83,9 +83,11 @@ async def conference_events(request: web.Request) -> web.StreamResponse:
         raise ApiError("forbidden", "only the conference's staff may read its whole log")
     try:
         after = int(request.query.get("after", "0"))
-        limit = min(int(request.query.get("limit", "1000")), 5000)
+        limit = int(request.query.get("limit", "1000"))
     except ValueError:
         raise ApiError("bad_request", "after and limit are whole numbers") from None
+    if not 0 <= after < 2**53 or not 1 <= limit <= 5000:
+        raise ApiError("bad_request", "after: from 0; limit: from 1 to 5000")
     recs = await hub.store.read(hub.name, after, limit=limit)
     return ok({"events": [{"seq": r.seq, "event": json.loads(r.data)} for r in recs]})
 

@@ -21,12 +21,15 @@ from ..store import StoreError
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _decoder = msgspec.json.Decoder()
+ERROR_CODE: web.ResponseKey[str] = web.ResponseKey("error_code", str)   # an error answer's code, for the metrics
 
 
 def error_response(code: str, message: str, *, retry_after: int | None = None) -> web.Response:
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return web.json_response({"error": {"code": code, "message": message}}, status=http_status(code),
+    resp = web.json_response({"error": {"code": code, "message": message}}, status=http_status(code),
                              headers=headers, dumps=_dumps)
+    resp[ERROR_CODE] = code
+    return resp
 
 
 def _dumps(obj: Any) -> str:

@@ -389,6 +389,11 @@ PUT    /api/v1/organisation                           y     n     n         n   
 POST   /api/v1/conferences/hop-nho/decks              y     y     y         n        n      n    n         n
 GET    /api/v1/conferences/hop-nho/decks              y     y     y         y        n      y    n         n
 GET    /api/v1/decks/<sha>/640/1.webp                 y     y     y         y        y      y    y         y
+GET    /api/v1/webhooks                               y     n     n         n        n      n    n         n
+POST   /api/v1/webhooks                               y     n     n         n        n      n    n         n
+PATCH  /api/v1/webhooks/h0                            y     n     n         n        n      n    n         n
+GET    /api/v1/webhooks/deliveries                    y     n     n         n        n      n    n         n
+DELETE /api/v1/webhooks/h0                            y     n     n         n        n      n    n         n
 """
 
 # the body each route gets (<n>: a number unique to the cell)
@@ -409,6 +414,9 @@ BODIES: dict[str, Any] = {
     **WARD_BODIES,
     "PUT /api/v1/organisation": {"issuing_body": "Văn phòng <n>", "symbol": "BB-VP<n>"},
     "POST /api/v1/conferences/hop-nho/decks": DECK_PDF,
+    "POST /api/v1/webhooks": {"hook_id": "h<n>", "url": "http://127.0.0.1:9/hook", "secret": "bi-mat-webhook-<n>-0123",
+                              "events": ["conference.ended"]},
+    "PATCH /api/v1/webhooks/h0": {"active": False},
 }
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from scheduling import CreateConference, CreateWebhook, SiteInfo
+from server.app import ROUTE_TABLES
+from server.web.contracts import CONTRACTS
 
 StartServer = Callable[..., Awaitable[Any]]
 
@@ -25,3 +30,49 @@ async def test_openapi_lists_every_api_route_and_nothing_else(server: StartServe
         for op in ops.values():
             assert op["summary"] and op["operationId"]
             assert {p["name"] for p in op["parameters"] if p["in"] == "path"} == params
+
+
+async def test_every_route_has_its_contract(server: StartServer) -> None:
+    """Bodies made from the handlers' own types, every answer (errors and 201s too), every
+    query parameter, the right media types."""
+    for table in ROUTE_TABLES:
+        for route in table.routes:
+            assert route.contract is not None or route.handler.__name__ in CONTRACTS, route.path
+    srv = await server(seed="small")
+    doc = await srv.api().call("GET", "/openapi.json")
+    schemas = doc["components"]["schemas"]
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            codes = set(op["responses"])
+            assert {"400", "401", "403", "404", "409", "503"} <= codes, (method, path)
+            assert any(c.startswith("2") for c in codes), (method, path)
+            if method in ("post", "put", "patch") and not path.endswith(("/revoke", "/reissue")):
+                assert "requestBody" in op, f"{method} {path} documents no body"
+
+    def body(method: str, path: str) -> dict[str, Any]:
+        return doc["paths"][path][method]["requestBody"]["content"]
+
+    assert set(body("post", "/api/v1/sites/import")) == {"text/csv"}
+    assert {p["name"] for p in doc["paths"]["/api/v1/sites/import"]["post"]["parameters"]} >= {"dry_run", "Idempotency-Key"}
+    created = body("post", "/api/v1/conferences")["application/json"]["schema"]
+    fields = {f.name for f in dataclasses.fields(CreateConference)}
+    assert set(created["properties"]) == fields and "key" not in created["required"]
+    assert set(created["required"]) == {"conference_id", "title", "starts_at", "ends_at", "main_site", "chair"}
+    assert created["additionalProperties"] is False and created["properties"]["starts_at"]["format"] == "date-time"
+    site = body("put", "/api/v1/sites/{code}")["application/json"]["schema"]
+    assert set(site["properties"]) == {f.name for f in dataclasses.fields(SiteInfo)} - {"code"} | {"key"}
+    hook = body("post", "/api/v1/webhooks")["application/json"]["schema"]
+    assert set(hook["properties"]) == {f.name for f in dataclasses.fields(CreateWebhook)}
+    union = body("post", "/api/v1/conferences/{conf_id}/commands")["application/json"]["schema"]["oneOf"]
+    assert len(union) > 30 and all(ref["$ref"].split("/")[-1] in schemas for ref in union)
+    for path, status in (("/api/v1/conferences", "201"), ("/api/v1/sites", "201"), ("/api/v1/accounts", "201"),
+                         ("/api/v1/webhooks", "201"), ("/api/v1/conferences/{conf_id}/follow-up", "201")):
+        assert status in doc["paths"][path]["post"]["responses"], path
+    events = {p["name"]: p for p in doc["paths"]["/api/v1/conferences/{conf_id}/events"]["get"]["parameters"]}
+    assert events["after"]["schema"]["type"] == "integer" and events["limit"]["in"] == "query"
+    assert {p["name"] for p in doc["paths"]["/api/v1/actions"]["get"]["parameters"]} == \
+        {"conference", "site", "status", "overdue"}
+    assert set(doc["paths"]["/api/v1/sites.csv"]["get"]["responses"]["200"]["content"]) == {"text/csv"}
+    assert set(doc["paths"]["/api/v1/conferences/{conf_id}/minutes/{file}"]["get"]["responses"]["200"]["content"]) \
+        == {"text/html", "application/pdf",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}

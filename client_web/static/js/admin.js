@@ -9,6 +9,7 @@ import { CONFIG, clock, day, errorText, num, t } from "./i18n.js";
 import { setupAudit } from "./admin_audit.js";
 import { setupCalendar } from "./admin_calendar.js";
 import { setupEditForm } from "./admin_edit.js";
+import { setupWebhooks } from "./admin_webhooks.js";
 import { setupTabs } from "./ui.js";
 import { fold } from "./wall.js";
 
@@ -22,7 +23,7 @@ let importText = null;
 const picked = new Set();
 
 setupSettings();
-setupTabs($(".tabs"));
+setupTabs($(".tabs"), (id) => { if (id === "tab-webhooks") setupWebhooks(guarded); });
 setupCalendar({ conferences: () => data.conferences, onOpen: (id) => { $("#tab-conferences").click(); openDetail(id); } });
 setupAudit();
 const edit = setupEditForm({

@@ -1,0 +1,158 @@
+"""The contracts of the REST routes declared before routes carried their own (``Contract``
+in routes.py), by handler name: the bodies are made from the very types the handlers parse
+with (``from_plain(CreateAccount, ...)`` takes what ``command_schema(CreateAccount)`` says)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scheduling import (
+    ActionItem,
+    ActionSnapshot,
+    ActionStatus,
+    CreateAccount,
+    CreateConference,
+    SiteInfo,
+    UpdateAccount,
+)
+from scheduling.rules import DECIDERS
+
+from .routes import JSON, Contract, Query, Schema
+from .schemas import SchemaMaker, command_schema
+
+CSV, ICS, HTML, PDF = "text/csv", "text/calendar", "text/html", "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+STR, INT, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+NULLABLE_STR = {"type": ["string", "null"]}
+KEY = {"type": "string", "description": "the command's idempotency key (made by the server when missing)"}
+ACK: Schema = {"type": "object", "required": ["seq", "replayed", "events"], "properties": {
+    "seq": INT, "replayed": BOOL, "events": INT}}
+OBJ: Schema = {"type": "object"}
+LANG = Query("lang", {"type": "string", "enum": ["vi", "en"]}, "the document's language (default vi)")
+TOKEN = Query("token", STR, "a site's join-link token (when the Authorization header cannot be sent)")
+ACTION_FILTERS = (Query("conference", STR), Query("site", STR),
+                  Query("status", {"type": "string", "enum": [s.value for s in ActionStatus]}),
+                  Query("overdue", {"type": "string", "enum": ["1", "true"]}))
+
+
+def listing(name: str, item: Schema = OBJ, **more: Schema) -> Schema:
+    return {"type": "object", "required": [name, *more], "properties": {name: {"type": "array", "items": item},
+                                                                        **more}}
+
+
+def body(schema: Schema) -> Any:
+    return lambda maker: schema
+
+
+def conference_commands(maker: SchemaMaker) -> Schema:
+    """Any command of a conference: ``type`` names it, the other fields are its own."""
+    options = [maker.ref("Command_" + cls.TYPE, lambda cls=cls: command_schema(maker, cls, with_type=True))
+               for cls in sorted(DECIDERS, key=lambda c: c.TYPE)]
+    return {"oneOf": options, "discriminator": {"propertyName": "type"}}
+
+
+SESSION_OUT: Schema = {"type": "object", "required": ["account", "admin", "token", "csrf"], "properties": {
+    "account": STR, "admin": BOOL, "token": STR, "csrf": STR}}
+ACCOUNT: Schema = {"type": "object", "required": ["account_id", "name", "email", "admin", "disabled"],
+                   "properties": {"account_id": STR, "name": STR, "email": STR, "admin": BOOL, "disabled": BOOL}}
+PASSWORD = {"type": "string", "minLength": 8, "maxLength": 256}
+SUMMARY: Schema = {"type": "object", "required": [
+    "conference_id", "title", "kind", "phase", "starts_at", "ends_at", "timezone", "main_site", "chair", "secretaries",
+    "sites", "series", "seq", "totals"], "properties": {
+    "conference_id": STR, "title": STR, "kind": STR, "phase": STR, "starts_at": {"type": "string", "format": "date-time"},
+    "ends_at": {"type": "string", "format": "date-time"}, "timezone": STR, "main_site": STR, "chair": STR,
+    "secretaries": {"type": "array", "items": STR}, "sites": INT, "series": STR, "seq": INT, "totals": OBJ}}
+
+
+def action_row(m: SchemaMaker) -> Schema:
+    """A row of the action-item dashboard: the action item as the domain keeps it, and where it is from."""
+    return m.ref("ActionRow", lambda: m.dataclass_schema(ActionItem, extra={
+        "conference_id": STR, "conference": STR, "overdue": BOOL, "assignee_names": {"type": "array", "items": STR}}))
+
+CONTRACTS: dict[str, Contract] = {
+    # sessions and accounts
+    "login": Contract(body=body({"type": "object", "required": ["account", "password"], "properties": {
+        "account": {"type": "string", "maxLength": 64}, "password": {"type": "string", "maxLength": 256}}}),
+        response=SESSION_OUT),
+    "session": Contract(response={"type": "object", "required": ["account", "name", "admin", "csrf"], "properties": {
+        "account": STR, "name": STR, "admin": BOOL, "csrf": NULLABLE_STR}}),
+    "logout": Contract(response={"type": "object", "required": ["signed_out"], "properties": {"signed_out": BOOL}}),
+    "list_accounts": Contract(response=listing("accounts", ACCOUNT)),
+    "create_account": Contract(example={"account_id": "thu.ky.moi", "name": "Nguyễn Thị Lan", "email": "lan@example.vn", "password": "mat-khau-rat-dai"}, body=lambda m: command_schema(m, CreateAccount, drop=frozenset({"password_hash"}),
+                                                             extra={"password": PASSWORD}),
+                               status=201, response=ACK),
+    "update_account": Contract(example={"name": "Trần Văn Bình"}, body=lambda m: command_schema(m, UpdateAccount, drop=frozenset({"account_id"})),
+                               response=ACK),
+    "set_password": Contract(example={"password": "mat-khau-moi-2025"}, body=body({"type": "object", "required": ["password"], "properties": {
+        "password": PASSWORD, "key": KEY}}), response=ACK),
+    # the directory
+    "list_sites": Contract(query=(Query("q", STR, "a part of the name or code"), Query("parent", STR)),
+                           response=lambda m: listing("sites", m.of(SiteInfo),
+                                                      groups={"type": "array", "items": STR})),
+    "register_site": Contract(example={"code": "X-MOI", "name": "Xã Mới", "parent": "Khu vực 9", "kind": "remote", "expected_headcount": 30}, body=lambda m: _site_body(m, frozenset()), status=201, response=ACK),
+    "update_site": Contract(example={"name": "Phường Hoàn Kiếm", "parent": "Khu vực Hoàn Kiếm - Ba Đình", "expected_headcount": 50}, body=lambda m: _site_body(m, frozenset({"code"})), response=ACK),
+    "retire_site": Contract(response=ACK),
+    "import_sites": Contract(example="code,name,parent,kind,expected_headcount\nX-NHAP,Xã Nhập,Khu vực 9,remote,20\n", body=body({"type": "string", "description": "code,name,parent,kind,expected_headcount,"
+                                        "contact_name,contact_phone,email"}), body_media=CSV,
+                             query=(Query("dry_run", {"type": "string", "enum": ["1", "true", "0"]},
+                                          "only check the file"),),
+                             headers=(Query("Idempotency-Key", {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
+                                            "the import's idempotency key"),),
+                             response={"anyOf": [ACK, {"type": "object", "required": ["valid", "rows", "new", "changed"],
+                                                       "properties": {"valid": BOOL, "rows": INT, "new": INT,
+                                                                      "changed": INT}}]}),
+    "export_sites": Contract(media=(CSV,)),
+    # conferences
+    "list_conferences": Contract(response=listing("conferences", SUMMARY)),
+    "create_conference": Contract(example={"conference_id": "giao-ban-2030", "title": "Hội nghị giao ban năm 2030", "starts_at": "2030-01-06T08:00:00+07:00", "ends_at": "2030-01-06T11:30:00+07:00", "main_site": "HN-TRU-SO", "chair": "chutri"}, body=lambda m: command_schema(m, CreateConference), status=201, response=ACK),
+    "get_conference": Contract(response={"type": "object", "required": ["conference_id", "phase"]}),
+    "conference_command": Contract(example={"type": "add_agenda_item", "item_id": "muc-moi", "title": "Ý kiến các phường", "planned_minutes": 15}, body=conference_commands, response=ACK),
+    "conference_events": Contract(query=(Query("after", {"type": "integer", "minimum": 0}),
+                                         Query("limit", {"type": "integer", "minimum": 1, "maximum": 5000})),
+                                  response=listing("events", {"type": "object", "required": ["seq", "event"]})),
+    "conference_links": Contract(query=(Query("format", {"type": "string", "enum": ["csv", "json"]}),),
+                                 media=(JSON, CSV), response=listing("links")),
+    "revoke_link": Contract(response=ACK),
+    "reissue_link": Contract(response={"type": "object", "required": ["site", "url"],
+                                       "properties": {"site": STR, "url": STR}}),
+    "list_actions": Contract(query=ACTION_FILTERS, response=lambda m: listing("actions", action_row(m), today=STR)),
+    # after the meeting
+    "minutes_overview": Contract(response={"type": "object", "required": [
+        "conference_id", "title", "phase", "timezone", "draft", "chain", "versions"], "properties": {
+        "conference_id": STR, "title": STR, "phase": STR, "timezone": STR, "draft": OBJ, "chain": OBJ,
+        "versions": {"type": "array", "items": {"type": "object", "required": [
+            "version", "sha256", "prev_sha256", "approved_at", "files", "totals", "receipts"]}}}}),
+    "minutes_draft_content": Contract(response={"type": "object", "required": ["version", "editing", "seq", "content"],
+                                               "properties": {"version": INT, "editing": BOOL, "seq": INT,
+                                                              "content": OBJ}}),
+    "minutes_document": Contract(query=(LANG, TOKEN, Query("download", {"type": "string", "enum": ["1", "true"]})),
+                                 media=(HTML, PDF, DOCX)),
+    "minutes_receipts_csv": Contract(media=(CSV,)),
+    "follow_up_offer": Contract(response=lambda m: {
+        "type": "object", "required": ["conference_id", "series", "previous", "item", "actions", "added_as"],
+        "properties": {"conference_id": STR, "series": STR, "previous": {"anyOf": [OBJ, {"type": "null"}]},
+                       "item": OBJ, "actions": {"type": "array", "items": m.of(ActionSnapshot)},
+                       "added_as": NULLABLE_STR}}),
+    "follow_up_add": Contract(example={}, body=body({"type": "object", "additionalProperties": False, "properties": {
+        "actions": {"type": "array", "items": STR}, "item_id": STR, "title": STR,
+        "planned_minutes": INT, "position": INT, "presenter": STR, "key": KEY}}), body_required=False,
+        status=201, response={"type": "object", "required": ["seq", "replayed", "events", "item_id", "follow_up"]}),
+    "conference_invite": Contract(query=(TOKEN,), media=(ICS,)),
+    "actions_as_csv": Contract(query=(*ACTION_FILTERS, LANG), media=(CSV,)),
+    "actions_as_xlsx": Contract(query=(*ACTION_FILTERS, LANG), media=(XLSX,)),
+    "actions_as_ics": Contract(query=(*ACTION_FILTERS, Query("as", {"type": "string", "enum": ["event", "todo"]})),
+                               media=(ICS,)),
+    "get_recordings": Contract(query=(Query("file", STR, "one file of the list"),),
+                               media=(JSON, "video/webm", "text/vtt"),
+                               response={"type": "object", "required": ["recording", "files"]}),
+}
+
+
+def _site_body(m: SchemaMaker, drop: frozenset[str]) -> Schema:
+    """A site as the handler reads it: SiteInfo's fields (``code`` from the path for an
+    update) and the command's key."""
+    schema = m.dataclass_schema(SiteInfo, drop=drop)
+    schema["properties"]["key"] = KEY
+    return schema
