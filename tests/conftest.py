@@ -41,15 +41,9 @@ if sys.path[0] != str(ROOT):
     sys.path.insert(0, str(ROOT))
 
 from tests.fixtures.procs import stop as stop_process  # noqa: E402  (the project first on sys.path)
+from tests.fixtures.served import free_port, serve  # noqa: E402
 
 PASSWORD = "mat-khau-thu-nghiem"
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on now (the caller retries if it is taken meanwhile)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int, timeout: float, proc: subprocess.Popen[Any] | None = None) -> None:
@@ -321,7 +315,6 @@ class Server:
 @pytest.fixture
 async def server(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Awaitable[Server]]]:
     """``await server(store="sqlite"|"redis", seed="demo"|"small", **Config fields)``."""
-    from server.app import create_app
     from server.config import Config, MediaSettings
     from server.service.keys import SERVICE
 
@@ -332,20 +325,10 @@ async def server(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterato
         if store == "redis" and redis_url is None:
             redis_url = request.getfixturevalue("redis_url")
         data_dir = tmp_path / f"server{len(started)}"
-        for _ in range(5):
-            config = Config(host="127.0.0.1", port=free_port(), data_dir=data_dir, redis_url=redis_url,
-                            media=MediaSettings(enabled=False), **overrides)
-            app = create_app(config)
-            runner = web.AppRunner(app, handle_signals=False, access_log=None)
-            await runner.setup()
-            try:
-                await web.TCPSite(runner, config.host, config.port).start()
-            except OSError:
-                await runner.cleanup()
-                continue
-            break
-        else:
-            raise RuntimeError("no free port for the server")
+        served = await serve(lambda port: Config(host="127.0.0.1", port=port, data_dir=data_dir,
+                                                 redis_url=redis_url, media=MediaSettings(enabled=False),
+                                                 **overrides))
+        config, app, runner = served.config, served.app, served.runner
         seeded = await SEEDS[seed](app[SERVICE])
         srv = Server(config, app, runner, seeded)
         started.append(srv)

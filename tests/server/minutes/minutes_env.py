@@ -26,13 +26,12 @@ import aiohttp
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
-from server.app import create_app
 from server.config import Config, MediaSettings, SigningSettings, SmtpSettings
 from server.reactors.mailer import MAILER, Mailer
 from server.service.keys import SERVICE
 from server.service.security import hash_password
 from server.service.service import utcnow
-from tests.conftest import free_port
+from tests.fixtures.served import free_port, serve
 
 PASSWORD = "mat-khau-thu-nghiem"
 MAIN = "TRU-SO"
@@ -260,22 +259,11 @@ async def start_env(data_dir: Path, signing: SigningSettings | None = None) -> E
     smtp_port = free_port()
     smtp = Controller(SmtpHandler(box), hostname="127.0.0.1", port=smtp_port)
     smtp.start()
-    env: Env | None = None
-    for _ in range(5):
-        config = Config(host="127.0.0.1", port=free_port(), data_dir=data_dir, media=MediaSettings(enabled=False),
-                        smtp=SmtpSettings(host="127.0.0.1", port=smtp_port, sender="vanphong@hanoi.gov.vn"),
-                        signing=signing or SigningSettings())
-        app = create_app(config)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, config.host, config.port).start()
-        except OSError:
-            await runner.cleanup()
-            continue
-        env = Env(config, app, runner, smtp, box, aiohttp.ClientSession())
-        break
-    assert env is not None, "no free port"
+    served = await serve(lambda port: Config(
+        host="127.0.0.1", port=port, data_dir=data_dir, media=MediaSettings(enabled=False),
+        smtp=SmtpSettings(host="127.0.0.1", port=smtp_port, sender="vanphong@hanoi.gov.vn"),
+        signing=signing or SigningSettings()))
+    env = Env(served.config, served.app, served.runner, smtp, box, aiohttp.ClientSession())
     service = env.service
     service.clock = lambda: utcnow() + env.offset
     await seed(service)

@@ -15,7 +15,7 @@ from dataclasses import replace
 import pytest
 
 from server.documents import verify_document
-from tests.conftest import free_port
+from tests.fixtures.served import free_port
 from tests.server.minutes.minutes_env import ACCOUNTS, SITES, Env
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
