@@ -22,8 +22,7 @@ from .reactors.mailer import start_mailer
 from .reactors.media_plane import MediaPlane
 from .reactors.presence import Presence
 from .reactors.recorder import ProgramRecorder
-from .reactors.timers import FloorTimers
-from .reactors.vote_timers import VoteDeadlines
+from .reactors.timers import floor_timers, vote_timers
 from .reactors.webhooks import WebhookReactor
 from .service.hub import StreamHub
 from .service.keys import MEDIA, METRICS, PRESENCE, RECORDER, SERVICE, WEBHOOKS
@@ -115,13 +114,13 @@ def create_app(config: Config) -> web.Application:
         liveness = Liveness(config.heartbeat_s)
         app[LIVENESS] = liveness
         liveness.start()
-        timers = FloorTimers(service)
+        timers = floor_timers(service)
         app[SERVICE] = service
         app[OPEN_PAGES] = OpenPages(service.rights)   # pages re-checked when rights change
         app[ADMISSION] = Admission(config.reconnects_per_link, config.reconnects_per_address)
         app[PRESENCE] = presence
         timers.start()
-        votes = VoteDeadlines(service)   # closes each vote at its deadline
+        votes = vote_timers(service)   # closes each vote at its deadline
         votes.start()
         media_plane = None
         if config.media.enabled:
