@@ -272,7 +272,7 @@ MAILER: web.AppKey[Mailer] = web.AppKey("mailer")
 def start_mailer(app: web.Application, service: Service, settings: SmtpSettings) -> Mailer | None:
     """The mailer of this process when SMTP is configured (``Config.smtp.host``)."""
     if not settings.host:
-        log.info("no SMTP host: minutes are distributed to the inboxes only")
+        log.debug("no SMTP host: minutes are distributed to the inboxes only")   # the default: no noise at make run
         return None
     mailer = Mailer(service, settings)
     mailer.start()

@@ -20,6 +20,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
 CONF = "kiem-tra-tiep-can"
+NAMED = {"label-content-name-mismatch", "page-has-heading-one", "landmark-unique"}
+"""The rules the issue named as failing, whatever their impact: they stay mended."""
 SITES = ["P-GIANG-VO", "P-NGOC-HA", "P-CUA-NAM"]
 RUN_AXE = """async () => {
   const result = await axe.run(document, {
@@ -71,7 +73,7 @@ async def violations(pages: Pages, path: str, account: str | None = None, online
         await page.wait_for_timeout(300)   # the first frames drawn
     await page.evaluate(AXE + "\n;0")
     found = await page.evaluate(RUN_AXE)
-    return [v for v in found if v["impact"] in ("serious", "critical")]
+    return [v for v in found if v["impact"] in ("serious", "critical") or v["id"] in NAMED]
 
 
 async def test_no_serious_accessibility_violation_on_any_page(pages: Pages, web_server: Any) -> None:

@@ -121,14 +121,16 @@ async def conference_view(base: str, password: str) -> Any:
         await chair.close()
 
 
-async def open_at(pages: Pages, url: str, size: tuple[int, int], account: str | None = None) -> Any:
+async def open_at(pages: Pages, url: str, size: tuple[int, int], account: str | None = None,
+                  online: bool = True) -> Any:
     ctx = await pages.context(account)
     page = await ctx.new_page()
     await page.set_viewport_size({"width": size[0], "height": size[1]})
     page.on("pageerror", lambda e: pages.errors.append(f"{page.url}: {e}"))
     page.on("console", lambda m: pages._console(page, m))
     await page.goto(url if url.startswith("http") else pages.server.url(url))
-    await wait_online(page)
+    if online:
+        await wait_online(page)
     return page
 
 
@@ -228,6 +230,15 @@ async def test_every_page_fits_every_screen(pages: Pages, web_server: Any, artif
             await fits(desk, f"the secretary desk, tab {await tab.text_content()}")
     if size[0] == 390:
         await screenshot(desk, artifacts, "secretary-desk-phone", docs=True)
+
+    # the admin: every tab
+    admin = await open_at(pages, "/admin", size, account="admin", online=False)
+    await admin.wait_for_selector("#tab-conferences")
+    await fits(admin, "the admin page")
+    for tab in await admin.locator('[role="tab"]').all():
+        if await tab.is_visible():
+            await tab.click()
+            await fits(admin, f"the admin page, tab {await tab.text_content()}")
 
 
 # -- what the pages say ------------------------------------------------------------------------------
