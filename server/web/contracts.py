@@ -168,7 +168,8 @@ AUDIT_FILTERS = (Query("stream", STR, "directory, accounts, links or conf-<id> (
                  Query("type", STR, "event types, comma-separated"),
                  Query("since", STR, "a date (Vietnam's time) or a date-time with its offset"),
                  Query("until", STR, "a date (inclusive) or a date-time with its offset"))
-NULLABLE_DATE_TIME = {"type": ["string", "null"], "format": "date-time"}
+UNSUPPORTED = (("415", "the body is not of a type it takes, or its content is not what the type says "
+                "(type_mismatch, active_content, deck_not_pdf)"),)
 
 
 def document_row(m: SchemaMaker) -> Schema:
@@ -207,8 +208,10 @@ CARRIED: Schema = {"type": "object", "required": ["from", "carried", "seq"], "pr
 
 CONTRACTS |= {
     "upload_file": Contract(body=body(BYTES), body_media=tuple(sorted(FILE_TYPES)), query=(FILE_NAME,), status=201,
+                            errors=UNSUPPORTED,
                             response=lambda m: m.of(FileRef)),
-    "add_document": Contract(body=body(BYTES), body_media=tuple(sorted(FILE_TYPES)), status=201, query=(
+    "add_document": Contract(body=body(BYTES), body_media=tuple(sorted(FILE_TYPES)), status=201, errors=UNSUPPORTED,
+                             query=(
         FILE_NAME, Query("item_id", STR, "the agenda item it belongs to"),
         Query("document_id", STR, "its id (made by the server when missing)"), Query("key", KEY)),
         response=lambda m: {"type": "object", "required": ["document_id", "file", "seq", "replayed"], "properties": {
@@ -254,7 +257,7 @@ CONTRACTS |= {
     "audit_export": Contract(query=AUDIT_FILTERS, media=(CSV,)),
     "upload_deck": Contract(body=body(BYTES), body_media=(PDF, "application/octet-stream"), query=(
         Query("name", {"type": "string", "maxLength": 200}, "the file's name (default deck.pdf)"),
-        Query("item_id", STR, "the agenda item it is for")), status=201, also=(200,), response=DECK),
+        Query("item_id", STR, "the agenda item it is for")), status=201, also=(200,), response=DECK, errors=UNSUPPORTED),
     "list_decks": Contract(response=listing("decks", DECK)),
     "deck_page": Contract(media=(WEBP,)),
 }

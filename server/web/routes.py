@@ -47,6 +47,7 @@ class Contract:
     response: Body | Schema = field(default_factory=lambda: {"type": "object"})
     media: tuple[str, ...] = (JSON,)           # what the success answer may be
     headers: tuple[Query, ...] = ()            # request headers it reads
+    errors: tuple[tuple[str, str], ...] = ()   # its own error statuses beside ERROR_STATUSES (415, ...)
     example: Any = None                        # a body the route accepts (documentation; the tests send it)
 
 
@@ -130,6 +131,8 @@ def openapi_document(served: Sequence[Route]) -> dict[str, Any]:
         for status, what in ERROR_STATUSES.items():
             if status not in WITH_BODY_ONLY or c.body is not None:
                 responses[status] = {"description": what, **error}
+        for status, what in c.errors:
+            responses[status] = {"description": what, **error}
         if r.limited:
             responses["429"] = {
                 "description": "too many failed sign-ins (too_many_sign_ins): the password was not checked",
