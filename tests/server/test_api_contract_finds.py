@@ -56,3 +56,17 @@ async def test_the_recommendation_writes_refuse_unknown_fields(server: StartServ
         await chair.call("POST", f"/conferences/{srv.conference}/recommendations/carry", {"kee": "k-2"})
     assert err.value.code == "bad_request"
     assert (await chair.call("POST", f"/conferences/{srv.conference}/recommendations/carry", {}))["carried"] == 0
+
+
+async def test_the_organisations_key_is_a_string(server: StartServer, no_server_errors: None) -> None:
+    """A key of another type was dropped silently (and the write made under a key of the
+    server's); the document says a string."""
+    srv = await server(seed="small")
+    admin = srv.api(srv.session("admin"))
+    before = (await admin.call("GET", "/organisation"))["settings"]
+    with pytest.raises(CommandRefused) as err:
+        await admin.call("PUT", "/organisation", {"place": "Hà Nội", "key": 7})
+    assert err.value.code == "bad_request"
+    assert (await admin.call("GET", "/organisation"))["settings"] == before
+    assert (await admin.call("PUT", "/organisation", {"place": "Hà Nội", "key": "org-1"}))["settings"]["place"] == \
+        "Hà Nội"
