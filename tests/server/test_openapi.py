@@ -11,7 +11,8 @@ from typing import Any
 import requests
 import schemathesis
 
-from scheduling import CreateConference, CreateWebhook, SiteInfo
+from scheduling import CreateConference, CreateWebhook, SetRecommendationFields, SiteInfo
+from scheduling.ward_records import FILE_TYPES
 from server.app import ROUTE_TABLES
 from server.web.contracts import CONTRACTS
 from tests.fixtures.decks import deck_pdf
@@ -82,6 +83,21 @@ async def test_every_route_has_its_contract(server: StartServer) -> None:
     assert set(doc["paths"]["/api/v1/conferences/{conf_id}/minutes/{file}"]["get"]["responses"]["200"]["content"]) \
         == {"text/html", "application/pdf",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+    # the routes added with the wards' documents, the register and the slide decks
+    paths = doc["paths"]
+    assert set(body("post", "/api/v1/conferences/{conf_id}/files")) == FILE_TYPES
+    assert set(body("post", "/api/v1/conferences/{conf_id}/decks")) == {"application/pdf", "application/octet-stream"}
+    assert {"201", "200", "415", "413"} <= set(paths["/api/v1/conferences/{conf_id}/decks"]["post"]["responses"])
+    assert {"201", "415"} <= set(paths["/api/v1/conferences/{conf_id}/documents"]["post"]["responses"])
+    assert set(paths["/api/v1/decks/{sha256}/{width}/{page}.webp"]["get"]["responses"]["200"]["content"]) == \
+        {"image/webp"}
+    assert set(paths["/api/v1/recommendations.csv"]["get"]["responses"]["200"]["content"]) == {"text/csv"}
+    assert set(paths["/api/v1/recommendations.xlsx"]["get"]["responses"]["200"]["content"]) == \
+        {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    assert set(body("put", "/api/v1/recommendation-fields")["application/json"]["schema"]["properties"]) == \
+        {f.name for f in dataclasses.fields(SetRecommendationFields)}
+    assert {p["name"] for p in paths["/api/v1/audit"]["get"]["parameters"]} == \
+        {"stream", "actor", "type", "since", "until", "limit"}
 
 
 async def test_the_answers_of_documents_decks_and_the_register_match_the_document(server: StartServer) -> None:
@@ -113,6 +129,10 @@ async def test_the_answers_of_documents_decks_and_the_register_match_the_documen
     added = (await check("POST", f"{conf}/documents?name=tai-lieu.pdf&item_id=muc-1", secretary, 201, pdf)).json()
     await check("GET", f"{conf}/documents", secretary, 200)
     await check("GET", f"{conf}/documents/{added['document_id']}", secretary, 200)
+    ward = await srv.site_token("P-AN")
+    await check("GET", f"{conf}/documents", ward, 200)
+    await check("GET", f"{conf}/documents/{added['document_id']}?download=1", ward, 200)
+    await check("GET", f"{conf}/documents", ward, 200)      # now with its receipt
     deck = (await check("POST", f"{conf}/decks?name=slides.pdf", secretary, 201, pdf)).json()
     await check("POST", f"{conf}/decks?name=slides.pdf", secretary, 200, pdf)
     await check("GET", f"{conf}/decks", secretary, 200)
