@@ -157,17 +157,21 @@ CONTRACTS: dict[str, Contract] = {
 # documents, recommendations, the organisation, the audit log, slide decks
 WEBP = "image/webp"
 BYTES: Schema = {"type": "string", "format": "binary"}
+ID: Schema = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"}    # scheduling.base.ID_RE
+KEY_Q: Schema = {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$",              # scheduling.base.KEY_RE
+                 "description": KEY["description"]}
+CODE: Schema = {"type": "string", "maxLength": 64}
 FILE_NAME = Query("name", {"type": "string", "minLength": 1, "maxLength": 200}, "the file's name (no folder)")
 DOWNLOAD = Query("download", {"type": "string", "enum": ["1"]}, "as an attachment")
-REC_FILTERS = (Query("conference", STR), Query("site", STR, "raised by"), Query("department", STR),
-               Query("field", STR), Query("status", {"type": "string", "enum": [s.value for s in RecStatus]}),
+REC_FILTERS = (Query("conference", CODE), Query("site", CODE, "raised by"), Query("department", CODE),
+               Query("field", {"type": "string", "maxLength": 100}), Query("status", {"type": "string", "enum": [s.value for s in RecStatus]}),
                Query("overdue", {"type": "string", "enum": ["1", "true"]}),
                Query("open", {"type": "string", "enum": ["1", "true"]}))
-AUDIT_FILTERS = (Query("stream", STR, "directory, accounts, links or conf-<id> (default directory)"),
+AUDIT_FILTERS = (Query("stream", {"type": "string", "maxLength": 80}, "directory, accounts, links or conf-<id> (default directory)"),
                  Query("actor", {"type": "string", "maxLength": 200}, "a part of the actor's reference or name"),
-                 Query("type", STR, "event types, comma-separated"),
-                 Query("since", STR, "a date (Vietnam's time) or a date-time with its offset"),
-                 Query("until", STR, "a date (inclusive) or a date-time with its offset"))
+                 Query("type", {"type": "string", "pattern": "^[a-z0-9_,]{0,2000}$"}, "event types, comma-separated"),
+                 Query("since", {"type": "string", "maxLength": 40}, "a date (Vietnam's time) or a date-time with its offset"),
+                 Query("until", {"type": "string", "maxLength": 40}, "a date (inclusive) or a date-time with its offset"))
 UNSUPPORTED = (("415", "the body is not of a type it takes, or its content is not what the type says "
                 "(type_mismatch, active_content, deck_not_pdf)"),)
 
@@ -212,8 +216,8 @@ CONTRACTS |= {
                             response=lambda m: m.of(FileRef)),
     "add_document": Contract(body=body(BYTES), body_media=tuple(sorted(FILE_TYPES)), status=201, errors=UNSUPPORTED,
                              query=(
-        FILE_NAME, Query("item_id", STR, "the agenda item it belongs to"),
-        Query("document_id", STR, "its id (made by the server when missing)"), Query("key", KEY)),
+        FILE_NAME, Query("item_id", ID, "the agenda item it belongs to"),
+        Query("document_id", ID, "its id (made by the server when missing)"), Query("key", KEY_Q)),
         response=lambda m: {"type": "object", "required": ["document_id", "file", "seq", "replayed"], "properties": {
             "document_id": STR, "file": m.of(FileRef), "seq": INT, "replayed": BOOL}}),
     "list_documents": Contract(query=(TOKEN,), response=lambda m: listing(
@@ -257,7 +261,7 @@ CONTRACTS |= {
     "audit_export": Contract(query=AUDIT_FILTERS, media=(CSV,)),
     "upload_deck": Contract(body=body(BYTES), body_media=(PDF, "application/octet-stream"), query=(
         Query("name", {"type": "string", "maxLength": 200}, "the file's name (default deck.pdf)"),
-        Query("item_id", STR, "the agenda item it is for")), status=201, also=(200,), response=DECK, errors=UNSUPPORTED),
+        Query("item_id", ID, "the agenda item it is for")), status=201, also=(200,), response=DECK, errors=UNSUPPORTED),
     "list_decks": Contract(response=listing("decks", DECK)),
     "deck_page": Contract(media=(WEBP,)),
 }
