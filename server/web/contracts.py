@@ -15,7 +15,11 @@ from scheduling import (
     SiteInfo,
     UpdateAccount,
 )
+from scheduling.directory import SetRecommendationFields
+from scheduling.organisation import OrgSettings
+from scheduling.recommendations import CarriedRecommendation
 from scheduling.rules import DECIDERS
+from scheduling.ward_records import FILE_TYPES, DocReceipt, FileRef, RecStatus
 
 from .routes import JSON, Contract, Query, Schema
 from .schemas import SchemaMaker, command_schema
@@ -147,6 +151,119 @@ CONTRACTS: dict[str, Contract] = {
     "get_recordings": Contract(query=(Query("file", STR, "one file of the list"),),
                                media=(JSON, "video/webm", "text/vtt"),
                                response={"type": "object", "required": ["recording", "files"]}),
+}
+
+
+# documents, recommendations, the organisation, the audit log, slide decks
+WEBP = "image/webp"
+BYTES: Schema = {"type": "string", "format": "binary"}
+ID: Schema = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"}    # scheduling.base.ID_RE
+KEY_Q: Schema = {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$",              # scheduling.base.KEY_RE
+                 "description": KEY["description"]}
+CODE: Schema = {"type": "string", "maxLength": 64}
+FILE_NAME = Query("name", {"type": "string", "minLength": 1, "maxLength": 200}, "the file's name (no folder)")
+DOWNLOAD = Query("download", {"type": "string", "enum": ["1"]}, "as an attachment")
+REC_FILTERS = (Query("conference", CODE), Query("site", CODE, "raised by"), Query("department", CODE),
+               Query("field", {"type": "string", "maxLength": 100}), Query("status", {"type": "string", "enum": [s.value for s in RecStatus]}),
+               Query("overdue", {"type": "string", "enum": ["1", "true"]}),
+               Query("open", {"type": "string", "enum": ["1", "true"]}))
+AUDIT_FILTERS = (Query("stream", {"type": "string", "maxLength": 80}, "directory, accounts, links or conf-<id> (default directory)"),
+                 Query("actor", {"type": "string", "maxLength": 200}, "a part of the actor's reference or name"),
+                 Query("type", {"type": "string", "pattern": "^[a-z0-9_,]{0,2000}$"}, "event types, comma-separated"),
+                 Query("since", {"type": "string", "maxLength": 40}, "a date (Vietnam's time) or a date-time with its offset"),
+                 Query("until", {"type": "string", "maxLength": 40}, "a date (inclusive) or a date-time with its offset"))
+UNSUPPORTED = (("415", "the body is not of a type it takes, or its content is not what the type says "
+                "(type_mismatch, active_content, deck_not_pdf)"),)
+
+
+def document_row(m: SchemaMaker) -> Schema:
+    """A row of a conference's documents: staff get ``receipts`` and ``opened``, a site ``new`` and its ``receipt``."""
+    return {"type": "object", "required": ["document_id", "item_id", "file", "added_at", "url"], "properties": {
+        "document_id": STR, "item_id": NULLABLE_STR, "file": m.of(FileRef),
+        "added_at": {"type": "string", "format": "date-time"}, "url": STR,
+        "receipts": {"type": "object", "additionalProperties": m.of(DocReceipt)}, "opened": INT,
+        "new": BOOL, "receipt": {"anyOf": [m.of(DocReceipt), {"type": "null"}]}}}
+
+
+REGISTER_ROW: Schema = {"type": "object", "required": [
+    "conference_id", "conference", "series", "rec_id", "title", "field", "status", "site", "sources", "source_names",
+    "departments", "department_names", "due", "overdue", "in_meeting", "item_id", "carried_from", "answers",
+    "feedback", "open"], "properties": {
+    "conference_id": STR, "conference": STR, "series": STR, "rec_id": STR, "title": STR, "field": STR,
+    "status": {"type": "string", "enum": [s.value for s in RecStatus]}, "site": STR,
+    "sources": {"type": "array", "items": STR}, "source_names": {"type": "array", "items": STR},
+    "departments": {"type": "array", "items": STR}, "department_names": {"type": "array", "items": STR},
+    "due": {"type": ["string", "null"], "format": "date"}, "overdue": BOOL, "in_meeting": BOOL,
+    "item_id": NULLABLE_STR, "carried_from": NULLABLE_STR,
+    "answers": {"type": "array", "items": {"type": "object", "required": ["department", "mode", "text", "at"]}},
+    "feedback": OBJ, "open": BOOL}}
+COUNTS: Schema = {"type": "object", "additionalProperties": INT}
+FIELDS_OUT: Schema = {"type": "object", "required": ["fields"], "properties": {"fields": {"type": "array", "items": STR}}}
+AUDIT_ROW: Schema = {"type": "object", "required": ["stream", "seq", "at", "actor", "actor_name", "type", "key",
+                                                    "details"], "properties": {
+    "stream": STR, "seq": INT, "at": {"type": "string", "format": "date-time"}, "actor": STR, "actor_name": STR,
+    "type": STR, "key": STR, "details": OBJ}}
+DECK: Schema = {"type": "object", "required": ["deck_id", "name", "size", "pages", "sha256", "item_id", "widths",
+                                               "page_url"], "properties": {
+    "deck_id": STR, "name": STR, "size": INT, "pages": INT, "sha256": STR, "item_id": NULLABLE_STR,
+    "widths": {"type": "array", "items": INT}, "page_url": STR, "ack": ACK, "render_seconds": {"type": "number"}}}
+CARRIED: Schema = {"type": "object", "required": ["from", "carried", "seq"], "properties": {
+    "from": NULLABLE_STR, "carried": INT, "seq": INT}}
+
+CONTRACTS |= {
+    "upload_file": Contract(body=body(BYTES), body_media=tuple(sorted(FILE_TYPES)), query=(FILE_NAME,), status=201,
+                            errors=UNSUPPORTED,
+                            response=lambda m: m.of(FileRef)),
+    "add_document": Contract(body=body(BYTES), body_media=tuple(sorted(FILE_TYPES)), status=201, errors=UNSUPPORTED,
+                             query=(
+        FILE_NAME, Query("item_id", ID, "the agenda item it belongs to"),
+        Query("document_id", ID, "its id (made by the server when missing)"), Query("key", KEY_Q)),
+        response=lambda m: {"type": "object", "required": ["document_id", "file", "seq", "replayed"], "properties": {
+            "document_id": STR, "file": m.of(FileRef), "seq": INT, "replayed": BOOL}}),
+    "list_documents": Contract(query=(TOKEN,), response=lambda m: listing(
+        "documents", document_row(m), sites={"type": ["integer", "null"]})),
+    "get_document": Contract(query=(DOWNLOAD, TOKEN), media=tuple(sorted(FILE_TYPES))),
+    "get_file": Contract(query=(DOWNLOAD, TOKEN), media=tuple(sorted(FILE_TYPES))),
+    "carry_preview": Contract(response=lambda m: {"type": "object", "required": ["from", "items"], "properties": {
+        "from": NULLABLE_STR, "items": {"type": "array", "items": m.of(CarriedRecommendation)}}}),
+    "carry": Contract(example={}, body=body({"type": "object", "additionalProperties": False,
+                                            "properties": {"key": KEY}}), response=CARRIED),
+    "dashboard": Contract(query=REC_FILTERS, response=listing(
+        "recommendations", REGISTER_ROW, by={"type": "object", "required": ["field", "department", "site"],
+                                             "properties": {"field": COUNTS, "department": COUNTS, "site": COUNTS}},
+        overdue=INT, open=INT)),
+    "register_as_csv": Contract(query=(*REC_FILTERS, LANG), media=(CSV,)),
+    "register_as_xlsx": Contract(query=(*REC_FILTERS, LANG), media=(XLSX,)),
+    "get_fields": Contract(response=FIELDS_OUT),
+    "set_fields": Contract(example={"fields": ["Đất đai", "Giao thông", "Môi trường"]},
+                           body=lambda m: command_schema(m, SetRecommendationFields),
+                           response={**FIELDS_OUT, "required": ["seq", "fields"],
+                                     "properties": {**FIELDS_OUT["properties"], "seq": INT}}),
+    "organisation_get": Contract(response=lambda m: {
+        "type": "object", "required": ["settings", "year", "last_number", "signing"], "properties": {
+            "settings": m.of(OrgSettings), "year": INT, "last_number": INT,
+            "signing": {"type": "object", "required": ["configured", "subject", "error", "trust_roots"], "properties": {
+                "configured": BOOL, "subject": STR, "error": STR, "trust_roots": {"type": "array", "items": STR}}}}}),
+    "organisation_put": Contract(example={"governing_body": "UBND THÀNH PHỐ HÀ NỘI", "issuing_body": "VĂN PHÒNG",
+                                          "symbol": "BB-VP", "place": "Hà Nội", "recipients": ["Lưu: VT, VP."]},
+                                 body=lambda m: {**m.dataclass_schema(OrgSettings), "properties": {
+                                     **m.dataclass_schema(OrgSettings)["properties"], "key": KEY}},
+                                 response=lambda m: {"type": "object", "required": ["seq", "replayed", "settings"],
+                                                     "properties": {"seq": INT, "replayed": BOOL,
+                                                                    "settings": m.of(OrgSettings)}}),
+    "audit_streams": Contract(response={"type": "object", "required": ["streams", "types"], "properties": {
+        "streams": {"type": "array", "items": {"type": "object", "required": ["stream", "kind", "title"], "properties": {
+            "stream": STR, "kind": STR, "title": STR, "starts_at": {"type": "string", "format": "date-time"}}}},
+        "types": {"type": "object", "additionalProperties": {"type": "array", "items": STR}}}}),
+    "audit": Contract(query=(*AUDIT_FILTERS, Query("limit", {"type": "integer", "minimum": 1, "maximum": 2000},
+                                                   "at most this many rows (default 200)")),
+                      response=listing("rows", AUDIT_ROW, stream=STR, matched=INT, scanned=INT, truncated=BOOL)),
+    "audit_export": Contract(query=AUDIT_FILTERS, media=(CSV,)),
+    "upload_deck": Contract(body=body(BYTES), body_media=(PDF, "application/octet-stream"), query=(
+        Query("name", {"type": "string", "maxLength": 200}, "the file's name (default deck.pdf)"),
+        Query("item_id", ID, "the agenda item it is for")), status=201, also=(200,), response=DECK, errors=UNSUPPORTED),
+    "list_decks": Contract(response=listing("decks", DECK)),
+    "deck_page": Contract(media=(WEBP,)),
 }
 
 

@@ -54,6 +54,8 @@ async def organisation_put(request: web.Request) -> web.StreamResponse:
     if unknown:
         raise ApiError("bad_request", f"unknown field(s): {', '.join(unknown)[:200]}")
     settings = from_plain(OrgSettings, {k: body[k] for k in FIELDS if k in body})
-    key = body.get("key") if isinstance(body.get("key"), str) else f"rest-{uuid.uuid4().hex}"
+    key = body.get("key") or f"rest-{uuid.uuid4().hex}"
+    if not isinstance(key, str):
+        raise ApiError("bad_request", "key: expected a string")
     out = await _svc(request).records.run(SetOrganisation(key=key, settings=settings), actor_of(request))
     return ok({"seq": out.seq, "replayed": out.replayed, "settings": to_plain(settings)})

@@ -76,6 +76,7 @@ async def carry(request: web.Request) -> web.StreamResponse:
     if not roles_in(state, actor) & set(TRIAGERS):   # also when there is nothing to carry
         raise ApiError("forbidden", "only the chair or a secretary may carry recommendations over")
     body = await json_body(request)
+    _no_unknown(body, {"key"})
     earlier = _previous(service_of(request), state)
     items = carry_items(earlier, state) if earlier else ()
     if not items:
@@ -85,6 +86,12 @@ async def carry(request: web.Request) -> web.StreamResponse:
         raise ApiError("bad_request", "key: expected a string")
     out = await service_of(request).run_conference(state.conference_id, CarryRecommendations(key=key, items=items), actor)
     return ok({"from": earlier.conference_id if earlier else None, "carried": len(items), "seq": out.seq})
+
+
+def _no_unknown(body: dict[str, Any], known: set[str]) -> None:
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise ApiError("bad_request", f"unknown field(s): {', '.join(unknown)[:200]}")
 
 
 def _rows(request: web.Request) -> list[dict[str, Any]]:
@@ -143,6 +150,7 @@ async def get_fields(request: web.Request) -> web.StreamResponse:
 @routes.route("PUT", "/recommendation-fields", "Set the fields (lĩnh vực) {fields: [...], key?}", auth="admin")
 async def set_fields(request: web.Request) -> web.StreamResponse:
     body = await json_body(request)
+    _no_unknown(body, {"fields", "key"})
     fields = body.get("fields")
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
         raise ApiError("bad_request", "fields: a list of strings")

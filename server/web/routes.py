@@ -39,13 +39,15 @@ class Contract:
     """What a route takes and answers, for the OpenAPI document."""
 
     body: Body | None = None
-    body_media: str = JSON
+    body_media: str | tuple[str, ...] = JSON   # an upload: each type it takes (the body is the file's bytes)
     body_required: bool = True
     query: tuple[Query, ...] = ()
     status: int = 200                          # the success status (201 for a creation)
+    also: tuple[int, ...] = ()                 # other success statuses, with the same answer
     response: Body | Schema = field(default_factory=lambda: {"type": "object"})
     media: tuple[str, ...] = (JSON,)           # what the success answer may be
     headers: tuple[Query, ...] = ()            # request headers it reads
+    errors: tuple[tuple[str, str], ...] = ()   # its own error statuses beside ERROR_STATUSES (415, ...)
     example: Any = None                        # a body the route accepts (documentation; the tests send it)
 
 
@@ -105,6 +107,7 @@ ERROR_STATUSES = {
     "422": "an idempotency key sent again with another command (key_reused)",
     "503": "the server cannot record changes now (busy): try again with the same key",
 }
+SUCCESS = {200: "OK", 201: "Created"}
 WITH_BODY_ONLY = frozenset({"413", "422"})
 
 
@@ -123,11 +126,13 @@ def openapi_document(served: Sequence[Route]) -> dict[str, Any]:
         answer = c.response(maker) if callable(c.response) else c.response
         ok_content = {media: {"schema": answer if media == JSON else {"type": "string", "format": "binary"}}
                       for media in c.media}
-        responses: dict[str, Any] = {str(c.status): {"description": "OK" if c.status == 200 else "Created",
-                                                     "content": ok_content}}
+        responses: dict[str, Any] = {str(s): {"description": SUCCESS.get(s, "OK"), "content": ok_content}
+                                     for s in (c.status, *c.also)}
         for status, what in ERROR_STATUSES.items():
             if status not in WITH_BODY_ONLY or c.body is not None:
                 responses[status] = {"description": what, **error}
+        for status, what in c.errors:
+            responses[status] = {"description": what, **error}
         if r.limited:
             responses["429"] = {
                 "description": "too many failed sign-ins (too_many_sign_ins): the password was not checked",
@@ -139,7 +144,8 @@ def openapi_document(served: Sequence[Route]) -> dict[str, Any]:
             op["security"] = [{"session": []}, {"bearer": []}]
         if c.body is not None:
             media = {"schema": c.body(maker), **({"example": c.example} if c.example is not None else {})}
-            op["requestBody"] = {"required": c.body_required, "content": {c.body_media: media}}
+            medias = (c.body_media,) if isinstance(c.body_media, str) else c.body_media
+            op["requestBody"] = {"required": c.body_required, "content": {m: media for m in medias}}
         paths.setdefault(r.path, {})[r.method.lower()] = op
     return {
         "openapi": "3.1.0",

@@ -98,7 +98,9 @@ def test_every_answer_matches_the_document(served: Served) -> None:
     failures: list[str] = []
     answered: dict[str, set[int]] = {}
     started = time.monotonic()
-    operations = [result.ok() for result in schema.get_all_operations()]
+    # signing out ends the admin's session on the server: every later request would be a 401
+    operations = sorted((result.ok() for result in schema.get_all_operations()),
+                        key=lambda op: op.label == "DELETE /api/v1/session")
     for operation in operations:
         for known, mode, as_site in PASSES:
             try:

@@ -37,3 +37,36 @@ async def test_the_routers_refusals_under_the_api_are_json(server: StartServer) 
             assert "POST" in resp.headers["Allow"]
         async with http.get(srv.base_url + "/khong-co") as resp:     # pages keep aiohttp's own
             assert resp.status == 404 and resp.content_type != "application/json"
+
+
+async def test_the_recommendation_writes_refuse_unknown_fields(server: StartServer, no_server_errors: None) -> None:
+    """Their documented bodies take no other field (found writing their contracts: a misspelt
+    ``key`` was dropped, and the write went through with a key of the server's)."""
+    srv = await server(seed="small")
+    admin = srv.api(srv.session("admin"))
+    before = (await admin.call("GET", "/recommendation-fields"))["fields"]
+    with pytest.raises(CommandRefused) as err:
+        await admin.call("PUT", "/recommendation-fields", {"fields": ["Đất đai"], "kee": "k-1"})
+    assert err.value.code == "bad_request"
+    assert (await admin.call("GET", "/recommendation-fields"))["fields"] == before
+    assert (await admin.call("PUT", "/recommendation-fields", {"fields": ["Đất đai"], "key": "k-1"}))["fields"] == \
+        ["Đất đai"]
+    chair = srv.api(srv.session("chair"))
+    with pytest.raises(CommandRefused) as err:
+        await chair.call("POST", f"/conferences/{srv.conference}/recommendations/carry", {"kee": "k-2"})
+    assert err.value.code == "bad_request"
+    assert (await chair.call("POST", f"/conferences/{srv.conference}/recommendations/carry", {}))["carried"] == 0
+
+
+async def test_the_organisations_key_is_a_string(server: StartServer, no_server_errors: None) -> None:
+    """A key of another type was dropped silently (and the write made under a key of the
+    server's); the document says a string."""
+    srv = await server(seed="small")
+    admin = srv.api(srv.session("admin"))
+    before = (await admin.call("GET", "/organisation"))["settings"]
+    with pytest.raises(CommandRefused) as err:
+        await admin.call("PUT", "/organisation", {"place": "Hà Nội", "key": 7})
+    assert err.value.code == "bad_request"
+    assert (await admin.call("GET", "/organisation"))["settings"] == before
+    assert (await admin.call("PUT", "/organisation", {"place": "Hà Nội", "key": "org-1"}))["settings"]["place"] == \
+        "Hà Nội"

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from scheduling import CreateConference, CreateWebhook, SiteInfo
+import requests
+import schemathesis
+
+from scheduling import CreateConference, CreateWebhook, SetRecommendationFields, SiteInfo
+from scheduling.ward_records import FILE_TYPES
 from server.app import ROUTE_TABLES
 from server.web.contracts import CONTRACTS
+from tests.fixtures.decks import deck_pdf
 
 StartServer = Callable[..., Awaitable[Any]]
 
@@ -76,3 +83,64 @@ async def test_every_route_has_its_contract(server: StartServer) -> None:
     assert set(doc["paths"]["/api/v1/conferences/{conf_id}/minutes/{file}"]["get"]["responses"]["200"]["content"]) \
         == {"text/html", "application/pdf",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+    # the routes added with the wards' documents, the register and the slide decks
+    paths = doc["paths"]
+    assert set(body("post", "/api/v1/conferences/{conf_id}/files")) == FILE_TYPES
+    assert set(body("post", "/api/v1/conferences/{conf_id}/decks")) == {"application/pdf", "application/octet-stream"}
+    assert {"201", "200", "415", "413"} <= set(paths["/api/v1/conferences/{conf_id}/decks"]["post"]["responses"])
+    assert {"201", "415"} <= set(paths["/api/v1/conferences/{conf_id}/documents"]["post"]["responses"])
+    assert set(paths["/api/v1/decks/{sha256}/{width}/{page}.webp"]["get"]["responses"]["200"]["content"]) == \
+        {"image/webp"}
+    assert set(paths["/api/v1/recommendations.csv"]["get"]["responses"]["200"]["content"]) == {"text/csv"}
+    assert set(paths["/api/v1/recommendations.xlsx"]["get"]["responses"]["200"]["content"]) == \
+        {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    assert set(body("put", "/api/v1/recommendation-fields")["application/json"]["schema"]["properties"]) == \
+        {f.name for f in dataclasses.fields(SetRecommendationFields)}
+    assert {p["name"] for p in paths["/api/v1/audit"]["get"]["parameters"]} == \
+        {"stream", "actor", "type", "since", "until", "limit"}
+
+
+async def test_the_answers_of_documents_decks_and_the_register_match_the_document(server: StartServer) -> None:
+    """The contract run cannot make a real PDF, so here the secretary and the admin use these
+    routes for real (an upload, a document, a deck and its page, the register, the
+    organisation, the audit log) and every answer is checked against the document."""
+    srv = await server(seed="small")
+    doc = await srv.api().call("GET", "/openapi.json")
+    schema = schemathesis.openapi.from_dict(doc)
+    secretary, admin = srv.session("secretary"), srv.session("admin")
+    conf = f"/conferences/{srv.conference}"
+    pdf = deck_pdf(2)
+
+    async def check(method: str, path: str, token: str, status: int, data: bytes | None = None,
+                    json: Any = None, content_type: str = "application/pdf") -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        if data is not None:
+            headers["Content-Type"] = content_type
+        resp = await asyncio.to_thread(requests.request, method, srv.base_url + "/api/v1" + path, data=data,
+                                       json=json, headers=headers, timeout=60)
+        assert resp.status_code == status, (method, path, resp.text[:300])
+        template = next(p for p in doc["paths"] if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", p), "/api/v1" +
+                                                                  path.split("?")[0]))
+        schema[template][method].validate_response(resp)
+        return resp
+
+    await check("POST", f"{conf}/files?name=b%C3%A1o-c%C3%A1o.pdf", secretary, 201, pdf)
+    await check("POST", f"{conf}/files?name=anh.png", secretary, 415, b"<html>not an image</html>", content_type="image/png")
+    added = (await check("POST", f"{conf}/documents?name=tai-lieu.pdf&item_id=muc-1", secretary, 201, pdf)).json()
+    await check("GET", f"{conf}/documents", secretary, 200)
+    await check("GET", f"{conf}/documents/{added['document_id']}", secretary, 200)
+    ward = await srv.site_token("P-AN")
+    await check("GET", f"{conf}/documents", ward, 200)
+    await check("GET", f"{conf}/documents/{added['document_id']}?download=1", ward, 200)
+    await check("GET", f"{conf}/documents", ward, 200)      # now with its receipt
+    deck = (await check("POST", f"{conf}/decks?name=slides.pdf", secretary, 201, pdf)).json()
+    await check("POST", f"{conf}/decks?name=slides.pdf", secretary, 200, pdf)
+    await check("GET", f"{conf}/decks", secretary, 200)
+    await check("GET", f"/decks/{deck['sha256']}/640/1.webp", secretary, 200)
+    await check("GET", f"{conf}/recommendations/carry", secretary, 200)
+    await check("POST", f"{conf}/recommendations/carry", secretary, 200, json={})
+    for path in ("/recommendations", "/recommendations.csv", "/recommendations.xlsx?lang=en", "/recommendation-fields",
+                 "/organisation", "/audit/streams", f"/audit?stream=conf-{srv.conference}&limit=5", "/audit.csv"):
+        await check("GET", path, admin, 200)
+    await check("PUT", "/recommendation-fields", admin, 200, json={"fields": ["Đất đai", "Giao thông"]})
+    await check("PUT", "/organisation", admin, 200, json={"issuing_body": "VĂN PHÒNG", "symbol": "BB-VP"})
