@@ -91,6 +91,8 @@ class ErrorCode(StrEnum):
     NOT_PRESENTING = "not_presenting"
     NOT_ALLOWED_TO_PRESENT = "not_allowed_to_present"
     PRESENTATION_BUSY = "presentation_busy"
+    SHARE_BUSY = "share_busy"
+    NOT_SHARING = "not_sharing"
 
 
 class DomainError(Exception):

@@ -7,6 +7,10 @@ present at any time while the conference runs; a floor holder only while the cha
 (``allow_presenting``), and never once its floor has ended. One presentation at a time: the
 presenter turns pages (``slide_shown``: deck, page, item), the presenter or the chair stops it.
 Nothing is presented after the conference has ended.
+
+A screen share (``start_share``) follows the same rule of who may present; one share at a
+time, beside (not instead of) a deck; the sharer or the chair stops it (``share_stopped``),
+and it stops by itself when the sharer's floor or the conference ends.
 """
 
 from __future__ import annotations
@@ -120,6 +124,22 @@ class StopPresentation(Command):
     TYPE = "stop_presentation"
 
 
+@command
+@dataclass(frozen=True, kw_only=True)
+class StartShare(_SiteCommand):
+    """``site`` shares its screen (the main bridge, or an allowed floor holder)."""
+
+    TYPE = "start_share"
+
+
+@command
+@dataclass(frozen=True, kw_only=True)
+class StopShare(Command):
+    """The sharer or the chair stops the screen share."""
+
+    TYPE = "stop_share"
+
+
 SENT_BY_THE_SERVER: frozenset[type[Command]] = frozenset({AttachDeck})
 """Commands the server sends on someone's behalf after work of its own (rendering the PDF):
 the edges refuse them from clients, so no deck is recorded that was not rendered."""
@@ -183,6 +203,21 @@ class SlideShown(Event):
 class PresentationStopped(Event):
     TYPE = "presentation_stopped"
     presenter: str
+    reason: StopReason
+
+
+@event
+@dataclass(frozen=True, kw_only=True)
+class ShareStarted(Event):
+    TYPE = "share_started"
+    site: str
+
+
+@event
+@dataclass(frozen=True, kw_only=True)
+class ShareStopped(Event):
+    TYPE = "share_stopped"
+    site: str
     reason: StopReason
 
 
@@ -317,8 +352,39 @@ def _stop(ctx: Ctx, cmd: StopPresentation) -> list[Event]:
     return [PresentationStopped(presenter=p.presenter, reason="stopped", **ctx.meta())]
 
 
+@decides(StartShare)
+def _start_share(ctx: Ctx, cmd: StartShare) -> list[Event]:
+    _acts_for(ctx, cmd.site, "share a screen")
+    ctx.require_phase(*RUNNING, what="share a screen")
+    s = ctx.state
+    if not may_present(s, cmd.site):
+        raise DomainError(ErrorCode.NOT_ALLOWED_TO_PRESENT,
+                          f"site {cmd.site} may share only while it has the floor and the chair allows it")
+    if s.presentation.sharer == cmd.site:
+        return []
+    if s.presentation.sharer is not None:
+        raise DomainError(ErrorCode.SHARE_BUSY, f"site {s.presentation.sharer} is sharing its screen: the chair "
+                          "or the sharer stops that first")
+    return [ShareStarted(site=cmd.site, **ctx.meta())]
+
+
+@decides(StopShare)
+def _stop_share(ctx: Ctx, cmd: StopShare) -> list[Event]:
+    sharer = ctx.state.presentation.sharer
+    if sharer is None:
+        raise DomainError(ErrorCode.NOT_SHARING, "no screen is being shared")
+    if ctx.actor.kind is ActorKind.SITE:
+        if ctx.actor.id != sharer:
+            raise DomainError(ErrorCode.NOT_SHARING, f"site {ctx.actor.id} is not sharing its screen")
+    else:
+        ctx.require(Role.CHAIR, what="stop a screen share")
+    return [ShareStopped(site=sharer, reason="stopped", **ctx.meta())]
+
+
 def _take_back(state: ConferenceState, site: str, reason: StopReason, meta: dict[str, Any]) -> list[Event]:
     out: list[Event] = []
+    if state.presentation.sharer == site:
+        out.append(ShareStopped(site=site, reason=reason, **meta))
     if state.presentation.presenter == site:
         out.append(PresentationStopped(presenter=site, reason=reason, **meta))
     if site in state.presentation.allowed:
@@ -336,6 +402,8 @@ def at_conference_end(state: ConferenceState, meta: dict[str, Any]) -> list[Even
     """What the end of the conference stops (lifecycle.py appends these before ``phase_changed``)."""
     p = state.presentation
     out: list[Event] = []
+    if p.sharer is not None:
+        out.append(ShareStopped(site=p.sharer, reason="ended", **meta))
     if p.presenter is not None:
         out.append(PresentationStopped(presenter=p.presenter, reason="ended", **meta))
     out += [PresentingDisallowed(site=site, **meta) for site in sorted(p.allowed)]
@@ -387,6 +455,21 @@ def _stopped(s: ConferenceState, ev: PresentationStopped) -> None:
     if p.shown and p.shown[-1].ended is None:
         p.shown[-1].ended = ev.at
     p.presenter, p.deck_id, p.page = None, None, 0
+
+
+@evolves(ShareStarted)
+def _share_started(s: ConferenceState, ev: ShareStarted) -> None:
+    s.presentation.sharer = ev.site
+
+
+@evolves(ShareStopped)
+def _share_stopped(s: ConferenceState, ev: ShareStopped) -> None:
+    s.presentation.sharer = None
+
+
+def sharing_now(state: ConferenceState) -> str | None:
+    """The site whose screen is shared now, if any (none once the conference has ended)."""
+    return None if state.phase is Phase.ENDED else state.presentation.sharer
 
 
 def presenting_now(state: ConferenceState) -> tuple[str, Deck, int] | None:

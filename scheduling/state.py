@@ -190,6 +190,8 @@ class Presentation:
     deck_id: str | None = None
     page: int = 0
     shown: list[Slide] = field(default_factory=list)
+    sharer: str | None = None
+    """The site whose screen is shared now (None: no share); independent of the deck."""
 
 
 @dataclass

@@ -116,13 +116,16 @@ disallow_presenting      F      ok     F      F      F      F      F      F
 start_presentation       F      F      F      ok     N      F      F      F
 show_slide               F      F      F      ok     N      F      F      F
 stop_presentation        F      ok     F      ok     P      F      F      F
+start_share              F      F      F      ok     N      F      F      F
+stop_share               F      ok     F      ok     S      F      F      F
 """
 
 ROLES: dict[str, Actor] = {
     "admin": ADMIN, "chair": CHAIR, "secr": SECRETARY, "site": site(HAI_CHAU), "other": site(THANH_KHE),
     "obs": OBSERVER, "system": SYSTEM, "stranger": STRANGER,
 }
-CODES = {"F": ErrorCode.FORBIDDEN, "N": ErrorCode.NOT_OWN_SITE, "P": ErrorCode.NOT_PRESENTER}
+CODES = {"F": ErrorCode.FORBIDDEN, "N": ErrorCode.NOT_OWN_SITE, "P": ErrorCode.NOT_PRESENTER,
+         "S": ErrorCode.NOT_SHARING}
 
 
 def _parse(table: str) -> dict[str, dict[str, str]]:
@@ -246,6 +249,8 @@ SCENARIOS: dict[str, tuple[Callable[[], Harness], dict[str, Any]]] = {
     "start_presentation": (_live(*_allowed, _deck), {"site": HAI_CHAU, "deck_id": "d1"}),
     "show_slide": (_live(*_presenting), {"site": HAI_CHAU, "page": 2}),
     "stop_presentation": (_live(*_presenting), {}),
+    "start_share": (_live(*_allowed), {"site": HAI_CHAU}),
+    "stop_share": (_live(*_allowed, _run(site(HAI_CHAU), {"type": "start_share", "site": HAI_CHAU})), {}),
 }
 
 CELLS = [(command, role) for command in EXPECTED for role in ROLES]

@@ -35,11 +35,14 @@ from scheduling import (
     PresentationStopped,
     PresentingAllowed,
     PresentingDisallowed,
+    ShareStarted,
+    ShareStopped,
     SlideShown,
     may_present,
     minutes_content,
     presenting_now,
     replay,
+    sharing_now,
 )
 
 DECK: dict[str, Any] = {"deck_id": "d1", "name": "Báo cáo kinh tế – xã hội quý III.pdf", "size": 48_213,
@@ -243,6 +246,83 @@ class TestStopPresentation:
         present(live)
         live.refuse(site(HAI_CHAU), {"type": "stop_presentation"}, ErrorCode.NOT_PRESENTER)
         live.refuse(OBSERVER, {"type": "stop_presentation"}, ErrorCode.FORBIDDEN)
+
+
+def share(h: Harness, code: str = MAIN) -> tuple[Any, ...]:
+    return h.run(site(code), {"type": "start_share", "site": code})
+
+
+class TestStartShare:
+    def test_the_main_bridge_shares(self, live: Harness) -> None:
+        events = live.run(site(MAIN), {"type": "start_share", "site": MAIN}, key="s1")
+        assert list(events) == [ShareStarted(site=MAIN, **live.meta(site(MAIN), "s1"))]
+        assert sharing_now(live.s) == MAIN
+        assert share(live) == ()   # again: nothing new
+        assert replay(live.log).presentation.sharer == MAIN
+
+    def test_the_chair_shares_for_the_main_bridge(self, live: Harness) -> None:
+        assert types(live.run(CHAIR, {"type": "start_share", "site": MAIN})) == ["share_started"]
+
+    def test_a_floor_holder_shares_only_while_the_chair_allows_it(self, live: Harness) -> None:
+        live.refuse(site(HAI_CHAU), {"type": "start_share", "site": HAI_CHAU}, ErrorCode.NOT_ALLOWED_TO_PRESENT)
+        allow(live)
+        share(live, HAI_CHAU)
+        assert sharing_now(live.s) == HAI_CHAU
+        events = live.run(CHAIR, {"type": "disallow_presenting", "site": HAI_CHAU})
+        assert types(events) == ["share_stopped", "presenting_disallowed"] and events[0].reason == "disallowed"
+        live.refuse(site(HAI_CHAU), {"type": "start_share", "site": HAI_CHAU}, ErrorCode.NOT_ALLOWED_TO_PRESENT)
+
+    def test_one_share_at_a_time_beside_a_deck(self, live: Harness) -> None:
+        attach(live)
+        present(live)
+        share(live)
+        assert (sharing_now(live.s), presenting_now(live.s) is not None) == (MAIN, True)
+        allow(live)
+        live.refuse(site(HAI_CHAU), {"type": "start_share", "site": HAI_CHAU}, ErrorCode.SHARE_BUSY)
+
+    def test_bad_not_its_own_site_not_the_chair_bad_code(self, live: Harness) -> None:
+        live.refuse(site(HAI_CHAU), {"type": "start_share", "site": MAIN}, ErrorCode.NOT_OWN_SITE)
+        live.refuse(SECRETARY, {"type": "start_share", "site": MAIN}, ErrorCode.FORBIDDEN)
+        live.refuse(CHAIR, {"type": "start_share", "site": HAI_CHAU}, ErrorCode.FORBIDDEN)
+        live.refuse(site(MAIN), {"type": "start_share", "site": "không hợp lệ"}, ErrorCode.INVALID_COMMAND)
+        assert sharing_now(live.s) is None
+
+    def test_bad_nothing_before_the_conference_runs(self, scheduled: Harness) -> None:
+        scheduled.refuse(site(MAIN), {"type": "start_share", "site": MAIN}, ErrorCode.WRONG_PHASE)
+
+
+class TestStopShare:
+    def test_the_chair_stops_any_share(self, live: Harness) -> None:
+        allow(live)
+        share(live, HAI_CHAU)
+        events = live.run(CHAIR, {"type": "stop_share"}, key="s2")
+        assert list(events) == [ShareStopped(site=HAI_CHAU, reason="stopped", **live.meta(CHAIR, "s2"))]
+        assert sharing_now(live.s) is None
+
+    def test_the_sharer_stops_its_own(self, live: Harness) -> None:
+        share(live)
+        assert types(live.run(site(MAIN), {"type": "stop_share"})) == ["share_stopped"]
+
+    def test_the_floors_end_and_the_conferences_end_stop_it(self, live: Harness) -> None:
+        allow(live)
+        share(live, HAI_CHAU)
+        events = live.run(CHAIR, {"type": "revoke_floor", "site": HAI_CHAU})
+        assert types(events) == ["floor_ended", "site_muted", "share_stopped", "presenting_disallowed"]
+        assert events[2].reason == "floor_ended"
+        share(live)
+        events = live.run(CHAIR, {"type": "end_conference"})
+        assert types(events)[0] == "share_stopped" and events[0].reason == "ended"
+        assert sharing_now(live.s) is None
+        live.refuse(site(MAIN), {"type": "start_share", "site": MAIN}, ErrorCode.WRONG_PHASE)
+        live.refuse(CHAIR, {"type": "stop_share"}, ErrorCode.NOT_SHARING)
+
+    def test_bad_nothing_to_stop_or_not_the_sharer(self, live: Harness) -> None:
+        live.refuse(CHAIR, {"type": "stop_share"}, ErrorCode.NOT_SHARING)
+        share(live)
+        live.refuse(site(HAI_CHAU), {"type": "stop_share"}, ErrorCode.NOT_SHARING)
+        live.refuse(OBSERVER, {"type": "stop_share"}, ErrorCode.FORBIDDEN)
+        live.refuse(SECRETARY, {"type": "stop_share"}, ErrorCode.FORBIDDEN)
+        assert sharing_now(live.s) == MAIN
 
 
 class TestMinutesRecordTheSlides:

@@ -240,6 +240,8 @@ GENERATORS: dict[str, Callable[[Draw, Harness], dict[str, Any]]] = {
     "show_slide": lambda d, h: {"site": _pick(d, [h.s.presentation.presenter or MAIN], CODES),
                                 "page": d(st.sampled_from([1, 2, 3, 12, 13]))},
     "stop_presentation": lambda d, h: {},
+    "start_share": lambda d, h: {"site": _pick(d, [MAIN, *h.s.presentation.allowed], CODES)},
+    "stop_share": lambda d, h: {},
 }
 GENERATORS.update(WARD_GENERATORS)   # recommendations, documents, votes (ward_builders.py)
 
@@ -248,7 +250,7 @@ GENERATORS.update(WARD_GENERATORS)   # recommendations, documents, votes (ward_b
 ADMIN_COMMANDS = {"create_conference", "edit_conference", "invite_sites", "uninvite_sites", "schedule_conference",
                   "cancel_conference"}
 SYSTEM_COMMANDS = {"set_connection", "expire_floor", "record_minutes_mail"}
-SITE_COMMANDS = {"start_presentation", "show_slide", "check_in", "answer_roll_call", "request_floor",
+SITE_COMMANDS = {"start_presentation", "show_slide", "start_share", "check_in", "answer_roll_call", "request_floor",
                  "withdraw_floor_request", "release_floor", "mute_site", "unmute_site", "open_minutes",
                  "acknowledge_minutes", "post_progress", "report_readiness"}
 SECRETARY_COMMANDS = {"attach_deck", "detach_deck", "add_agenda_item", "edit_agenda_item", "remove_agenda_item", "reorder_agenda", "add_note",
@@ -262,7 +264,7 @@ SITE_COMMANDS |= WARD_SITE_COMMANDS
 # what usually happens in each phase: most drawn commands come from here, so that random runs
 # get far (a floor granted, minutes approved, corrected and distributed); the rest from anywhere
 PRESENTING = ["attach_deck", "allow_presenting", "disallow_presenting", "start_presentation", "show_slide",
-              "show_slide", "show_slide", "stop_presentation"]
+              "show_slide", "show_slide", "stop_presentation", "start_share", "stop_share"]
 RUNNING_COMMANDS = [*PRESENTING, "set_connection", "check_in", "mute_site", "unmute_site", "mute_all", "add_note", "edit_note",
                     "create_action_item", "post_progress", "edit_agenda_item", "add_agenda_item",
                     "remove_agenda_item", "remove_agenda_item"]
@@ -425,6 +427,8 @@ class ConferenceMachine(RuleBasedStateMachine):
         s = self.h.s
         p = s.presentation
         assert p.allowed <= set(s.floor.speakers)
+        if p.sharer is not None:
+            assert may_present(s, p.sharer)
         if p.presenter is not None:
             assert may_present(s, p.presenter)
             assert p.deck_id in p.decks and 1 <= p.page <= p.decks[p.deck_id].pages

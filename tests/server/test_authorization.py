@@ -128,6 +128,8 @@ disallow_presenting     n     y     n         n        n    -       may_present
 start_presentation      n     n     n         n        y    n       may_present
 show_slide              n     n     n         n        y    n       presenting
 stop_presentation       n     y     n         n        y    -       presenting
+start_share             n     n     n         n        y    n       may_present
+stop_share              n     y     n         n        y    -       sharing
 """
 
 # the command's fields; SITE is the site it names (the page's own, or another for "other")
@@ -179,6 +181,7 @@ def fields(command: str, n: int) -> dict[str, Any]:
         "attach_deck": {**DECK, "deck_id": "d-2"}, "detach_deck": {"deck_id": "d-1"},
         "allow_presenting": {"site": OWN}, "disallow_presenting": {"site": OWN},
         "start_presentation": {"site": SITE, "deck_id": "d-1"}, "show_slide": {"site": SITE, "page": 2},
+        "start_share": {"site": SITE},
     }.get(command, {})
 
 
@@ -207,6 +210,7 @@ STATES: dict[str, tuple[str | None, list[tuple[str, str, dict[str, Any]]]]] = {
     "deck": ("live", [("secretary", "attach_deck", DECK)]),
     "may_present": ("speaking", [("secretary", "attach_deck", DECK), ("chair", "allow_presenting", {"site": OWN})]),
     "presenting": ("may_present", [(f"site:{OWN}", "start_presentation", {"site": OWN, "deck_id": "d-1"})]),
+    "sharing": ("may_present", [(f"site:{OWN}", "start_share", {"site": OWN})]),
     "action_done": ("action", [("secretary", "confirm_action_done", {"action_id": "a1"})]),
     # ended with an open action item, its minutes approved and sent to the sites
     "minutes_sent": ("action", [("chair", "end_conference", {}), ("chair", "approve_minutes", {}),

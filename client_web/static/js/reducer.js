@@ -262,6 +262,12 @@ const EVOLVE = {
     p.deck_id = null;
     p.page = 0;
   },
+  share_started(s, ev) {
+    s.presentation.sharer = ev.site;
+  },
+  share_stopped(s) {
+    s.presentation.sharer = null;
+  },
 
   redacted() {},   // a secretary's note, hidden from sites: only its seq counts
 
@@ -302,7 +308,7 @@ export function newState(ev) {
     phase: "draft", opened_at: null, ended_at: null,
     sites: { [main.code]: main }, attendance: { [main.code]: newAttendance() },
     agenda: [], roll_calls: {}, floor: { queue: [], speakers: {}, muted: [], turns: [] },
-    presentation: { decks: {}, allowed: [], presenter: null, deck_id: null, page: 0, shown: [] },
+    presentation: { decks: {}, allowed: [], presenter: null, deck_id: null, page: 0, shown: [], sharer: null },
     notes: {}, minutes: { approved: [], editing: true, receipts: {}, accounts: {}, mail: {} }, actions: {}, readiness: {}, seq: 0,
     ...WARD_STATE(),
   };
