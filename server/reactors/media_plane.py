@@ -1,7 +1,8 @@
 """The media plane of a server process: one forwarder per conference (in this process or
 a worker process), fed with each page's WebRTC negotiation and steered by the conference
 log — the main bridge is the program, floor holders fill the speaker slots, muted sites'
-audio is not forwarded — plus the audio levels the chair's wall shows.
+audio is not forwarded, the site whose screen is shared (``share_started``) feeds every
+share slot — plus the audio levels the chair's wall shows.
 
 Peers are pages: ``SITE/n`` for a site's page, ``@account/n`` for a staff page. A site's
 publisher is its page that offered most recently.
@@ -34,8 +35,11 @@ from scheduling import (
     FloorEnded,
     FloorGranted,
     Role,
+    ShareStarted,
+    ShareStopped,
     SiteMuted,
     SiteUnmuted,
+    sharing_now,
 )
 from scheduling.lifecycle import PhaseChanged
 
@@ -46,7 +50,7 @@ from .media_scope import NOTHING, MediaScope, media_scope
 
 log = logging.getLogger(__name__)
 LEVELS_EVERY_S = 0.25
-STEERING = (FloorGranted, FloorEnded, SiteMuted, SiteUnmuted, PhaseChanged)
+STEERING = (FloorGranted, FloorEnded, SiteMuted, SiteUnmuted, PhaseChanged, ShareStarted, ShareStopped)
 
 Send = Callable[[p.ServerMessage], Awaitable[None]]
 
@@ -72,6 +76,7 @@ class ConferenceMedia:
     poor_links: dict[str, p.LinkQuality] = field(default_factory=dict)  # site -> why it is on audio only
     scope: MediaScope = NOTHING                                   # what the conference's phase lets through
     media_states: dict[str, p.SiteMediaState] = field(default_factory=dict)  # site -> as its page reported it
+    share: str | None = None                                      # the peer whose screen share is forwarded
 
 
 def media_config(settings: MediaSettings) -> MediaConfig:
@@ -215,6 +220,13 @@ class MediaPlane:
         cm.forwarder.steer(cm.publisher.get(program) if program else None,
                            [cm.publisher[s] for s in speakers],
                            [cm.publisher[s] for s in state.floor.muted if s in cm.publisher])
+        # the share follows the domain (who shares) and the phase (as the program does); the
+        # forwarder sends it only to pages that offered a share slot and receive video
+        sharer = sharing_now(state) if scope.program else None
+        share = cm.publisher.get(sharer) if sharer else None
+        if share != cm.share:
+            cm.share = share
+            cm.forwarder.set_share(share)
         # levels are shown for the sites on air only; previews follow their sites' current pages
         cm.on_air = frozenset({*([program] if program else []), *speakers}) - state.floor.muted
         cm.levels = {s: lvl for s, lvl in cm.levels.items() if s in cm.on_air}
