@@ -9,6 +9,7 @@ import {
 import { CONFIG, clock, day, duration, num, spelled, t } from "./i18n.js";
 import { chairMedia } from "./chair_media.js";
 import { renderReadiness } from "./readiness_wall.js";
+import { chairShareControl, shareOnStage } from "./screen_share.js";
 import { chairControls, slideStage } from "./slides.js";
 import { phaseBadge, renderAgenda } from "./ui.js";
 import { Wall } from "./wall.js";
@@ -28,6 +29,9 @@ const wall = new Wall({
   onSelect: (code) => select(code),
 });
 const av = chairMedia({ conn, store, wall, previewSlots: 4, onChange: () => renderPanels() });
+// a site's screen share: the big picture of the program box, and the chair's "stop" (screen_share.js)
+shareOnStage({ box: $("#program-video").closest(".video-box"), store, media: av.media });
+chairShareControl({ mount: $("#program-video").closest(".panel"), store, run });
 // recommendations marked for the meeting and quick votes (wards_staff.js)
 chairWardsPanel({ store, run, conn, root: $("#wards-panel"), isChair: () => !!isChair() });
 

@@ -3,7 +3,10 @@
 //
 //   m0 audio, m1 video   sendrecv with this page's microphone and camera (recvonly without them):
 //                        what the page publishes, and the program it receives
-//   m2.. pairs           recvonly: speaker slot i (floor holder i), audio + video
+//   m2 video             the share slot, marked `a=content:slides` in the offer sent: sendrecv on a
+//                        publishing page (its screen share up while it shares, the presenter's
+//                        share down), recvonly on a staff page
+//   m3.. pairs           recvonly: speaker slot i (floor holder i), audio + video
 //   last P               recvonly video: preview slots (the chair's wall)
 //
 // The page is the offerer; the server answers with every slot named by its msid stream
@@ -33,6 +36,9 @@ const PREVIEW = { maxBitrate: 150_000, maxFramerate: 5, height: 180 };
 const PROBE = { maxBitrate: 600_000, maxFramerate: 15, scaleResolutionDownBy: 1 };
 const RETRY_MS = [1000, 2000, 4000, 8000, 15000];
 const DISCONNECTED_GRACE_MS = 4000;
+// a shared screen: sharp text over motion (contentHint "detail" on the track, see screen_share.js)
+const SHARE = { maxBitrate: 1_200_000, maxFramerate: 15, scaleResolutionDownBy: 1 };
+const SHARE_MARK = "a=content:slides";
 const MEDIA_STATE = { connected: "flowing", connecting: "renegotiating", reconnecting: "renegotiating", failed: "stalled" };
 
 /**
@@ -67,6 +73,7 @@ export class Media {
     this.generation = 0;            // one per RTCPeerConnection made
     this.failures = 0;
     this.local = null;              // this page's camera + microphone
+    this.shareTrack = null;         // this page's captured screen while it shares
     this._retry = null;
     this._grace = null;
     this._params = Promise.resolve();
@@ -108,6 +115,24 @@ export class Media {
   /** Show a slot ("program", "speaker-0", "preview-2", or "local" for this page's camera) in a <video>. */
   show(slot, video) {
     if (video) this.player.show(slot, video);
+  }
+
+  /** Send `track` (a captured screen, screen_share.js) on the share slot; the server forwards
+   * it while the log says this site shares (`share_started`). No renegotiation. */
+  async startShare(track) {
+    this.shareTrack = track;
+    const t = this._transceiver(2);
+    if (t && t.sender) await t.sender.replaceTrack(track).catch(() => {});
+    this._applyHint();
+    this._changed();
+  }
+
+  /** Stop sending the screen (the capture itself is stopped by its owner). */
+  async stopShare() {
+    this.shareTrack = null;
+    const t = this._transceiver(2);
+    if (t && t.sender && t.sender.track) await t.sender.replaceTrack(null).catch(() => {});
+    this._changed();
   }
 
   /** Receive audio only (poor link): the server stops sending video; this page stops sending its camera. */
@@ -246,7 +271,7 @@ export class Media {
       if (this.audioOnly || this.previews.length) {
         this._send({ type: "media_prefs", audio_only: this.audioOnly, ...(this.previewSlots ? { previews: this.previews } : {}) });
       }
-      const sdp = await this.signal.ask(pc.localDescription.sdp);
+      const sdp = await this.signal.ask(markShare(pc.localDescription.sdp));
       if (gen !== this.generation) return;
       await pc.setRemoteDescription({ type: "answer", sdp });
       if (gen !== this.generation) return;
@@ -284,6 +309,9 @@ export class Media {
       : pc.addTransceiver(kind, { direction: "recvonly" }));
     own(mic, "audio");                                             // m0
     own(cam, "video");                                             // m1
+    const share = this.shareTrack && this.shareTrack.readyState === "live" ? this.shareTrack : null;
+    if (share) pc.addTransceiver(share, { direction: "sendrecv", streams: [new MediaStream([share])] });   // m2: share slot
+    else pc.addTransceiver("video", { direction: this.publish ? "sendrecv" : "recvonly" });
     for (let i = 0; i < this.speakerSlots; i++) {                  // speaker slots
       pc.addTransceiver("audio", { direction: "recvonly" });
       pc.addTransceiver("video", { direction: "recvonly" });
@@ -300,7 +328,7 @@ export class Media {
       if (gen !== this.generation) return;
       const index = pc.getTransceivers().indexOf(e.transceiver);
       const named = e.streams[0] ? e.streams[0].id : "";
-      const slot = /^(program|speaker-\d+|preview-\d+)$/.test(named) ? named : this._slotOf(index)?.id;
+      const slot = /^(program|share|speaker-\d+|preview-\d+)$/.test(named) ? named : this._slotOf(index)?.id;
       if (slot) this.player.set(slot, e.track.kind, e.track);
     };
     pc.onicecandidate = (e) => {
@@ -388,6 +416,8 @@ export class Media {
         });
       } else await encode(cam.sender, { active: false });
     }
+    const share = this._transceiver(2);
+    if (share && share.sender.track) await encode(share.sender, { active: true, ...SHARE });
   }
 
   // -- local devices ---------------------------------------------------------------------------
@@ -434,7 +464,8 @@ export class Media {
   /** The slot of the i-th m-line of the layout. */
   _slotOf(i) {
     if (i < 2) return { id: "program", kind: i === 0 ? "audio" : "video" };
-    const j = i - 2;
+    if (i === 2) return { id: "share", kind: "video" };
+    const j = i - 3;
     if (j < 2 * this.speakerSlots) return { id: `speaker-${j >> 1}`, kind: j % 2 ? "video" : "audio" };
     const k = j - 2 * this.speakerSlots;
     return k < this.previewSlots ? { id: `preview-${k}`, kind: "video" } : null;
@@ -456,6 +487,18 @@ export class Media {
       console.warn(e);
     }
   }
+}
+
+/** The offer as sent to the server: m-line 2 marked as the share slot (RFC 4796; browsers do
+ * not write it themselves, media/layout.py `mark_share` does the same for Python peers). */
+export function markShare(sdp) {
+  const eol = sdp.includes("\r\n") ? "\r\n" : "\n";
+  const parts = sdp.split(`${eol}m=`);
+  if (parts.length < 4 || parts[3].includes(SHARE_MARK)) return sdp;
+  const section = parts[3];
+  const ends = section.endsWith(eol);
+  parts[3] = (ends ? section.slice(0, -eol.length) : section) + eol + SHARE_MARK + (ends ? eol : "");
+  return parts.join(`${eol}m=`);
 }
 
 async function encode(sender, values) {

@@ -8,6 +8,7 @@ import {
 } from "./derive.js";
 import { CONFIG, clock, day, dayTime, duration, isoDay, num, spelled, t } from "./i18n.js";
 import { readinessCheck } from "./readiness_check.js";
+import { presenterShare, shareOnStage } from "./screen_share.js";
 import { siteMedia } from "./site_media.js";
 import { presenterControls, slideStage } from "./slides.js";
 import { keyedList, phaseBadge, renderAgenda, setupTabs, updateActionMeta } from "./ui.js";
@@ -20,6 +21,9 @@ const stage = siteMedia({ conn, site: SITE, onChange: () => render() });
 const { media } = stage;
 slideStage({ box: $("#program-box"), store });   // slides: the big picture while presenting (slides.js)
 presenterControls({ mount: $(".stage"), store, run, site: SITE, token: CONFIG.token });
+// screen share: another site's share is the big picture; the presenter's button (screen_share.js)
+const shareView = shareOnStage({ box: $("#program-box"), store, media, own: SITE.code });
+presenterShare({ mount: $(".stage"), store, run, media, site: SITE });
 let lastSpeakers = "";
 let checkinTouched = false;
 
@@ -39,6 +43,7 @@ const render = batched(() => {
   const active = activeItem(s);
   setText($("#active-item"), active ? t("site.active_item", { title: active.title }) : "");
   renderInfo(s, now);
+  shareView.render();   // audio only hides it
   renderSpeaking(s);
   renderFloor();
   renderAgenda($("#agenda"), s, now);
