@@ -43,6 +43,7 @@ async def test_the_main_bridge_shares_a_ward_decodes_it_the_chair_stops_it(
       return t && { hint: t.contentHint, state: t.readyState };
     }""")
     assert sent == {"hint": "detail", "state": "live"}, "the captured screen is sent on the share slot"
+    await grows(main, ("out", "share", "frames"), 5)            # encoded and sent, beside the camera
 
     await grows(ward, ("in", "share/video", "frames"), 10, timeout=15.0)
     await ward.wait_for_selector("#program-box.sharing .share-layer:not([hidden])")

@@ -47,11 +47,11 @@ async def test_the_main_bridge_page_captures_a_screen_and_shows_it_big(pages: Pa
     await wait_online(main)
     info = await main.evaluate(CAPTURE)
     assert info == {"hint": "detail", "surface": "monitor", "audio": 0}, info
-    size = await wait_js(main, "() => { const v = document.querySelector('.share-video');"
+    size = await wait_js(main, "() => { const v = window.share.stage.video;"
                                " return v.videoWidth > 0 && [v.videoWidth, v.videoHeight]; }")
     assert size[0] <= 1920 and size[0] > 0, size
     assert await main.evaluate("() => document.querySelector('#program-box').classList.contains('presenting')")
-    assert (await main.text_content(".share-caption") or "") == "Trình chiếu: Điểm cầu chính (màn hình)"
+    assert (await main.text_content("#program-box > .share-layer:last-child .share-caption") or "") == "Trình chiếu: Điểm cầu chính (màn hình)"
     # the program goes to a corner: a quarter of the stage's width, above the share
     corner = await main.evaluate("() => { const v = document.querySelector('#program-video').getBoundingClientRect();"
                                  " const b = document.querySelector('#program-box').getBoundingClientRect();"

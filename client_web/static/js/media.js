@@ -224,7 +224,8 @@ export class Media {
     return this.local;
   }
 
-  /** Figures per slot for the operator and the tests: inbound per "slot/kind", outbound per kind. */
+  /** Figures per slot for the operator and the tests: inbound per "slot/kind", outbound per kind
+   * ("audio", "video" for the camera, "share" for the screen). */
   async stats() {
     const pc = this.pc;
     const out = {
@@ -243,7 +244,8 @@ export class Media {
           width: s.frameWidth || 0, height: s.frameHeight || 0, energy: s.totalAudioEnergy || 0, level: s.audioLevel || 0,
         };
       } else if (s.type === "outbound-rtp") {
-        out.out[s.kind] = {
+        const slot = slotOfMid.get(s.mid);
+        out.out[slot && slot.id === "share" ? "share" : s.kind] = {   // the camera is "video", the screen "share"
           packets: s.packetsSent || 0, bytes: s.bytesSent || 0, frames: s.framesEncoded || 0,
           width: s.frameWidth || 0, height: s.frameHeight || 0, active: s.active,
         };

@@ -117,6 +117,7 @@ export function shareStage({ box }) {
       toggle(box, "sharing", true);
     },
     conceal() {
+      if (layer.hidden) return;   // not shown: leave the stage's classes to whatever else is on it
       layer.hidden = true;
       toggle(box, "sharing", false);
       if (!box.querySelector(".slide-layer:not([hidden])")) toggle(box, "presenting", false);
