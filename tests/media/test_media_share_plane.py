@@ -9,6 +9,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from media import MediaConfig
 from media.client import SiteClient
 from media.testsrc import PatternSource
@@ -29,8 +31,9 @@ async def until(predicate: Any, what: str, timeout: float = 15.0) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-async def test_the_log_steers_the_share_to_the_wards_that_show_it(tmp_path: Path) -> None:
-    config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(workers=0))
+@pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker"])
+async def test_the_log_steers_the_share_to_the_wards_that_show_it(tmp_path: Path, workers: int) -> None:
+    config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(workers=workers))
     base = config.base_url
     closers: list[Any] = []
     async with serving(config) as app:
