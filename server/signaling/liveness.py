@@ -21,6 +21,8 @@ from typing import Protocol
 
 from aiohttp import web
 
+from .tcp_acks import AckAge
+
 SWEEPS_PER_INTERVAL = 10
 PING_FRAME = b"\x89\x00"     # FIN + ping, no payload, unmasked (server to client)
 
@@ -28,6 +30,7 @@ PING_FRAME = b"\x89\x00"     # FIN + ping, no payload, unmasked (server to clien
 class Watched(Protocol):
     last_heard: float
     pinged_at: float
+    ack_age: AckAge | None
 
     def ping(self, frame: bytes) -> None: ...
 
@@ -52,6 +55,11 @@ class Liveness:
     def sweep(self, now: float) -> None:
         for page in tuple(self.pages):
             silent = now - page.last_heard
+            if silent >= self.heartbeat_s and page.ack_age is not None and page.pinged_at <= page.last_heard:
+                acked = page.ack_age()    # no ping outstanding: recent ACKs stand in for a pong
+                if acked is not None and acked < self.heartbeat_s:
+                    page.last_heard = now - acked
+                    continue
             if silent > self.dead_after_s:
                 self.pages.discard(page)
                 page.abort()
