@@ -43,7 +43,7 @@ async def _read_counting_pings(page: RawPage, seconds: float) -> int:
 
 @linux_only
 async def test_a_page_that_acknowledges_its_events_is_not_pinged_and_an_idle_one_is(server: StartServer) -> None:
-    srv = await server(seed="small", heartbeat_s=HEARTBEAT_S)
+    srv = await server(seed="small", heartbeat_s=HEARTBEAT_S, ack_liveness=True)
     await srv.go_live()
     watched, busy = srv.seeded.sites[:2]
     page = await RawPage.join(srv.base_url, srv.conference, await srv.site_token(watched), autoping=False)
@@ -70,7 +70,7 @@ async def test_a_page_that_acknowledges_its_events_is_not_pinged_and_an_idle_one
 
 @linux_only
 async def test_a_page_that_stops_answering_is_dropped_though_its_kernel_acknowledges(server: StartServer) -> None:
-    srv = await server(seed="small", heartbeat_s=HEARTBEAT_S, offline_after_s=1.0)
+    srv = await server(seed="small", heartbeat_s=HEARTBEAT_S, offline_after_s=1.0, ack_liveness=True)
     site = srv.seeded.sites[2]
     log: list[tuple[float, str, str]] = []
     await srv.client(srv.session("chair"), on_message=watch_connections(log))
