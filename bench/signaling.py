@@ -388,6 +388,8 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=EVENTS)
     parser.add_argument("--client-mode", default=CLIENT_MODE, choices=["kernel", "raw", "protocol"],
                         help="how the load clients read and time receipts (bench/wsload.py)")
+    parser.add_argument("--ack-liveness", action="store_true",
+                        help="serve --ack-liveness: no ping to a page whose socket acknowledged data recently")
     parser.add_argument("--heartbeat", type=float, default=None, metavar="S",
                         help="the servers' liveness heartbeat (serve --heartbeat; default: the server's)")
     parser.add_argument("--client-nice", type=int, default=CLIENT_NICE, help="nice value of the load processes")
@@ -401,6 +403,8 @@ async def main() -> None:
     if args.heartbeat is not None:
         SERVER_ARGS[:] = ["--heartbeat", str(args.heartbeat)]
     SERVER_ARGS.extend(["--loop", args.loop])
+    if args.ack_liveness:
+        SERVER_ARGS.append("--ack-liveness")
     raise_nofile()
     out = []
     with (contextlib.nullcontext(args.tmp) if args.tmp else tempfile.TemporaryDirectory()) as d:

@@ -21,6 +21,7 @@ from ..protocol import Presence, encode, event_text
 from ..service.hub import StreamHub
 from ..service.service import Service
 from .frames import text_frame
+from .tcp_acks import AckAge
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class Page:
         self.too_slow = asyncio.Event()
         self.last_heard = time.monotonic()
         self.pinged_at = 0.0
+        self.ack_age: AckAge | None = None    # set when its socket's ACKs can be read (liveness.py)
 
     def ping(self, frame: bytes) -> None:
         t = self.transport

@@ -10,6 +10,15 @@ The sweeps are frequent so that the pings are spread: each page is pinged on the
 its own interval runs out, so with 10,000 pages a sweep pings about 1,000 of them, not all at
 once. (Two sweeps per interval put every page on one of two beats: 5,000 pings and then 5,000
 pongs in a burst, which held up the events that came in behind it.)
+
+With ``ack_liveness`` (off by default: docs/operations.md), a page whose socket acknowledged
+data (an event) within the interval is not pinged: the ACK stands in for the pong
+(``tcp_acks.py``; Linux, and only where the socket ends at the browser). An ACK never answers
+for a ping: once a page is pinged only a frame from it (the pong) counts, so a page whose kernel
+still acknowledges but which no longer answers is dropped on the same clock. A dead link
+acknowledges nothing: it is pinged at most one interval after its last ACK and dropped 2.5
+intervals after it. A relay that acknowledges for the page (a proxy, a TCP accelerator) hides a
+dead link while events flow: hence off by default.
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ from typing import Protocol
 
 from aiohttp import web
 
+from .tcp_acks import AckAge
+
 SWEEPS_PER_INTERVAL = 10
 PING_FRAME = b"\x89\x00"     # FIN + ping, no payload, unmasked (server to client)
 
@@ -28,6 +39,7 @@ PING_FRAME = b"\x89\x00"     # FIN + ping, no payload, unmasked (server to clien
 class Watched(Protocol):
     last_heard: float
     pinged_at: float
+    ack_age: AckAge | None
 
     def ping(self, frame: bytes) -> None: ...
 
@@ -52,6 +64,11 @@ class Liveness:
     def sweep(self, now: float) -> None:
         for page in tuple(self.pages):
             silent = now - page.last_heard
+            if silent >= self.heartbeat_s and page.ack_age is not None and page.pinged_at <= page.last_heard:
+                acked = page.ack_age()    # no ping outstanding: recent ACKs stand in for a pong
+                if acked is not None and acked < self.heartbeat_s:
+                    page.last_heard = now - acked
+                    continue
             if silent > self.dead_after_s:
                 self.pages.discard(page)
                 page.abort()

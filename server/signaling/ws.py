@@ -56,6 +56,7 @@ from .closes import ClosingSocket
 from .fanout import EventFrames, Page, PageFanout
 from .liveness import LIVENESS
 from .open_pages import OPEN_PAGES
+from .tcp_acks import ack_age_reader
 
 log = logging.getLogger(__name__)
 HELLO_TIMEOUT_S = 10.0
@@ -206,6 +207,8 @@ class Connection:
         self.token = token
         page = Page(self.ws, self.request.transport, site_view=not roles & STAFF_ROLES,
                     buffer_limit=self.config.send_buffer_limit)
+        if self.config.ack_liveness:
+            page.ack_age = ack_age_reader(self.request.transport, self.request.headers)
         session = Session(state.conference_id, actor, roles, hub, page, PageFanout.of(hub), stamp,
                           identity.expires_at(token))
         self.request.app[OPEN_PAGES].add(session.conf_id, actor, self)

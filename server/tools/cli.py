@@ -74,6 +74,7 @@ def _config(args: argparse.Namespace) -> Config:
                   data_dir=Path(args.data_dir), redis_url=args.redis or Config.env_redis_url(),
                   public_url=getattr(args, "public_url", "") or "", media=media, smtp=smtp, signing=_signing(args),
                   heartbeat_s=getattr(args, "heartbeat", Config.heartbeat_s),
+                  ack_liveness=getattr(args, "ack_liveness", Config.ack_liveness),
                   offline_after_s=getattr(args, "offline_after", Config.offline_after_s),
                   webhook_retry_s=getattr(args, "webhook_retry", Config.webhook_retry_s))
 
@@ -137,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--heartbeat", type=_seconds, default=Config.heartbeat_s, metavar="SECONDS",
                        help="silent pages are pinged this often and dropped after 2.5 times it; with Redis, "
                        "processes share which sites they hold this often (default: %(default)s)")
+    serve.add_argument("--ack-liveness", action="store_true",
+                       help="do not ping a page whose socket acknowledged data within the heartbeat (Linux; only "
+                       "where sockets end at the browsers: docs/operations.md)")
     serve.add_argument("--offline-after", type=_seconds, default=Config.offline_after_s, metavar="SECONDS",
                        help="a site that lost its link shows offline after this (default: %(default)s)")
     serve.add_argument("--loop", choices=LOOPS, default=None,
