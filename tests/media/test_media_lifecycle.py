@@ -18,7 +18,7 @@ from server.config import Config, MediaSettings
 from server.reactors.media_scope import CHECK, EVERYTHING, NOTHING, media_scope
 from server.tools import demo
 from server.tools.client import ApiClient, BridgeClient
-from tests.server.wshelp import free_port, seed_demo, serving
+from tests.server.wshelp import free_port, seed_demo, serving, until
 
 PASSWORD = "mat-khau-thu-nghiem"
 LOOPBACK = MediaConfig(gather_addresses=("127.0.0.1",))
@@ -35,14 +35,6 @@ def test_each_phase_forwards_what_it_needs() -> None:
 def received(bridge: HeadlessBridge) -> int:
     """Every RTP packet the site got, all slots."""
     return sum(c.packets for c in bridge.client.counters.values())
-
-
-async def until(predicate: Any, what: str, timeout: float = 15.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker"])

@@ -16,7 +16,8 @@ import aiohttp
 from aiohttp import web
 
 
-async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
+async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02,
+                     what: str = "condition") -> Any:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -24,8 +25,13 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 10.0, interv
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
+            raise AssertionError(f"{what} not met within {timeout} s")
         await asyncio.sleep(interval)
+
+
+async def until(predicate: Callable[[], Any], what: str, timeout: float = 15.0) -> None:
+    """``eventually``, naming what was awaited when it times out."""
+    await eventually(predicate, timeout=timeout, interval=0.05, what=what)
 
 
 def watch_connections(log: list[tuple[float, str, str]], *, live: bool = True) -> Callable[[dict[str, Any]], None]:
