@@ -63,6 +63,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "no_speakers": ("Không có điểm cầu phát biểu.", "No site took the floor."),
     "col_speaker": ("Người phát biểu / nội dung", "Speaker / topic"),
     "col_duration": ("Thời lượng", "Duration"),
+    # the slides shown (scheduling.reports.slides_shown): per speaking turn, and outside any turn
+    "slides_line": ("Trình chiếu: {decks}", "Slides shown: {decks}"),
+    "slides_deck_one": ("{deck} — trang {pages}", "{deck} — page {pages}"),
+    "slides_deck_many": ("{deck} — trang {pages}", "{deck} — pages {pages}"),
+    "slides_by": ("{line} ({presenter})", "{line} ({presenter})"),
     "notes": ("Ghi chép", "Notes"),
     "conclusions": ("KẾT LUẬN", "CONCLUSIONS"),
     "col_task": ("Nhiệm vụ", "Task"),

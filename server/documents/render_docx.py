@@ -215,7 +215,10 @@ def _proceedings(doc: Document, view: MinutesView) -> None:
             widths = [10, 32, 78, 14, 31]
             table = _grid(doc, list(view.headers.speakers), widths)
             for t in s.speakers:
-                _row(doc, table, [[t.number], [t.site], [t.topic], [t.start], [t.duration]], center=(0, 3, 4))
+                topic = [t.topic, t.slides] if t.slides else [t.topic]
+                _row(doc, table, [[t.number], [t.site], topic, [t.start], [t.duration]], center=(0, 3, 4))
+        for line in s.slides:
+            doc.add_paragraph(line)
         if s.conclusions:
             doc.add_paragraph().add_run(f"{L['conclusions']}:").bold = True
             for text in s.conclusions:

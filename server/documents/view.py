@@ -67,6 +67,7 @@ class SpeakerRow:
     topic: str
     start: str
     duration: str
+    slides: str = ""                    # "Trình chiếu: Báo cáo quý III — trang 3, 4, 5" (during this turn)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class ItemSection:
     speakers: tuple[SpeakerRow, ...]
     notes: tuple[str, ...]
     conclusions: tuple[str, ...]
+    slides: tuple[str, ...] = ()        # slides shown outside any speaking turn, per presenter
 
 
 @dataclass(frozen=True)
@@ -202,8 +204,8 @@ def build_view(source: MinutesSource, options: RenderOptions) -> MinutesView:
         Field(L["attendance_total"], totals_line),
     )
     end = f.at(end_iso)
-    closing = L["closing"].format(time=_clock(end, options.lang), date=f.date(end_iso)) if end else ""
     sites = {row["code"]: clean(row["name"]) for row in c["attendance"]}
+    closing = L["closing"].format(time=_clock(end, options.lang), date=f.date(end_iso)) if end else ""
     record = c.get("record")   # the issuer's settings and number, inside the hash (absent in older versions)
     place = str(record.get("place", "")) if record is not None else options.place
     return MinutesView(
@@ -216,7 +218,8 @@ def build_view(source: MinutesSource, options: RenderOptions) -> MinutesView:
         title=clean(h["title"]), fields=fields, attendance=attendance,
         attendance_total=f"{f.n(totals['people'])} / {f.n(totals['expected'])}",
         agenda=tuple(_agenda_row(i, item, L, f) for i, item in enumerate(c["agenda"], 1)),
-        sections=tuple(_section(i, item, L, f, name) for i, item in enumerate(c["agenda"], 1)),
+        sections=tuple(_section(i, item, L, f, name, {**sites, main["code"]: clean(main["name"])})
+                       for i, item in enumerate(c["agenda"], 1)),
         general_notes=tuple(clean(n["text"]) for n in c.get("general_notes", [])),
         actions=tuple(_action_row(i, a, sites, items, L, f) for i, a in enumerate(c["actions"], 1)),
         closing=closing,
@@ -301,15 +304,24 @@ def _agenda_row(i: int, item: dict[str, Any], L: dict[str, str], f: _Fmt) -> Age
         status=L.get(f"status_{item.get('status', '')}", clean(item.get("status", ""))))
 
 
-def _section(i: int, item: dict[str, Any], L: dict[str, str], f: _Fmt, name: Any) -> ItemSection:
+def _section(i: int, item: dict[str, Any], L: dict[str, str], f: _Fmt, name: Any,
+             sites: dict[str, str]) -> ItemSection:
     runs = item.get("runs") or []
     ranges = ", ".join(f"{f.hm(r['started'])} – {f.hm(r['ended'])}" for r in runs) or "—"
     planned = int(item.get("planned_minutes") or 0)
     time_line = L["item_time"].format(range=ranges, planned=planned or "—",
                                       actual=_minutes_of(item.get("actual_seconds", 0)) if runs else "—")
+    rows = item.get("speakers") or []
+    during, outside = _slides_by_turn(rows, item.get("slides") or [])
     speakers = tuple(SpeakerRow(number=str(k), site=clean(s.get("name") or s["site"]), topic=clean(s.get("topic", "")),
-                                start=f.hm(s["started"]), duration=f.duration(s["seconds"]))
-                     for k, s in enumerate(item.get("speakers") or [], 1))
+                                start=f.hm(s["started"]), duration=f.duration(s["seconds"]),
+                                slides=_slides_line(during.get(k - 1, []), L))
+                     for k, s in enumerate(rows, 1))
+    by_presenter: dict[str, list[dict[str, Any]]] = {}
+    for x in outside:
+        by_presenter.setdefault(str(x.get("presenter", "")), []).append(x)
+    slides = tuple(L["slides_by"].format(line=_slides_line(shown, L), presenter=sites.get(who) or clean(who))
+                   for who, shown in by_presenter.items())
     statuses = {x["ref"]: x for x in item.get("follow_up_status") or []}
     refs = item.get("follow_up") or []
     lines = tuple(_follow_up_line(statuses[r], L, f) for r in refs if r in statuses)
@@ -317,7 +329,56 @@ def _section(i: int, item: dict[str, Any], L: dict[str, str], f: _Fmt, name: Any
     return ItemSection(number=str(i), title=clean(item["title"]), presenter=clean(item.get("presenter", "")),
                        time_line=time_line, follow_up=follow_up, follow_up_lines=lines, speakers=speakers,
                        notes=tuple(clean(n) for n in item.get("notes") or []),
-                       conclusions=tuple(clean(n) for n in item.get("conclusions") or []))
+                       conclusions=tuple(clean(n) for n in item.get("conclusions") or []), slides=slides)
+
+
+def _slides_by_turn(rows: list[dict[str, Any]], slides: list[dict[str, Any]],
+                    ) -> tuple[dict[int, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """The slides shown during each speaking turn (by the turn's index in ``rows``: the last
+    turn of the site the slide records as holding the floor that started before it) and those
+    shown outside any turn."""
+    during: dict[int, list[dict[str, Any]]] = {}
+    outside: list[dict[str, Any]] = []
+    for x in slides:
+        at = datetime.fromisoformat(str(x["at"]))
+        turns = [k for k, r in enumerate(rows)
+                 if x.get("turn") and r.get("site") == x["turn"] and datetime.fromisoformat(r["started"]) <= at]
+        if turns:
+            during.setdefault(turns[-1], []).append(x)
+        else:
+            outside.append(x)
+    return during, outside
+
+
+def _slides_line(shown: list[dict[str, Any]], L: dict[str, str]) -> str:
+    """"Trình chiếu: Báo cáo quý III — trang 3–5, 8; Phụ lục — trang 1": each deck in the
+    order first shown, its pages in order (four or more in a row as a range)."""
+    if not shown:
+        return ""
+    pages: dict[str, set[int]] = {}
+    for x in shown:
+        pages.setdefault(clean(x.get("deck") or x.get("deck_id", "")), set()).add(int(x["page"]))
+    decks = [L["slides_deck_one" if len(p) == 1 else "slides_deck_many"].format(deck=deck, pages=_page_ranges(p))
+             for deck, p in pages.items()]
+    return L["slides_line"].format(decks="; ".join(decks))
+
+
+def _page_ranges(pages: set[int]) -> str:
+    """{1, 2, 3, 4, 8} -> "1–4, 8"; {3, 4, 5} -> "3, 4, 5"."""
+    out: list[str] = []
+    run: list[int] = []
+    for p in sorted(pages):
+        if run and p != run[-1] + 1:
+            out.append(_run_text(run))
+            run = []
+        run.append(p)
+    if run:
+        out.append(_run_text(run))
+    return ", ".join(out)
+
+
+def _run_text(run: list[int]) -> str:
+    return f"{run[0]}–{run[-1]}" if len(run) >= 4 else ", ".join(str(p) for p in run)
 
 
 def _follow_up_line(x: dict[str, Any], L: dict[str, str], f: _Fmt) -> str:
