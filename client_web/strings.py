@@ -587,6 +587,7 @@ STRINGS: dict[str, str] = {
     "share.caption": N_("Presenting: {who} (screen)"),
     "share.refused": N_("Not shared: only the main bridge, or a site with the floor the chair allows, may share."),
     "share.chair_stop": N_("Stop the screen share"),
+    "share.swap": N_("Swap the shared screen and the picture"),
     "err.share_busy": N_("Another site is sharing its screen: the chair or that site stops it first."),
     "err.not_sharing": N_("No screen is being shared by this site."),
     "err.not_presenter": N_("Only the site presenting can turn its pages."),

@@ -13,7 +13,7 @@
 import { siteName } from "./derive.js";
 import { h, setText, toggle } from "./dom.js";
 import { t } from "./i18n.js";
-import { mayPresent } from "./slides.js";
+import { mayPresent, swapButton, unswapWhenIdle } from "./slides.js";
 
 const RUNNING = ["rehearsal", "live"];
 
@@ -88,11 +88,12 @@ export function shareButton({ mount, start, stopped = () => {} }) {
 }
 
 /** A share shown on the stage `box` (a .video-box) as the big picture, the other pictures in a
- * corner (the same layout as slides: .presenting). */
+ * corner (the same layout as slides: .presenting); "⇄" swaps them (.swapped: the share in the
+ * corner, the program or the floor holder big). */
 export function shareStage({ box }) {
   const video = h("video", { class: "share-video", autoplay: true, playsinline: true, muted: true });
   const caption = h("p", { class: "slide-caption share-caption", "aria-live": "polite" });
-  const layer = h("div", { class: "share-layer", hidden: true }, video, caption);
+  const layer = h("div", { class: "share-layer", hidden: true }, video, caption, swapButton(box, t("share.swap")));
   box.append(layer);
   return {
     video,
@@ -121,6 +122,7 @@ export function shareStage({ box }) {
       layer.hidden = true;
       toggle(box, "sharing", false);
       if (!box.querySelector(".slide-layer:not([hidden])")) toggle(box, "presenting", false);
+      unswapWhenIdle(box);
     },
   };
 }

@@ -43,21 +43,33 @@ export function fitWidth(px) {
   return WIDTHS.find((w) => w >= need) || WIDTHS[WIDTHS.length - 1];
 }
 
+/** The "⇄" button of a presented layer (a slide, a share): swaps the big picture and the
+ * picture-in-picture on the stage `box` (.swapped); every such button of the box says so. */
+export function swapButton(box, label) {
+  const button = h("button", { type: "button", class: "slide-swap btn btn-small", "aria-pressed": String(box.classList.contains("swapped")),
+    title: label, "aria-label": label }, "⇄");
+  button.addEventListener("click", () => setSwapped(box, !box.classList.contains("swapped")));
+  return button;
+}
+
+function setSwapped(box, on) {
+  toggle(box, "swapped", on);
+  for (const b of box.querySelectorAll(".slide-swap")) b.setAttribute("aria-pressed", String(on));
+}
+
+/** Once nothing is presented any more, the next presentation starts big again. */
+export function unswapWhenIdle(box) {
+  if (!box.querySelector(".slide-layer:not([hidden]), .share-layer:not([hidden])")) setSwapped(box, false);
+}
+
 /** The slide on the stage `box` (a .video-box), following `store`. */
 export function slideStage({ box, store }) {
   const img = h("img", { class: "slide-img", alt: "" });
   const caption = h("p", { class: "slide-caption", "aria-live": "polite" });
-  const swap = h("button", { type: "button", class: "slide-swap btn btn-small", "aria-pressed": "false",
-    title: t("slides.swap"), "aria-label": t("slides.swap") }, "⇄");
-  const layer = h("div", { class: "slide-layer", hidden: true }, img, caption, swap);
+  const layer = h("div", { class: "slide-layer", hidden: true }, img, caption, swapButton(box, t("slides.swap")));
   box.append(layer);
   let wanted = "";
   let retry = 0;
-  swap.addEventListener("click", () => {
-    const on = !box.classList.contains("swapped");
-    toggle(box, "swapped", on);
-    swap.setAttribute("aria-pressed", String(on));
-  });
   window.addEventListener("resize", () => render(store.state));
 
   function show(deck, page) {
@@ -86,9 +98,10 @@ export function slideStage({ box, store }) {
   function render(s) {
     const now = presenting(s);
     layer.hidden = !now;
-    toggle(box, "presenting", !!now);
+    toggle(box, "presenting", !!now || box.classList.contains("sharing"));   // a share keeps it (screen_share.js)
     if (!now) {
       wanted = "";
+      unswapWhenIdle(box);
       return;
     }
     setText(caption, t("slides.caption", { who: siteName(s, now.presenter), page: num(now.page), pages: num(now.deck.pages) }));
