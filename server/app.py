@@ -89,7 +89,7 @@ def create_app(config: Config) -> web.Application:
     app = web.Application(middlewares=[count_errors, json_http_errors, errors_middleware], client_max_size=4 * 1024 * 1024)
     metrics = Metrics()
     app[METRICS] = metrics
-    app[decks_api.DECKS] = DeckStore(config.data_dir / "decks")
+    app[decks_api.DECKS] = DeckStore(config.data_dir / "decks", originals=config.data_dir / "blobs" / "decks")
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = await open_store(config)

@@ -99,7 +99,10 @@ async def deck_page(request: web.Request) -> web.StreamResponse:
         width, page = int(request.match_info["width"]), int(request.match_info["page"])
     except ValueError:
         raise ApiError("not_found", "no such page image") from None
-    path = store.image(request.match_info["sha256"], width, page)
+    try:   # rendered here, or now from the kept PDF (another process took the upload)
+        path = await store.page(request.match_info["sha256"], width, page)
+    except DeckError as exc:
+        raise ApiError(exc.code, exc.message) from None
     if path is None:
         raise ApiError("not_found", "no such page image")
     return web.FileResponse(path, headers={**IMMUTABLE, "Content-Type": IMAGE_TYPE})
