@@ -72,7 +72,7 @@ async def test_the_main_bridge_shares_a_ward_decodes_it_the_chair_stops_it(
 GEOMETRY = """(box) => {
   const b = document.querySelector(box);
   const r = (el) => { const x = el.getBoundingClientRect(); return { left: x.left, top: x.top, width: x.width, height: x.height }; };
-  return { box: r(b), share: r(b.querySelector('.share-layer')), program: r(b.querySelector('#program-video')),
+  return { box: r(b), share: r(b.querySelector('.share-video')), program: r(b.querySelector('#program-video')),
            swapped: b.classList.contains('swapped'),
            pressed: [...b.querySelectorAll('.slide-swap')].map((x) => x.getAttribute('aria-pressed')) };
 }"""
@@ -129,6 +129,9 @@ async def test_a_site_and_the_chair_swap_the_share_and_the_program_and_every_pag
             await page.set_viewport_size({"width": width, "height": height})
             await page.wait_for_timeout(150)
             await fits(page, f"{what} with a share shown")
+        for page, box in ((ward, "#program-box"), (chair, chair_box)):   # the share big, the program small
+            g = await page.evaluate(GEOMETRY, box)
+            assert big(g["share"], g["box"]) and corner(g["program"], g["box"]), (width, g)
         await ward.click("#program-box .share-layer .slide-swap")
         await ward.wait_for_selector("#program-box.swapped")
         await fits(ward, "the ward's page, swapped")
