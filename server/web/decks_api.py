@@ -92,7 +92,8 @@ async def list_decks(request: web.Request) -> web.StreamResponse:
 
 
 @routes.route("GET", "/decks/{sha256}/{width}/{page}.webp", "One page of a deck as WebP (width 640, 1280 or 1920): "
-              "immutable, cacheable by anyone (the URL holds the PDF's SHA-256)", auth="none")
+              "immutable, cacheable by anyone (the URL holds the PDF's SHA-256); a process that has not rendered the "
+              "deck renders it from the kept PDF first (503 deck_busy when too many renders wait)", auth="none")
 async def deck_page(request: web.Request) -> web.StreamResponse:
     store: DeckStore = request.app[DECKS]
     try:
