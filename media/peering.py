@@ -44,6 +44,7 @@ _srtp_protect = lib.srtp_protect
 _srtp_unprotect = lib.srtp_unprotect
 
 MAX_PAYLOAD = 1900
+CLOSE_TIMEOUT_S = 5.0
 DRAIN_BATCH = 32  # extra datagrams read per readiness callback
 
 
@@ -358,8 +359,10 @@ class Link:
     async def close(self) -> None:
         self.on_rtp = lambda data: None
         self.on_rtcp = lambda data: None
-        try:
-            await self.pc.close()
+        try:  # aiortc's close can wait for ever on an ICE task already cancelled: bounded
+            await asyncio.wait_for(self.pc.close(), CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            logger.warning("a peer connection did not close within %.0f s", CLOSE_TIMEOUT_S)
         except Exception:  # pragma: no cover - closing must not raise
             logger.exception("error closing a peer connection")
         if self.state != "closed":

@@ -42,6 +42,7 @@ async def test_nothing_reaches_a_site_before_the_rehearsal_or_after_the_end(tmp_
     config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(workers=workers))
     base = config.base_url
     closers: list[Any] = []
+    bridges: list[HeadlessBridge] = []
     async with serving(config) as app:
         try:
             _, tokens, state = await seed_demo(app, PASSWORD)
@@ -65,8 +66,8 @@ async def test_nothing_reaches_a_site_before_the_rehearsal_or_after_the_end(tmp_
             site = HeadlessBridge(LOOPBACK, ward_client.offer, "ward")  # publishes too: its camera could be previewed
             wall = HeadlessBridge(LOOPBACK, chair.offer, "chair", publish=False, preview_slots=1)
             for bridge in (main, site, wall):
+                bridges.append(bridge)
                 await bridge.start()
-                closers.append(bridge.client)
             await chair.send_raw({"type": "media_prefs", "previews": [ward]})
 
             await asyncio.sleep(1.5)
@@ -94,5 +95,7 @@ async def test_nothing_reaches_a_site_before_the_rehearsal_or_after_the_end(tmp_
             assert site.client.link is not None and site.client.link.state == "connected", "the connection stays up"
             assert main.client.link is not None and main.client.link.state == "connected"
         finally:
+            for bridge in bridges:  # its watch may be renegotiating: stop() ends that too
+                await bridge.stop()
             for c in reversed(closers):
                 await c.close()

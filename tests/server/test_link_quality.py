@@ -34,6 +34,7 @@ async def test_a_site_on_a_poor_link_goes_audio_only_and_the_chair_is_told(tmp_p
     config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(workers=workers))
     base = config.base_url
     closers: list[Any] = []
+    bridges: list[HeadlessBridge] = []
     async with serving(config) as app:
         try:
             _, tokens, state = await seed_demo(app, PASSWORD)
@@ -49,7 +50,6 @@ async def test_a_site_on_a_poor_link_goes_audio_only_and_the_chair_is_told(tmp_p
             closers.append(chair)
             await chair.command("open_conference")
             media = MediaConfig(gather_addresses=("127.0.0.1",))
-            bridges = []
             for code, name, loss in ((state.main_site, "main", 0.0), (poor_code, "poor", 0.25),
                                      (good_code, "good", 0.0)):
                 client = await BridgeClient(base, demo.CONFERENCE, tokens[code], on_message=box(name)).connect()
@@ -72,8 +72,8 @@ async def test_a_site_on_a_poor_link_goes_audio_only_and_the_chair_is_told(tmp_p
             await asyncio.sleep(1.0)
             assert program.frames == frames, "no video reaches the site on audio only"
             assert bridges[2].client.counter("program/video").frames > 10
+        finally:
             for bridge in bridges:
                 await bridge.stop()
-        finally:
             for c in reversed(closers):
                 await c.close()
