@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 
 import av
+import pytest
 
 from media import MediaConfig
 from media.headless import HeadlessBridge
@@ -89,8 +90,9 @@ async def test_a_live_conference_is_recorded_with_chapters(tmp_path: Path) -> No
                 await c.close()  # type: ignore[attr-defined]
 
 
-async def test_the_screen_share_is_recorded_beside_the_program_and_listed(tmp_path: Path) -> None:
-    config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(record=True))
+@pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker"])
+async def test_the_screen_share_is_recorded_beside_the_program_and_listed(tmp_path: Path, workers: int) -> None:
+    config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(record=True, workers=workers))
     clients: list[object] = []
     async with serving(config) as app:
         try:
