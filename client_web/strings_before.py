@@ -140,4 +140,7 @@ BEFORE: dict[str, str] = {
     "rec.recording": N_("The conference is being recorded: the last part grows until it ends."),
     "rec.none": N_("No recording yet: the program is recorded while the conference is live."),
     "rec.no_chapters": N_("No chapter marks in this part."),
+    "rec.play_share": N_("Play the shared screen"),
+    "rec.download_share": N_("Download the shared screen"),
+    "rec.share": N_("Shared screen"),
 }

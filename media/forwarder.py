@@ -31,7 +31,7 @@ from .checks import check_ids, check_peer_id, parse_candidate
 from .config import MediaConfig
 from .control_timing import ControlTiming
 from .errors import ErrorCode, MediaError
-from .recording import TRACKS, Recorder, RecordingInfo
+from .recording import Recorder, RecordingInfo
 from .routing import (
     ControlState,
     PublishHint,
@@ -375,7 +375,8 @@ class Forwarder:
     # -- recording ---------------------------------------------------------------------------
 
     def start_recording(self, path: str, title: str = "Start") -> None:
-        """Record the program and the first floor holder to ``path`` (.webm), no re-encoding.
+        """Record the program and the first floor holder to ``path`` (.webm), no re-encoding, and
+        the screen share (when there is one) to ``<path>.share.webm`` beside it.
         Floor and program changes add chapters by themselves; see :meth:`mark_chapter`."""
         self._check_running()
         if self._recorder is not None:
@@ -406,10 +407,11 @@ class Forwarder:
         state = self._control
         program = self._connected(state.program)
         speaker = self._connected(state.speakers[0] if state.speakers else None)
-        for name in TRACKS:
+        sharer = self._connected(state.share)
+        for name in recorder.tracks:  # TRACKS, then the share (a file of its own)
             role, kind = name.split("/")
-            peer = program if role == "program" else speaker
-            source = peer.sources.get(kind) if peer is not None else None
+            peer = program if role == "program" else sharer if role == "share" else speaker
+            source = peer.sources.get("share" if role == "share" else kind) if peer is not None else None
             current = self._rec_taps.get(name)
             if current is not None and current.source is source:
                 continue

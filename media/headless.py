@@ -3,7 +3,10 @@
 It publishes a synthetic test pattern with the site's caption and a tone (or a
 WebM/MKV file's VP8 and Opus packets, looped, without re-encoding), receives the
 program and the speaker slot(s), and counts the frames and packets it gets —
-without decoding (see :class:`media.client.SiteClient`).
+without decoding (see :class:`media.client.SiteClient`). With ``share=True`` it also
+offers the share slot and publishes a second, larger test pattern on it, as a page's
+``getDisplayMedia`` screen would be (:func:`screen_source`); with ``share_slot=True``
+it receives the presenter's share without presenting.
 
 It needs one thing from the signaling side: ``signal(offer_sdp) -> answer_sdp``.
 The server's protocol client provides it for ``bridgeconf bridge --join LINK``;
@@ -122,9 +125,13 @@ class HeadlessBridge:
         keep: int = 0,
         rx_loss: float = 0.0,
         sources: tuple[EncodedSource, EncodedSource] | None = None,
+        share: bool = False,
+        share_slot: bool = False,
     ) -> None:
         """``sources``: (audio, video) to publish as they are, such as a ``ClipSource`` looping
-        frames encoded once for many simulated sites (no encoding per site)."""
+        frames encoded once for many simulated sites (no encoding per site). ``share``: offer
+        the share slot and publish a test-pattern screen on it (it reaches the other sites once
+        the server forwards it: ``start_share``); ``share_slot``: show the presenter's share."""
         self.caption = caption
         audio: EncodedSource | None = None
         video: EncodedSource | None = None
@@ -139,9 +146,15 @@ class HeadlessBridge:
         elif publish:
             video = PatternSource(caption, size[0], size[1], fps, video_bitrate, keep=keep)
             audio = ToneSource(tone_hz or _tone_for(caption), keep=keep)
+        self.screen: PatternSource | None = screen_source(caption, keep) if share else None
+        """The test screen (``share=True``): paused until :meth:`screen_on`, as a page captures
+        its screen only when its user shares."""
+        if self.screen is not None:
+            self.screen.pacer.pause()
         self._new_client: Callable[[], SiteClient] = lambda: SiteClient(
             config, signal, speaker_slots=speaker_slots, preview_slots=preview_slots,
             audio=audio, video=video, capture=keep > 0, name=caption, rx_loss=rx_loss,
+            share=self.screen, share_slot=share_slot,
         )  # fmt: skip
         self.client = self._new_client()
         self.started_at: float | None = None
@@ -173,6 +186,16 @@ class HeadlessBridge:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.client.close()
+
+    def screen_on(self, on: bool) -> None:
+        """Start (a keyframe first) or pause the test screen on the share slot."""
+        if self.screen is None:
+            return
+        if on:
+            self.screen.request_keyframe()
+            self.screen.pacer.resume()
+        else:
+            self.screen.pacer.pause()
 
     # -- keeping the media up --------------------------------------------------------------
 
@@ -253,6 +276,17 @@ class HeadlessBridge:
             for slot in out["received"].values():
                 slot["fps"] = round(slot["frames"] / elapsed, 1)
         return out
+
+
+SCREEN = (1280, 720, 5, 600_000)
+"""The test screen: width, height, frames per second, bit rate (a slide-like screen share:
+large, detailed, few frames; a page's share is at most 1920 px and 15 fps)."""
+
+
+def screen_source(caption: str, keep: int = 0) -> PatternSource:
+    """The test-pattern "screen" a headless presenter shares (live VP8, honours PLIs)."""
+    width, height, fps, bitrate = SCREEN
+    return PatternSource(f"Màn hình — {caption}", width, height, fps, bitrate, keep=keep)
 
 
 def _tone_for(caption: str) -> float:

@@ -8,6 +8,9 @@ thread, so the event loop only reassembles frames. Every track is timed by the
 arrival of its frames on one wall clock, which keeps them in sync across floor
 changes. Chapters (agenda items, floor changes) go into the file's Matroska
 chapters and, for players that prefer it, a WebVTT chapters file beside it.
+
+The screen share, when there is one, is recorded to a file of its own beside this one, on the
+same clock and with the same chapters (:mod:`media.share_recording`, which says why).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from typing import Any
 import av
 
 from .errors import ErrorCode, MediaError
-from .rtp import ReceivedFrame, StreamCounter
+from .rtp import ReceivedFrame, StreamCounter, vp8_size
+from .share_recording import SHARE_TRACK, ShareRecording, share_path
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +54,8 @@ class RecordingInfo:
     chapters: list[Chapter]
     frames: dict[str, int] = field(default_factory=dict)
     size: int = 0
-
-
-def vp8_size(frame: bytes) -> tuple[int, int] | None:
-    """Picture size from a VP8 keyframe header (RFC 6386 section 9.1)."""
-    if len(frame) >= 10 and not frame[0] & 1 and frame[3:6] == b"\x9d\x01\x2a":
-        return int.from_bytes(frame[6:8], "little") & 0x3FFF, int.from_bytes(frame[8:10], "little") & 0x3FFF
-    return None
+    share_path: str | None = None
+    """The screen share's file beside the recording (None: nothing was shared)."""
 
 
 class _Track:
@@ -84,7 +83,9 @@ class Recorder:
         self.clock = clock
         self.t0 = clock()
         self.chapters: list[Chapter] = []
-        self.tracks = {name: _Track(name, self._frame) for name in TRACKS}
+        self.tracks: dict[str, _Track | ShareRecording] = {name: _Track(name, self._frame) for name in TRACKS}
+        self.share = ShareRecording(share_path(path), clock, self.t0)
+        self.tracks[SHARE_TRACK] = self.share
         self._queue: queue.Queue[tuple[str, bytes, int, bool] | None] = queue.Queue(maxsize=2000)
         self._error: BaseException | None = None
         self._dropped = 0
@@ -99,7 +100,10 @@ class Recorder:
     # -- fed by the forwarder, on its loop --
 
     def tap(self, name: str) -> Callable[[bytes], None]:
+        """What feeds track ``name``: one of ``TRACKS``, or ``SHARE_TRACK`` (its own file)."""
         track = self.tracks[name]
+        if isinstance(track, ShareRecording):
+            return track.tap()
 
         def feed(data: bytes) -> None:
             with contextlib.suppress(ValueError):  # a malformed packet is not recorded
@@ -109,6 +113,7 @@ class Recorder:
 
     def _frame(self, name: str, frame: ReceivedFrame) -> None:
         track = self.tracks[name]
+        assert isinstance(track, _Track)
         if track.waiting:
             if not frame.keyframe:
                 return
@@ -216,18 +221,24 @@ class Recorder:
         starts: list[int] = []
         for c in marks:  # Matroska keeps chapters with distinct, increasing starts
             starts.append(max(int(c.start * 1000), starts[-1] + 1 if starts else 0))
+        chapters = [
+            {"id": i + 1, "start": starts[i],
+             "end": starts[i + 1] if i + 1 < len(marks) else max(end_ms, starts[i] + 1),
+             "time_base": MS, "metadata": {"title": c.title}}
+            for i, c in enumerate(marks)
+        ]  # fmt: skip
         try:
             if marks:
-                self._container.set_chapters([
-                    {"id": i + 1, "start": starts[i],
-                     "end": starts[i + 1] if i + 1 < len(marks) else max(end_ms, starts[i] + 1),
-                     "time_base": MS, "metadata": {"title": c.title}}
-                    for i, c in enumerate(marks)
-                ])  # fmt: skip
+                self._container.set_chapters(chapters)
         except Exception as exc:  # the file is still closed, and the chapters file still written
             self._error = self._error or exc
         try:
             self._container.close()
+        except Exception as exc:
+            self._error = self._error or exc
+        shared: str | None = None
+        try:
+            shared = self.share.close(chapters)   # the same chapters in the share's file
         except Exception as exc:
             self._error = self._error or exc
         self._write_chapters(marks, duration)
@@ -236,6 +247,7 @@ class Recorder:
         return RecordingInfo(
             path=self.path, chapters_path=self.chapters_path, duration=round(duration, 3), chapters=marks,
             frames={n: t.frames for n, t in self.tracks.items()}, size=os.path.getsize(self.path),
+            share_path=shared,
         )  # fmt: skip
 
 

@@ -133,6 +133,13 @@ def _vp8_info_at(data: bytes, off: int, end: int) -> tuple[bool, bool]:
     return True, not (data[i] & 0x01)
 
 
+def vp8_size(frame: bytes) -> tuple[int, int] | None:
+    """Picture size from a VP8 keyframe header (RFC 6386 section 9.1)."""
+    if len(frame) >= 10 and not frame[0] & 1 and frame[3:6] == b"\x9d\x01\x2a":
+        return int.from_bytes(frame[6:8], "little") & 0x3FFF, int.from_bytes(frame[8:10], "little") & 0x3FFF
+    return None
+
+
 def vp8_depayload(payload: bytes) -> bytes:
     return payload[vp8_descriptor_length(payload) :]
 

@@ -26,6 +26,7 @@ from media import (
     MediaError,
     PublishHint,
 )
+from media.recording import RecordingInfo
 from media.worker import WorkerForwarder
 from scheduling import (
     STAFF_ROLES,
@@ -125,6 +126,29 @@ class MediaPlane:
                 await fwd.start()
                 cm = self.conferences[conf_id] = ConferenceMedia(fwd)
             return cm
+
+    # -- recording (reactors/recorder.py) ----------------------------------------------------
+    async def start_recording(self, conf_id: str, path: str, title: str) -> None:
+        """Record the conference's program (and its screen share, beside it) to ``path``; raises
+        ``MediaError`` (already recording, a path it cannot write)."""
+        cm = await self._conference(conf_id)
+        result = cm.forwarder.start_recording(path, title=title)   # a worker's is a coroutine
+        if asyncio.iscoroutine(result):
+            await result
+
+    def mark_chapter(self, conf_id: str, title: str) -> None:
+        """A chapter in the conference's recording, now; nothing when it has no media."""
+        cm = self.conferences.get(conf_id)
+        if cm is not None:
+            cm.forwarder.mark_chapter(title)
+
+    async def stop_recording(self, conf_id: str) -> RecordingInfo | None:
+        """Close the conference's recording: what was written, or None when it has no media."""
+        cm = self.conferences.get(conf_id)
+        if cm is None:
+            return None
+        info: RecordingInfo = await cm.forwarder.stop_recording()
+        return info
 
     def watch(self, hub: StreamHub[ConferenceState | None]) -> None:
         """Steer a conference's forwarder from its log."""

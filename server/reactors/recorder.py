@@ -1,23 +1,33 @@
 """Recording of the program: while a conference is live, the media plane records what the
 sites see and hear (the main bridge and the floor holder, no re-encoding) to WebM under
-``DATA_DIR/recordings/<conference>/``, with a chapter mark at each agenda item and each floor
-change (the files: ``service/recordings.py``; their route: ``web/recordings_api.py``)."""
+``DATA_DIR/recordings/<conference>/``, the screen share to a file of its own beside it (same
+clock, same chapters: ``media/share_recording.py``), with a chapter mark at each agenda item,
+floor change, page turn and share (the files: ``service/recordings.py``; their route:
+``web/recordings_api.py``)."""
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from scheduling import ConferenceState, Event, FloorGranted, ItemStarted, Phase, SlideShown
+from scheduling import (
+    ConferenceState,
+    Event,
+    FloorGranted,
+    ItemStarted,
+    Phase,
+    ShareStarted,
+    ShareStopped,
+    SlideShown,
+)
 from scheduling.lifecycle import PhaseChanged
 
 from ..service.hub import StreamHub
 from ..service.recordings import new_file
+from .media_plane import MediaPlane
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +42,7 @@ def slide_chapter(state: ConferenceState, ev: SlideShown) -> str:
 class ProgramRecorder:
     """Starts, marks and stops the recording of each conference from its log."""
 
-    def __init__(self, plane: Any, root: Path) -> None:
+    def __init__(self, plane: MediaPlane, root: Path) -> None:
         self.plane = plane
         self.root = root
         self.active: set[str] = set()
@@ -77,6 +87,11 @@ class ProgramRecorder:
                     self._mark(state.conference_id, f"Phát biểu: {site.name if site else ev.site}")
                 elif isinstance(ev, SlideShown):
                     self._mark(state.conference_id, slide_chapter(state, ev))
+                elif isinstance(ev, ShareStarted):
+                    site = state.sites.get(ev.site)
+                    self._mark(state.conference_id, f"Chia sẻ màn hình: {site.name if site else ev.site}")
+                elif isinstance(ev, ShareStopped) and ev.reason != "ended":
+                    self._mark(state.conference_id, "Hết chia sẻ màn hình")
         hub.on_events.append(on_events)
 
     async def _start(self, state: ConferenceState, resumed: bool = False) -> None:
@@ -84,10 +99,8 @@ class ProgramRecorder:
         folder.mkdir(parents=True, exist_ok=True)
         path = new_file(folder, state.opened_at or datetime.now(UTC))
         try:
-            cm = await self.plane._conference(state.conference_id)
-            result = cm.forwarder.start_recording(str(path), title="Tiếp tục ghi" if resumed else "Khai mạc")
-            if inspect.isawaitable(result):
-                await result
+            await self.plane.start_recording(state.conference_id, str(path),
+                                             "Tiếp tục ghi" if resumed else "Khai mạc")
             self.active.add(state.conference_id)
             item = state.active_item() if resumed else None
             if item is not None:
@@ -97,18 +110,16 @@ class ProgramRecorder:
             log.exception("could not start recording %s", state.conference_id)
 
     def _mark(self, conf_id: str, title: str) -> None:
-        cm = self.plane.conferences.get(conf_id)
-        if cm is not None:
-            cm.forwarder.mark_chapter(title)
+        self.plane.mark_chapter(conf_id, title)
 
     async def _stop(self, conf_id: str) -> None:
-        cm = self.plane.conferences.get(conf_id)
-        if cm is None or conf_id not in self.active:
+        if conf_id not in self.active:
             return
         try:
-            info = await cm.forwarder.stop_recording()
-            log.info("recording of %s done: %s (%.0f s, %d chapters, %d bytes, frames %s)", conf_id, info.path,
-                     info.duration, len(info.chapters), info.size, info.frames)
+            info = await self.plane.stop_recording(conf_id)
+            if info is not None:
+                log.info("recording of %s done: %s (%.0f s, %d chapters, %d bytes, frames %s, share %s)", conf_id,
+                         info.path, info.duration, len(info.chapters), info.size, info.frames, info.share_path)
         except Exception:
             log.exception("could not stop recording %s", conf_id)
         finally:

@@ -1,5 +1,7 @@
 """The program's recordings kept under ``DATA_DIR/recordings/<conference>/``: how a new part
-is named (never overwriting one), and the listing with each part's chapters."""
+is named (never overwriting one), and the listing with each part's chapters and, when
+something was shared, its screen share's file (``program-<t>.share.webm``, same clock and
+chapters as the part: ``media/share_recording.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-NAME_RE = re.compile(r"^program(?:-(\d{8}T\d{6}))?(?:-(\d{1,4}))?\.(webm|chapters\.vtt)\Z")
+NAME_RE = re.compile(r"^program(?:-(\d{8}T\d{6}))?(?:-(\d{1,4}))?\.(webm|share\.webm|chapters\.vtt)\Z")
 
 
 def recording_file(folder: Path, name: str) -> Path | None:
@@ -26,9 +28,12 @@ def list_recordings(folder: Path, base_url: str) -> list[dict[str, Any]]:
         if folder.is_dir() else set()
     for path in (folder / n for n in sorted(names, key=_order)):
         vtt = path.with_suffix(".chapters.vtt")
+        share = path.with_suffix(".share.webm")
         files.append({"file": path.name, "bytes": path.stat().st_size if path.is_file() else 0, "url": base_url + path.name,
                       "chapters": _chapters(vtt.read_text(encoding="utf-8")) if vtt.is_file() else [],
-                      "chapters_url": base_url + vtt.name if vtt.is_file() else None})
+                      "chapters_url": base_url + vtt.name if vtt.is_file() else None,
+                      "share": {"file": share.name, "bytes": share.stat().st_size, "url": base_url + share.name}
+                      if share.is_file() else None})
     return files
 
 

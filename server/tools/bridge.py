@@ -4,7 +4,9 @@ tone, receive the program and the speaker, and report the frames they got.
 
 ``simulate`` rehearses a whole field on one PC: a few speaking sites loop a clip and a tone
 encoded once for all of them (no encoding per site) and ask for the floor; the others only
-receive, as most wards do; each checks in with its own headcount."""
+receive, as most wards do; each checks in with its own headcount.
+
+``bridge --share`` also shares a test-pattern screen (a second video track, ``sharer.py``)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from scheduling import Phase
 from .bridge_check import CHECK_SECONDS, measure
 from .client import BridgeClient, link_parts
 from .presenter import present_deck
+from .sharer import share_screen
 
 START_TIMEOUT_S = 60.0                     # signaling, offer and ICE of one site
 CLIP = (320, 180, 15, 4.0, 250_000, 30)   # width, height, fps, seconds, bitrate, keyframe interval
@@ -136,8 +139,11 @@ def _follow(client: BridgeClient, bridge: HeadlessBridge, site: str, signaling: 
 
 
 async def join_bridge(link: str, *, gather: str, media_file: str | None = None, caption: str | None = None,
-                      poor_link: float = 0.0, publish: bool = True, keep: int = 0) -> JoinedBridge:
-    """Join through ``link`` and start the media, which follows the signaling (``_follow``)."""
+                      poor_link: float = 0.0, publish: bool = True, keep: int = 0, share: bool = False,
+                      share_slot: bool = False) -> JoinedBridge:
+    """Join through ``link`` and start the media, which follows the signaling (``_follow``).
+    ``share``: offer the share slot with a test screen on it (paused until ``screen_on``);
+    ``share_slot``: show the presenter's share."""
     base, conference, token = link_parts(link)
     signaling = _Signaling()
     client = await BridgeClient(base, conference, token, on_message=signaling.on_message).connect()
@@ -145,7 +151,7 @@ async def join_bridge(link: str, *, gather: str, media_file: str | None = None, 
     site = str(you.get("id", ""))
     bridge = HeadlessBridge(MediaConfig(gather_addresses=(gather,) if gather else ()), client.offer,
                             caption or str(you.get("name") or site), media_file=media_file, rx_loss=poor_link,
-                            publish=publish, keep=keep)  # fmt: skip
+                            publish=publish, keep=keep, share=share, share_slot=share_slot)  # fmt: skip
     joined = _follow(client, bridge, site, signaling)
     try:
         await bridge.start()
@@ -162,7 +168,8 @@ async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int |
                      turn_every: float = 5.0, media: bool = True, publish: bool = True,
                      sources: tuple[EncodedSource, EncodedSource] | None = None,
                      ask_floor: bool = False, joining: asyncio.Semaphore | None = None,
-                     gate: Gate | None = None) -> dict[str, Any]:
+                     gate: Gate | None = None, share: bool = False,
+                     share_seconds: float | None = None) -> dict[str, Any]:
     """``poor_link``: drop that fraction of the packets received, as a poor link would; the
     server's ``link_quality`` messages (audio only and back) are in the report. ``check``: run
     the connectivity check first (bridge_check.py), report it, and put the verdict in the
@@ -170,10 +177,14 @@ async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int |
     ``turn_every`` seconds (``presenter.py``). ``media=False``: signaling only (no aiortc peer).
     ``publish`` false: receive only. ``sources``: what to publish, shared with other sites.
     ``joining``: how many sites may be connecting at once. ``gate``: wait for the other sites,
-    then measure ``seconds`` from there."""
+    then measure ``seconds`` from there. ``share``: share a test-pattern screen once the site
+    may, for ``share_seconds`` (default: as long as it stays), and stop it before leaving —
+    also when cancelled (``sharer.py``); what it did is the report's ``shared``."""
     base, conference, token = link_parts(link)
     signaling = _Signaling()
     arrived = False
+    sharing: asyncio.Task[dict[str, Any]] | None = None
+    leaving = asyncio.Event()
     try:
         async with joining or contextlib.nullcontext():
             client = await BridgeClient(base, conference, token, on_message=signaling.on_message).connect()
@@ -186,12 +197,16 @@ async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int |
         site = str(you.get("id", ""))
         bridge = HeadlessBridge(MediaConfig(gather_addresses=(gather,) if gather else ()), client.offer,
                                 caption or str(you.get("name") or site), media_file=media_file, rx_loss=poor_link,
-                                publish=publish, sources=sources)
+                                publish=publish, sources=sources, share=share and media)
         joined = _follow(client, bridge, site, signaling)
         if media:
             async with joining or contextlib.nullcontext():
                 await asyncio.wait_for(bridge.start(), START_TIMEOUT_S)   # a site that cannot join says so
             joined.tell_state()
+        if share and media:
+            hold = min(seconds, share_seconds) if share_seconds is not None else seconds
+            sharing = asyncio.create_task(share_screen(client, bridge, site, seconds=hold, leaving=leaving),
+                                          name="share-screen")
         if check:
             rates, figures = await measure(bridge.client, min(CHECK_SECONDS, max(seconds, 1.0)))
             ack = await client.command("report_readiness", site=site, **figures)
@@ -228,12 +243,19 @@ async def run_bridge(link: str, *, seconds: float, gather: str, headcount: int |
             report["readiness"] = readiness
         if presented is not None:
             report["presented"] = presented
+        if sharing is not None:
+            leaving.set()
+            report["shared"] = await sharing
         if media:
             await bridge.stop()
         return report
     finally:
         if gate is not None and not arrived:
             gate.arrive()
+        if sharing is not None and not sharing.done():   # cancelled or failed: stop the share first
+            leaving.set()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(sharing, 10)
         await client.close()
 
 
@@ -320,6 +342,8 @@ def print_reports(reports: list[dict[str, Any]], *, summarize: bool = False) -> 
             line["readiness"] = r["readiness"]
         if r.get("presented"):
             line["presented"] = r["presented"]
+        if r.get("shared"):
+            line["shared"] = r["shared"]
         if r.get("state") not in (None, "connected"):
             line["state"] = r["state"]   # the media link at the end: new, connecting, failed, closed
         if r.get("link_quality"):

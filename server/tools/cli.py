@@ -185,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="upload this PDF and present it (main bridge, or floor holder the chair allows)")
     bridge.add_argument("--turn-every", type=float, default=5.0, metavar="SECONDS",
                         help="with --present: turn a page this often (default 5)")
+    bridge.add_argument("--share", action="store_true",
+                        help="share a test-pattern screen (main bridge, or floor holder the chair allows)")
+    bridge.add_argument("--share-seconds", type=float, default=None, metavar="SECONDS",
+                        help="with --share: stop sharing after this long (default: until the bridge leaves)")
     bridge.add_argument("--no-media", action="store_true", help="signaling only: no audio or video peer")
     bridge.add_argument("--gather", default="127.0.0.1", help="local address for ICE ('' for every address)")
     bridge.add_argument("--poor-link", type=_fraction, default=0.0, metavar="LOSS",
@@ -362,9 +366,25 @@ async def _minutes(args: argparse.Namespace) -> int:
 
 
 async def _bridge(args: argparse.Namespace) -> int:
-    report = await run_bridge(args.join, seconds=args.seconds, gather=args.gather, headcount=args.headcount,
-                              media_file=args.media_file, poor_link=args.poor_link, check=args.check,
-                              present=args.present, turn_every=args.turn_every, media=not args.no_media)
+    if args.share and args.no_media:
+        raise SystemExit("error: --share needs media (drop --no-media)")
+    # SIGTERM / Ctrl-C: leave properly (a share is stopped on the way out), then report
+    run = asyncio.ensure_future(run_bridge(args.join, seconds=args.seconds, gather=args.gather,
+                                           headcount=args.headcount, media_file=args.media_file,
+                                           poor_link=args.poor_link, check=args.check, present=args.present,
+                                           turn_every=args.turn_every, media=not args.no_media,
+                                           share=args.share, share_seconds=args.share_seconds))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, run.cancel)
+    try:
+        report = await run
+    except asyncio.CancelledError:
+        print("bridge: stopped by a signal (a share was stopped on the way out)", file=sys.stderr)
+        return 130
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
     print_reports([report])
     if args.check:
         return 0 if report.get("readiness", {}).get("status") == "ready" else 3

@@ -6,6 +6,7 @@ against `bridgeconf serve --demo`:
 2. the audit log shows who did that (the admin, by name), filtered by who and what, and its
    CSV export has the BOM and the filtered rows;
 3. the recordings page lists a recording's parts and chapters and a chapter seeks the player;
+   a part during which a screen was shared plays the share's own file, from where the part is;
 4. these views keep inside the viewport at 1920, 1366 and 390 px.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -156,6 +158,24 @@ async def test_recordings_are_listed_and_played(pages: Pages, web_server: Any, a
         # the page's own content (the shared header at 390 px is the viewport work of issue 17's other half)
         for sel in (".recordings-layout", "#player", "#recordings"):
             assert await page.evaluate(NO_SIDEWAYS, sel), f"{sel} at {width}px"
+
+
+async def test_a_part_with_a_screen_share_plays_the_share_from_where_the_part_is(pages: Pages, web_server: Any) -> None:
+    folder = web_server.data_dir / "recordings" / DEMO
+    write_recording(folder)
+    shutil.copy(folder / "program-20251003T080000.webm", folder / "program-20251003T080000.share.webm")
+    page = await pages.open(f"/c/{DEMO}/recordings", account="thuky1")
+    await page.wait_for_selector("#recordings .recording .play-share")
+    await page.locator("#recordings .chapter").nth(1).click()      # the part, at 2 s
+    await wait_js(page, "() => { const v = document.querySelector('#player'); "
+                        "return v.readyState >= 1 && Math.abs(v.currentTime - 2) < 0.6; }")
+    await page.locator("#recordings .play-share").click()
+    t = await wait_js(page, "() => { const v = document.querySelector('#player'); "
+                            "return v.src.endsWith('.share.webm') && v.readyState >= 1 ? v.currentTime + 0.001 : 0; }")
+    assert 1.4 <= t <= 3.5, t                                         # the same moment in the share's file
+    assert "Màn hình chia sẻ" in (await page.text_content("#player-now") or "")
+    link = page.locator("#recordings a[download$='.share.webm']")
+    assert await link.count() == 1 and "Tải màn hình chia sẻ" in (await link.text_content() or "")
 
 
 async def test_a_site_link_or_a_stranger_does_not_open_the_recordings(pages: Pages) -> None:

@@ -92,6 +92,7 @@ async def test_the_worker_forwards_and_the_server_loop_stays_free(worker: Worker
         await asyncio.sleep(0.5)
         info = await worker.stop_recording()
         assert [c.title for c in info.chapters][:2] == ["Opening", "Item 1"] and info.size > 0
+        assert info.share_path is None, "nothing was shared: no share file"
         await worker.remove_peer("site-3")
         fresh = await worker.fetch_stats()
         assert "site-3" not in fresh["peers"] and fresh["control"]["audio_only"] == ["site-1"]

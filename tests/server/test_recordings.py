@@ -1,6 +1,8 @@
 """Recording of the program: a live conference is recorded from the main bridge's real
 (aiortc) media, with a chapter per agenda item and floor change, and listed for its staff;
-a server restarted while the conference is live records on, to a file of its own."""
+the main bridge's screen share is recorded to a file of its own beside the program's (same
+chapters), listed with it; a server restarted while the conference is live records on, to a
+file of its own."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import io
 from pathlib import Path
 
 import av
+import pytest
 
 from media import MediaConfig
 from media.headless import HeadlessBridge
@@ -81,6 +84,56 @@ async def test_a_live_conference_is_recorded_with_chapters(tmp_path: Path) -> No
                 raise AssertionError("a site may not list the recordings")
             except CommandRefused as exc:
                 assert exc.code in ("forbidden", "unauthorized")
+            await program.stop()
+        finally:
+            for c in clients:
+                await c.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker"])
+async def test_the_screen_share_is_recorded_beside_the_program_and_listed(tmp_path: Path, workers: int) -> None:
+    config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(record=True, workers=workers))
+    clients: list[object] = []
+    async with serving(config) as app:
+        try:
+            _, tokens, state = await seed_demo(app, PASSWORD)
+            chair_api = await ApiClient.login(config.base_url, "chutri", PASSWORD)
+            clients.append(chair_api)
+            chair = await BridgeClient(config.base_url, demo.CONFERENCE, chair_api.token).connect()
+            main = await BridgeClient(config.base_url, demo.CONFERENCE, tokens[state.main_site]).connect()
+            clients += [chair, main]
+            program = HeadlessBridge(MediaConfig(gather_addresses=("127.0.0.1",)), main.offer, "Điểm cầu chính",
+                                     share=True, keep=600)
+            await program.start()
+            await chair.command("open_conference")
+            listing = await until_recording(chair_api, True)
+            assert listing["files"][0]["share"] is None, "nothing shared yet: no share file"
+            program.screen_on(True)
+            await main.command("start_share", site=state.main_site)
+            await asyncio.sleep(2.5)
+            await main.command("stop_share")
+            program.screen_on(False)
+            await chair.command("end_conference")
+            listing = await until_recording(chair_api, False)
+            recording = listing["files"][0]
+            share = recording["share"]
+            assert share is not None and share["file"] == recording["file"].replace(".webm", ".share.webm"), recording
+            data = await chair_api.download(share["url"].removeprefix("/api/v1"))
+            assert share["bytes"] == len(data) > 0
+            with av.open(io.BytesIO(data)) as container:
+                stream = container.streams.video[0]
+                assert stream.metadata.get("title") == "share/video" and stream.codec_context.name == "vp8"
+                assert (stream.width, stream.height) == (1280, 720)     # the test screen, not the camera
+                packets = [bytes(p) for p in container.demux(stream) if p.size]
+                chapters = [c["metadata"]["title"] for c in container.chapters()]
+            assert program.screen is not None
+            sent = set(program.screen.sent)
+            assert len(packets) >= 5 and all(p in sent for p in packets), "the shared screen's own frames"
+            titles = [c["title"] for c in recording["chapters"]]
+            assert chapters == titles, "the share's file has the program's chapters"
+            assert "Chia sẻ màn hình: " + state.sites[state.main_site].name in titles, titles
+            assert "Hết chia sẻ màn hình" in titles, titles
+            assert (await packets_in(chair_api, recording["url"])).get("program/video", 0) > 10
             await program.stop()
         finally:
             for c in clients:

@@ -1,6 +1,8 @@
 // The program's recordings for the staff (GET /api/v1/conferences/{id}/recordings): each part
 // (a new one after a server restart during the conference) with its chapters — the opening,
-// each agenda item, each speaker — played in the page; a chapter seeks the player to it.
+// each agenda item, each speaker — played in the page; a chapter seeks the player to it. A part
+// during which a screen was shared has the share's own file (same clock as the part): played
+// from where the part's player is, or downloaded.
 
 import { get } from "./api.js";
 import { setupSettings } from "./app.js";
@@ -49,7 +51,10 @@ async function load() {
     h("h3", null, t("rec.part", { n: i + 1 }), " ", h("span", { class: "muted" }, `${f.file} · ${num(f.bytes / 1048576, 1)} MB`)),
     h("div", { class: "btn-row" },
       h("button", { type: "button", class: "btn btn-small btn-primary play", onclick: () => play(f, 0, t("rec.start")) }, t("rec.play")),
-      h("a", { class: "btn btn-small", href: f.url, download: f.file }, t("rec.download"))),
+      h("a", { class: "btn btn-small", href: f.url, download: f.file }, t("rec.download")),
+      f.share ? h("button", { type: "button", class: "btn btn-small play-share",
+        onclick: () => play(f.share, playing === f.file ? player.currentTime : 0, t("rec.share")) }, t("rec.play_share")) : null,
+      f.share ? h("a", { class: "btn btn-small", href: f.share.url, download: f.share.file }, t("rec.download_share")) : null),
     f.chapters.length ? h("ol", { class: "chapters" }, f.chapters.map((c) => {
       const at = seconds(c.start);
       return h("li", null, h("button", { type: "button", class: "chapter btn-link", dataset: { file: f.file, at },
