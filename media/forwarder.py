@@ -335,7 +335,7 @@ class Forwarder:
                 audio.enabled = pid not in state.muted
         self._reroute(self._peers.keys() if change.everyone else change.subscribers)
         if change.hints:
-            shown = previewed(state)
+            shown = previewed(state) | self._relays.out_peers
             for pid in change.hints:
                 if pid in self._peers:
                     self._emit_hint(pid, shown=shown)
@@ -457,6 +457,8 @@ class Forwarder:
         self._check_running()
         peer = self._connected(link.peer_id)
         self._relays.open_out(link, peer.sources if peer is not None else None)
+        if link.peer_id in self._peers:
+            self._emit_hint(link.peer_id)  # relayed: at least a preview, like a site on a wall
 
     async def open_relay_in(self, link: RelayLink) -> None:
         """Edge: take ``link.peer_id``'s streams from ``link.remote``; from now on that peer id
@@ -472,6 +474,8 @@ class Forwarder:
         gone = self._relays.close_link(link_id)
         if isinstance(gone, RelayIn):
             self._peer_changed(gone)
+        elif gone is not None and gone.link.peer_id in self._peers:
+            self._emit_hint(gone.link.peer_id)
 
     def relay_stats(self) -> dict[str, Any]:
         """``{"links": {link_id: {...}}, "dropped_unknown": n, ...}``: see docs/media.md."""
@@ -482,6 +486,9 @@ class Forwarder:
             self.relay_state_changed(link_id, state)
 
     def _emit_hint(self, peer_id: str, force: bool = False, shown: frozenset[str] | None = None) -> None:
+        """``shown``: the sites some viewer previews, here or through a relay (computed when None)."""
+        if shown is None:
+            shown = previewed(self._control) | self._relays.out_peers
         hint = publish_hint(peer_id, self._control, shown)
         if not force and self._hints.get(peer_id) == hint:
             return

@@ -391,7 +391,7 @@ class RelayIn:
         if stream is None:
             return
         now = monotonic()
-        resumed = self.last_rx != 0.0 and now - self.last_rx > RESUME_GAP
+        resumed = stream.last_rx != 0.0 and now - stream.last_rx > RESUME_GAP
         self.last_rx = stream.last_rx = now
         if self.flow != "flowing":
             self.flow = "flowing"
@@ -523,6 +523,8 @@ class RelayHub:
         self.address: tuple[str, int] | None = None
         self.links: dict[str, Endpoint] = {}
         self.inbound: dict[str, RelayIn] = {}  # peer id -> the link that feeds it here
+        self.out_peers: frozenset[str] = frozenset()
+        """Local publishers some relay link sends (each counts as a viewer for its publish hint)."""
         self.by_ssrc: dict[int, Endpoint] = {}
         self.dropped_unknown = 0
         self.socket_errors = 0
@@ -588,6 +590,10 @@ class RelayHub:
         self.links[endpoint.link.link_id] = endpoint
         for s in ssrcs:
             self.by_ssrc[s] = endpoint
+        self._count_out()
+
+    def _count_out(self) -> None:
+        self.out_peers = frozenset(e.link.peer_id for e in self.links.values() if isinstance(e, RelayOut))
 
     # the two roles
 
@@ -629,6 +635,7 @@ class RelayHub:
         if isinstance(endpoint, RelayIn) and self.inbound.get(endpoint.peer_id) is endpoint:
             del self.inbound[endpoint.peer_id]
         endpoint.close()
+        self._count_out()
         return endpoint
 
     def publisher_changed(self, peer_id: str, sources: dict[str, Source] | None) -> None:
