@@ -335,7 +335,8 @@ async def test_two_worker_processes_relay_and_survive_a_frozen_origin() -> None:
                        what="frames after the origin's pause")  # fmt: skip
         assert states[-1] == "flowing"
         stats = await b.fetch_relay_stats()
-        assert stats["links"]["conf-1:main@B"]["packets"] > 0 and stats["dropped_unknown"] == 0
+        link = stats["links"]["conf-1:main@B"]
+        assert link["packets"] > 0 and link["auth_failed"] == 0 and link["state"] == "flowing", stats
 
         await b.close_relay("conf-1:main@B")
         await a.close_relay("conf-1:main@B")
