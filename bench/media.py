@@ -450,6 +450,7 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
     workers: list[WorkerForwarder] = []
     relay_proc = relay_conn = None
     server_pids: list[int] = []
+    on_origin = {"pub", *(f"site-{i}" for i in range(n // 2))} if kind == "relay" else {"pub"}
     if kind in ("forwarder", "relay"):
         config = replace(CONFIG, relay_host="127.0.0.1") if kind == "relay" else CONFIG
         workers = [WorkerForwarder(config) for _ in range(2 if kind == "relay" else 1)]
@@ -462,7 +463,6 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
             assert w.pid is not None
             server_pids.append(w.pid)
         worker = workers[0]
-        on_origin = {"pub", *(f"site-{i}" for i in range(n // 2))}
         route = (lambda peer: workers[0] if peer in on_origin else workers[1]) if kind == "relay" else None
         runner, url = await _offer_hub(worker, route)
         server_pid = worker.pid
@@ -594,6 +594,7 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
     sent_video = b[4]["video_frames"] - a[4]["video_frames"]
     sent_audio = b[4]["audio_frames"] - a[4]["audio_frames"]
     ratios: list[float] = []
+    by_side: dict[str, list[float]] = {}  # relay mode: the sites on the publisher's process, the others
     audio_ratios: list[float] = []
     video_pkts = audio_pkts = incomplete = gaps = rx_errors = 0
     sub_cpu = sum(sb["cpu"] - sa["cpu"] for sa, sb in zip(a[5], b[5], strict=True)) / active
@@ -604,6 +605,7 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
             gaps += vb[4] - va[4]
             rx_errors += vb[5] - va[5]
             ratios.append((vb[0] - va[0]) / max(1, sent_video))
+            by_side.setdefault("origin" if name in on_origin else "edge", []).append(ratios[-1])
             audio_ratios.append((vb[2] - va[2]) / max(1, sent_audio))
             video_pkts += vb[1] - va[1]
             audio_pkts += vb[2] - va[2]
@@ -660,6 +662,7 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
             p["cpu_us_per_packet"] = round(p["cpu_s"] / p["packets_out"] * 1e6, 1) if p["packets_out"] else None
         link_a, link_b = a[3]["relay"]["links"]["bench:pub@2"], b[3]["relay"]["links"]["bench:pub@2"]
         result["processes"] = per
+        result["delivered_ratio_min_by_process"] = {side: round(min(v), 4) for side, v in by_side.items()}
         result["relay_link"] = {k: link_b[k] - link_a[k] for k in ("packets", "bytes", "lost", "recovered", "nacks", "plis")}
         result["relay_link"]["dropped_unknown"] = b[3]["relay"]["dropped_unknown"]
     if profile:

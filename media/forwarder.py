@@ -455,6 +455,7 @@ class Forwarder:
     async def open_relay_out(self, link: RelayLink) -> None:
         """Origin: send ``link.peer_id``'s audio, video and share to ``link.remote`` (idempotent)."""
         self._check_running()
+        _check_link(link)
         peer = self._connected(link.peer_id)
         self._relays.open_out(link, peer.sources if peer is not None else None)
         if link.peer_id in self._peers:
@@ -464,6 +465,7 @@ class Forwarder:
         """Edge: take ``link.peer_id``'s streams from ``link.remote``; from now on that peer id
         routes (steer, set_share, set_previews) like a local publisher (idempotent)."""
         self._check_running()
+        _check_link(link)
         relay = self._relays.open_in(link)
         if relay is not None:
             relay.sources["audio"].enabled = link.peer_id not in self._control.muted
@@ -471,6 +473,8 @@ class Forwarder:
 
     async def close_relay(self, link_id: str) -> None:
         """Close a relay link, either side (idempotent)."""
+        if not isinstance(link_id, str):
+            raise MediaError(ErrorCode.BAD_ARGUMENT, "link_id must be a string")
         gone = self._relays.close_link(link_id)
         if isinstance(gone, RelayIn):
             self._peer_changed(gone)
@@ -610,3 +614,8 @@ class Forwarder:
         if per_peer:
             out_stats["peers"] = {pid: p.stats() for pid, p in self._peers.items()}
         return out_stats
+
+
+def _check_link(link: object) -> None:
+    if not isinstance(link, RelayLink):
+        raise MediaError(ErrorCode.BAD_ARGUMENT, "expected a media.relay.RelayLink")

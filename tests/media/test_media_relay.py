@@ -193,6 +193,29 @@ async def test_a_relayed_publisher_is_asked_for_video_and_fills_a_preview_on_the
             await s.close()
 
 
+async def test_the_edge_tells_a_quiet_publisher_from_a_gone_origin() -> None:
+    config = replace(RELAYING, rtcp_interval=0.3)  # keep-alives every 0.3 s, stalled after 1 s
+    a, b = Forwarder(config), Forwarder(config)
+    await a.start()
+    await b.start()
+    states: list[str] = []
+    b.relay_state_changed = lambda link, state: states.append(state)
+    try:
+        out, into = links("nobody-yet", a, b)  # a publisher that is not connected anywhere
+        await b.open_relay_in(into)
+        await wait_for(lambda: states == ["stalled"], what="stalled: the origin never answered")
+        await a.open_relay_out(out)
+        await wait_for(lambda: states == ["stalled", "flowing"], what="the origin's keep-alives")
+        await asyncio.sleep(1.5)
+        assert states == ["stalled", "flowing"], "no media, but the origin is there: not stalled"
+        await a.close_relay("conf-1:main@B")
+        await wait_for(lambda: states == ["stalled", "flowing", "stalled"], what="stalled: the origin is gone")
+        assert b.relay_stats()["links"]["conf-1:main@B"]["state"] == "stalled"
+    finally:
+        await a.close()
+        await b.close()
+
+
 class LossyWire:
     """Two UDP ports between origin and edge: what the origin sends to ``to_edge`` goes on to
     the edge, what the edge sends to ``to_origin`` goes back; ``drop_every`` drops every n-th
