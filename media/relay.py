@@ -51,7 +51,7 @@ from aiortc.rtp import (
     RtcpSrPacket,
 )
 from pylibsrtp import Policy, Session
-from pylibsrtp._binding import ffi, lib
+from pylibsrtp._binding import ffi, lib  # type: ignore[import-not-found]
 
 from . import rtp
 from .checks import check_peer_id
@@ -562,7 +562,7 @@ class RelayHub:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), sock=sock)
-        self._transport = cast(asyncio.DatagramTransport, transport)
+        self._transport = transport
         self.sock = sock
         self.recvfrom = sock.recvfrom
         self.address = (self.config.relay_announce or host, sock.getsockname()[1])
