@@ -73,6 +73,8 @@ async def test_sites_on_the_edge_get_the_publishers_own_streams(pair: tuple[Forw
     local = viewer(a, "site-0")
     states: list[tuple[str, str]] = []
     b.relay_state_changed = lambda link, state: states.append((link, state))
+    levels: list[tuple[str, int]] = []
+    b.on_audio_level = lambda peer, level: levels.append((peer, level))
     try:
         await asyncio.gather(*(s.connect() for s in [main, local, *subs]))
         out, into = links("main", a, b)
@@ -97,6 +99,7 @@ async def test_sites_on_the_edge_get_the_publishers_own_streams(pair: tuple[Forw
         assert share.first_frame_keyframe and all(f.data in set(main.share.sent) for f in share.captured)  # type: ignore[union-attr]
         assert local.counter("program/video").frames > 0, "A's own sites are served as before"
         assert ("conf-1:main@B", "flowing") in states
+        await wait_for(lambda: any(p == "main" and lvl < 127 for p, lvl in levels), what="the level on the edge")
 
         # a site on B asks for a keyframe: the request reaches the publisher on A
         await asyncio.sleep(0.4)
