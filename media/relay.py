@@ -70,6 +70,7 @@ CLOCK_RATES = {"audio": 48_000, "video": 90_000, "share": 90_000}
 KEY_BYTES = 30  # AES_CM_128_HMAC_SHA1_80: 16-byte master key + 14-byte salt
 LINK_ID = re.compile(r"[A-Za-z0-9._:/@-]{1,128}\Z")
 MAX_LINKS = 4096
+SPENT_KEYS = 65536  # keys of closed links remembered, so that none is used twice
 RCVBUF = 4 << 20
 DRAIN_BATCH = 32
 TICK = 0.05
@@ -140,6 +141,10 @@ def relay_ssrc(link_id: str, what: str) -> int:
     feedback (``rtcp``): both sides derive it from the link id."""
     value = int.from_bytes(hashlib.sha256(f"{link_id}\0{what}".encode()).digest()[:4], "big")
     return value or 1
+
+
+def _digest(key: bytes) -> bytes:
+    return hashlib.sha256(key).digest()[:16]
 
 
 def _session(key: bytes, outbound: bool) -> Session:
@@ -561,6 +566,7 @@ class RelayHub:
         self.by_ssrc: dict[int, Endpoint] = {}
         self.dropped_unknown = 0
         self.socket_errors = 0
+        self._spent: dict[bytes, None] = {}  # digests of the keys of closed links, oldest first
         self._transport: asyncio.DatagramTransport | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -615,6 +621,9 @@ class RelayHub:
             raise _bad("the remote relay address is not of this socket's address family")
         if link.link_id not in self.links and len(self.links) >= MAX_LINKS:
             raise _bad(f"at most {MAX_LINKS} relay links per forwarder")
+        if _digest(link.key) in self._spent:
+            raise _bad("this key belonged to a closed link: every link opening needs a new key "
+                       "(SRTP must never restart its numbering under the same key)")
 
     def _register(self, endpoint: Endpoint, ssrcs: list[int]) -> None:
         taken = [s for s in ssrcs if s in self.by_ssrc]
@@ -669,6 +678,9 @@ class RelayHub:
             del self.inbound[endpoint.peer_id]
         endpoint.close()
         self._count_out()
+        self._spent[_digest(endpoint.link.key)] = None
+        if len(self._spent) > SPENT_KEYS:
+            del self._spent[next(iter(self._spent))]
         return endpoint
 
     def publisher_changed(self, peer_id: str, sources: dict[str, Source] | None) -> None:

@@ -135,6 +135,9 @@ async def test_sites_on_the_edge_get_the_publishers_own_streams(pair: tuple[Forw
         await a.close_relay("conf-1:main@B")
         await b.close_relay("conf-1:main@B")  # idempotent
         assert a.relay_stats()["links"] == {} and b.relay_stats()["links"] == {}
+        with pytest.raises(MediaError) as info:  # a key is never used for a second opening
+            await b.open_relay_in(into)
+        assert info.value.code is ErrorCode.BAD_ARGUMENT
         await asyncio.sleep(0.3)
         packets = subs[0].counter("program/video").packets
         await asyncio.sleep(0.5)
