@@ -23,8 +23,9 @@ from media.client import SiteClient
 from media.errors import ErrorCode, MediaError
 from media.forwarder import Forwarder
 from media.layout import SlotRole
-from media.relay import RelayLink, relay_ssrc
+from media.relay import NACK_MAX_GAP, InStream, RelayLink, relay_ssrc
 from media.routing import PublishHint, VideoSend
+from media.streams import Source
 from media.testsrc import PatternSource, ToneSource
 from media.worker import WorkerForwarder
 
@@ -183,6 +184,22 @@ async def test_the_publisher_moves_to_another_origin_and_edge_sites_see_one_stre
         for s in (first, second, sub):
             await s.close()
         await c.close()
+
+
+def test_the_edge_tracks_gaps_for_nacks() -> None:
+    src = Source("main", "video", None, 96, 90000, "VP8", 1)  # type: ignore[arg-type]
+    stream = InStream("video", 7, src)
+    assert stream.accept(65534) == (True, [])
+    assert stream.accept(65535) == (True, [])
+    assert stream.accept(2) == (True, [0, 1]), "a gap across the wrap is NACKed at once"
+    assert stream.accept(2) == (False, []) and stream.duplicates == 1
+    assert stream.accept(1) == (True, []) and stream.recovered == 1, "a NACKed packet arrives"
+    assert stream.missing == {0: 1}
+    ok, nack = stream.accept(2 + NACK_MAX_GAP + 1)
+    assert ok and nack is not None and len(nack) == NACK_MAX_GAP, "the longest gap still NACKed"
+    top = 2 + NACK_MAX_GAP + 1
+    assert stream.accept(top + NACK_MAX_GAP + 2) == (True, None), "too long to NACK: a keyframe instead"
+    assert stream.lost == NACK_MAX_GAP + 1
 
 
 async def test_bad_relay_links_are_refused_with_a_code() -> None:
