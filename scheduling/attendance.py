@@ -10,6 +10,7 @@ from .actors import Role, require_self_or
 from .base import Command, Event, check_code, check_id, check_range, check_text, command, event
 from .directory import MAX_HEADCOUNT
 from .errors import DomainError, ErrorCode, ValidationError
+from .presentation import after_going_offline
 from .rules import Ctx, decides, evolves
 from .state import ConferenceState, Connection, Leader, Phase, RollCall
 
@@ -128,7 +129,10 @@ def _connection(ctx: Ctx, cmd: SetConnection) -> list[Event]:
         return []
     if ctx.state.attendance[cmd.site].connection is cmd.connection:
         return []
-    return [ConnectionChanged(site=cmd.site, connection=cmd.connection, **ctx.meta())]
+    out: list[Event] = [ConnectionChanged(site=cmd.site, connection=cmd.connection, **ctx.meta())]
+    if cmd.connection is Connection.OFFLINE:
+        out += after_going_offline(ctx.state, cmd.site, ctx.meta())
+    return out
 
 
 @decides(CheckIn)

@@ -29,7 +29,7 @@ MAX_DECKS = 100
 MAX_DECK_BYTES = 50 * 1024 * 1024
 MAX_DECK_PAGES = 300
 SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
-StopReason = Literal["stopped", "disallowed", "floor_ended", "ended"]
+StopReason = Literal["stopped", "disallowed", "floor_ended", "ended", "offline"]
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -396,6 +396,15 @@ def after_floor_ended(state: ConferenceState, site: str, meta: dict[str, Any]) -
     """What follows a site's losing the floor: its presentation stops, its allowance ends
     (floor.py and lifecycle.py append these after ``floor_ended``)."""
     return _take_back(state, site, "floor_ended", meta)
+
+
+def after_going_offline(state: ConferenceState, site: str, meta: dict[str, Any]) -> list[Event]:
+    """What follows a site's going offline (past the threshold): its screen share stops, as
+    nothing of it can reach anyone; its slides stay on screen (attendance.py appends this
+    after ``connection_changed``)."""
+    if state.presentation.sharer != site:
+        return []
+    return [ShareStopped(site=site, reason="offline", **meta)]
 
 
 def at_conference_end(state: ConferenceState, meta: dict[str, Any]) -> list[Event]:

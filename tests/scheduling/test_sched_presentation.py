@@ -19,6 +19,7 @@ from scheduling_builders import (
     OBSERVER,
     PROPERTY_SETTINGS,
     SECRETARY,
+    SYSTEM,
     THANH_KHE,
     Harness,
     build,
@@ -315,6 +316,21 @@ class TestStopShare:
         assert sharing_now(live.s) is None
         live.refuse(site(MAIN), {"type": "start_share", "site": MAIN}, ErrorCode.WRONG_PHASE)
         live.refuse(CHAIR, {"type": "stop_share"}, ErrorCode.NOT_SHARING)
+
+    def test_a_sharer_gone_offline_stops_sharing_a_reconnecting_one_does_not(self, live: Harness) -> None:
+        share(live)
+        link = {"type": "set_connection", "site": MAIN}
+        assert types(live.run(SYSTEM, {**link, "connection": "reconnecting"})) == ["connection_changed"]
+        assert sharing_now(live.s) == MAIN
+        events = live.run(SYSTEM, {**link, "connection": "offline"})
+        assert types(events) == ["connection_changed", "share_stopped"] and events[1].reason == "offline"
+        assert sharing_now(live.s) is None and replay(live.log).presentation.sharer is None
+        share(live)
+        live.run(SYSTEM, {**link, "connection": "online"})
+        other = {"type": "set_connection", "site": HAI_CHAU}
+        live.run(SYSTEM, {**other, "connection": "online"})
+        assert types(live.run(SYSTEM, {**other, "connection": "offline"})) == ["connection_changed"]
+        assert sharing_now(live.s) == MAIN, "another site going offline stops nothing"
 
     def test_bad_nothing_to_stop_or_not_the_sharer(self, live: Harness) -> None:
         live.refuse(CHAIR, {"type": "stop_share"}, ErrorCode.NOT_SHARING)
