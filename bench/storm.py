@@ -95,6 +95,12 @@ def _log_since(db: Path, seq: int) -> tuple[int, dict[str, int]]:
         con.close()
 
 
+def _listen_overflows() -> int:
+    """The machine's count of connections dropped because a listen queue was full (TcpExt)."""
+    lines = [line.split() for line in Path("/proc/net/netstat").read_text().splitlines() if line.startswith("TcpExt:")]
+    return int(dict(zip(lines[0], lines[1], strict=True)).get("ListenOverflows", 0))
+
+
 def _pcts(values: list[float]) -> dict[str, float] | None:
     if not values:
         return None
@@ -108,7 +114,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
     n = args.pages
     port = free_port()
     data = tmp / "data"
-    serve_args = ["--demo", "--reconnects-per-link", str(args.reconnects_per_link),
+    serve_args = ["--demo", "--backlog", str(args.backlog), "--reconnects-per-link", str(args.reconnects_per_link),
                   "--reconnects-per-address", str(args.reconnects_per_address), "--loop", args.loop]
     base = f"http://127.0.0.1:{port}"
     server = start_server(port, data, *serve_args, log=tmp / "server-1.log")
@@ -167,6 +173,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
         await asyncio.sleep(args.pre_kill)
         l0 = [_cpu(p) for p in loads]
         m0 = machine_cpu()
+        overflows = _listen_overflows()
         os.kill(server.pid, signal.SIGKILL)
         t_kill = time.monotonic()
         killed = True
@@ -180,6 +187,10 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
         procs.append(server)
         t_up = time.monotonic()
         s0 = _cpu(server.pid)
+        if args.profile:
+            procs.append(subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(server.pid),
+                                           "-d", "20", "--nonblocking", "-f", "raw", "-o", args.profile],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         post = asyncio.create_task(_post(chair, sites, args.post_events, acked))
         deadline = t_kill + DEADLINE_S
         t_welcomed = t_complete = None
@@ -196,6 +207,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
                 t_complete = time.monotonic()
                 break
         s1, l1, m1 = _cpu(server.pid), [_cpu(p) for p in loads], machine_cpu()
+        overflows = _listen_overflows() - overflows
         wall = time.monotonic() - t_kill
         if not post.done():
             post.cancel()
@@ -246,6 +258,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
         "pages_lacking_logged_events_at_kill": sum(1 for s, a in zip(rep["lost_seq"], rep["lost_at"], strict=True)
                                                    if a >= t_kill - 0.001 and s < log_at_kill),
         "events_each_page_caught_up": _pcts([float(m) for m in missed]),
+        "listen_queue_overflows": overflows,
         "gaps": sum(rep["gaps"]), "duplicates": sum(rep["dups"]), "pages_refused_fatally": sum(1 for f in rep["fatal"] if f),
         "hello_refusals": refusals, "attempts_per_page": _pcts([float(a) for a in rep["attempts"]]),
         "log": {"events_after_kill": kinds, "chair_commands_since_events_began": chair_events,
@@ -288,7 +301,9 @@ async def main() -> None:
     parser.add_argument("--post-events", type=int, default=10, help="chair commands after the restart")
     parser.add_argument("--reconnects-per-link", type=int, default=120, help="serve --reconnects-per-link")
     parser.add_argument("--reconnects-per-address", type=int, default=20_000, help="serve --reconnects-per-address")
+    parser.add_argument("--backlog", type=int, default=4096, help="serve --backlog")
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    parser.add_argument("--profile", default="", metavar="FILE", help="py-spy profile of the restarted server (20 s)")
     parser.add_argument("--tmp", default="", help="keep the server's data and logs here")
     args = parser.parse_args()
     if not 1 <= args.pages <= 20_000:

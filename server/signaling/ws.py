@@ -53,9 +53,10 @@ from ..service.service import Service
 from ..store import StoreError
 from .admission import ADMISSION
 from .closes import ClosingSocket
-from .fanout import EventFrames, Page, PageFanout
+from .fanout import Page, PageFanout
 from .liveness import LIVENESS
 from .open_pages import OPEN_PAGES
+from .replay import Replay
 from .tcp_acks import ack_age_reader
 
 log = logging.getLogger(__name__)
@@ -299,10 +300,10 @@ class Connection:
                                       ice_servers=[dict(s) for s in self.config.media.ice_servers],
                                       snapshot=snapshot,
                                       presence=None if page.site_view else self.request.app[PRESENCE].view(session.conf_id)))
-            if not use_snapshot:
-                for rec in await hub.store.read(hub.name, last):
-                    frames = EventFrames.of_record(rec.seq, rec.data)
-                    await self.ws.send_str(frames.site_text() if page.site_view else frames.text)
+            if not use_snapshot:   # what it missed: the same frames for every page coming back (replay.py)
+                missed = await Replay.of(hub).since(hub, last)
+                if missed and page.transport is not None and not page.transport.is_closing():
+                    page.transport.write(b"".join(f.site_frame() if page.site_view else f.frame for f in missed))
             if not session.ended:
                 session.fanout.pages.add(page)
 

@@ -78,7 +78,8 @@ def _config(args: argparse.Namespace) -> Config:
                   offline_after_s=getattr(args, "offline_after", Config.offline_after_s),
                   webhook_retry_s=getattr(args, "webhook_retry", Config.webhook_retry_s),
                   reconnects_per_link=getattr(args, "reconnects_per_link", Config.reconnects_per_link),
-                  reconnects_per_address=getattr(args, "reconnects_per_address", Config.reconnects_per_address))
+                  reconnects_per_address=getattr(args, "reconnects_per_address", Config.reconnects_per_address),
+                  listen_backlog=getattr(args, "backlog", Config.listen_backlog))
 
 
 def _number_in(low: float, high: float, unit: str = "") -> Callable[[str], float]:
@@ -153,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
                        default=Config.reconnects_per_address, metavar="N",
                        help="WebSocket connections one client address may open at once, then as many a minute; "
                        "behind a proxy every page has the proxy's address (default: %(default)s)")
+    serve.add_argument("--backlog", type=_count_in(16, 1_000_000, "connections"), default=Config.listen_backlog,
+                       metavar="N", help="connections the kernel queues before they are accepted: after a restart "
+                       "every page reconnects at once (capped by net.core.somaxconn; default: %(default)s)")
     serve.add_argument("--loop", choices=LOOPS, default=None,
                        help=f"the event loop of this process and its media workers (default: ${ENV} or {DEFAULT})")
     serve.add_argument("--webhook-retry", type=_number_in(0.1, 3600, "seconds"), default=Config.webhook_retry_s,
@@ -247,7 +251,7 @@ async def _serve(args: argparse.Namespace) -> int:
     service = app[SERVICE]
     if args.demo:
         await _print_demo(service, await _demo_seed(service, config), config)
-    site = web.TCPSite(runner, config.host, config.port)
+    site = web.TCPSite(runner, config.host, config.port, backlog=config.listen_backlog)
     await site.start()
     print(f"bridgeconf serving on {config.base_url}  (store: {'Redis ' + config.redis_url if config.redis_url else config.data_dir / 'events.db'}; "
           f"loop: {os.environ.get(ENV, DEFAULT)})", flush=True)
