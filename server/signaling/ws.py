@@ -56,7 +56,8 @@ from ..service.service import Service
 from ..store import StoreError
 from .admission import ADMISSION
 from .closes import ClosingSocket
-from .fanout import Page, PageFanout
+from .fanout import EventFrames, Page, PageFanout
+from .frames import text_frame
 from .liveness import LIVENESS
 from .open_pages import OPEN_PAGES
 from .replay import Replay
@@ -312,18 +313,32 @@ class Connection:
 
     async def _welcome(self, session: Session, hello: p.Hello, roles: frozenset[Role]) -> None:
         hub, page = session.hub, session.page
-        async with hub.lock:
-            state = hub.state
-            assert state is not None
+        replay = Replay.of(hub)
+        for _ in range(3):
             seq = hub.seq
             last = hello.last_seq if 0 <= hello.last_seq <= seq else 0
             use_snapshot = hello.snapshot and (last == 0 or seq - last > self.config.snapshot_after)
-            snapshot = read_models.snapshot(hub, roles, self.service.clock(), self.service.names) if use_snapshot else None
-            await self.send(self._welcome_message(session, seq, snapshot))
-            if not use_snapshot:   # what it missed: the same frames for every page coming back (replay.py)
-                missed = await Replay.of(hub).since(hub, last)
-                if missed and page.transport is not None and not page.transport.is_closing():
-                    page.transport.write(b"".join(f.site_frame() if page.site_view else f.frame for f in missed))
+            missed = [] if use_snapshot else replay.held(last, seq)
+            if missed is not None:    # from here on nothing is awaited: no event falls in between
+                snapshot = read_models.snapshot(hub, roles, self.service.clock(), self.service.names) \
+                    if use_snapshot else None
+                welcome = text_frame(p.encode(self._welcome_message(session, seq, snapshot)))
+                t = page.transport
+                if t is None or t.is_closing() or self.ws.closed:
+                    return
+                t.write(b"".join((welcome, *(f.site_frame() if page.site_view else f.frame for f in missed))))
+                if not session.ended:
+                    session.fanout.pages.add(page)
+                return
+            if not await replay.fill(hub, last):
+                break
+        async with hub.lock:     # far behind, with no snapshot asked: the store's records, under the lock
+            seq = hub.seq
+            last = hello.last_seq if 0 <= hello.last_seq <= seq else 0
+            await self.send(self._welcome_message(session, seq, None))
+            for rec in await hub.store.read(hub.name, last):
+                frames = EventFrames.of_record(rec.seq, rec.data)
+                await self.ws.send_str(frames.site_text() if page.site_view else frames.text)
             if not session.ended:
                 session.fanout.pages.add(page)
 
