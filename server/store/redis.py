@@ -8,6 +8,8 @@ Layout (every key under one prefix, ``bridgeconf:`` by default)::
     {prefix}wake:{id}    a small stream per process that wakes its reader for a new subscription
     {prefix}held:{id}    a set per process of the ``conference|site`` it has pages of, with a TTL
                          that process renews (presence: a crashed process's sites are found)
+    {prefix}presence     a pub/sub channel: "<id> <1|0> <conference|site>" when a process takes
+                         or lets go of a site (the others show it at once)
 
 An append is one Lua script: it compares the stream's last entry ID with ``expected_seq``
 and adds the events with IDs ``0-(expected+1)``… atomically, so two processes that decide
@@ -160,7 +162,29 @@ class RedisEventStore:
                 else:
                     pipe.srem(key, member)
                 pipe.pexpire(key, int(ttl_s * 1000))
+                pipe.publish(self.prefix + "presence", f"{owner} {int(held)} {member}")   # told at once
                 await pipe.execute()
+
+    async def changes(self) -> AsyncIterator[tuple[str, str, bool]]:
+        """Each ``hold_one`` of any process, as it happens: (owner, member, held), through
+        Redis pub/sub (``{prefix}presence``). Best effort: a message missed while the
+        connection was down is made up by the next look at :meth:`held`."""
+        while not self._closed:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.prefix + "presence")
+                while not self._closed:
+                    msg = await pubsub.get_message(timeout=1.0)
+                    if msg is None or msg.get("type") != "message":
+                        continue
+                    owner, held, member = str(msg["data"]).split(" ", 2)
+                    yield owner, member, held == "1"
+            except (RedisError, OSError, ValueError) as exc:
+                log.info("presence changes not heard (%s): trying again", exc)
+                await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(RedisError, OSError):
+                    await pubsub.aclose()
 
     async def held(self) -> set[str]:
         """Every member some live process has pages of."""
