@@ -260,6 +260,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
         "events_each_page_caught_up": _pcts([float(m) for m in missed]),
         "listen_queue_overflows": overflows,
         "gaps": sum(rep["gaps"]), "duplicates": sum(rep["dups"]), "pages_refused_fatally": sum(1 for f in rep["fatal"] if f),
+        "last_attempt_began_s": _pcts([a - t_kill for a in rep["tried_at"] if a > t_kill]),
+        "last_attempt_connected_s": _pcts([a - t_kill for a in rep["connected_at"] if a > t_kill]),
         "hello_refusals": refusals, "attempts_per_page": _pcts([float(a) for a in rep["attempts"]]),
         "log": {"events_after_kill": kinds, "chair_commands_since_events_began": chair_events,
                 "events_besides_the_chairs_since_events_began": sum(kinds_all.values()) - chair_events},

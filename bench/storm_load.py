@@ -39,13 +39,13 @@ class Track:
     """One page across its connections."""
 
     __slots__ = ("host", "port", "fields", "last_seq", "gaps", "dups", "welcomes", "welcomed_at", "reached_at",
-                 "lost_seq", "lost_at", "attempts", "refusals", "retry", "fatal")
+                 "lost_seq", "lost_at", "attempts", "refusals", "retry", "fatal", "tried_at", "connected_at")
 
     def __init__(self, host: str, port: int, fields: dict[str, Any]) -> None:
         self.host, self.port, self.fields = host, port, fields
         self.last_seq = int(fields.get("last_seq", 0))
         self.gaps = self.dups = self.welcomes = self.attempts = self.retry = 0
-        self.welcomed_at = self.reached_at = self.lost_at = 0.0
+        self.welcomed_at = self.reached_at = self.lost_at = self.tried_at = self.connected_at = 0.0
         self.lost_seq = -1
         self.refusals: dict[str, int] = {}
         self.fatal = 0
@@ -117,6 +117,7 @@ async def run_page(track: Track, stats: Stats, first: asyncio.Semaphore | None) 
         closed: asyncio.Future[int] = loop.create_future()
         page = StormSocket(track, stats, ready, closed)
         track.attempts += 1
+        track.tried_at = time.monotonic()
         welcomed = False
         try:
             if first is not None:
@@ -127,6 +128,7 @@ async def run_page(track: Track, stats: Stats, first: asyncio.Semaphore | None) 
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 page.sock = sock
                 await asyncio.wait_for(loop.sock_connect(sock, (track.host, track.port)), WELCOME_TIMEOUT_S)
+                track.connected_at = time.monotonic()
                 page.attach(sock, loop)
                 await asyncio.wait_for(ready, WELCOME_TIMEOUT_S)
                 welcomed = True
@@ -163,7 +165,8 @@ def _report(tracks: list[Track]) -> dict[str, list[Any]]:
     return {"welcomed_at": [t.welcomed_at for t in tracks], "reached_at": [t.reached_at for t in tracks],
             "last_seq": [t.last_seq for t in tracks], "lost_seq": [t.lost_seq for t in tracks],
             "lost_at": [t.lost_at for t in tracks], "welcomes": [t.welcomes for t in tracks],
-            "attempts": [t.attempts for t in tracks], "gaps": [t.gaps for t in tracks],
+            "attempts": [t.attempts for t in tracks], "tried_at": [t.tried_at for t in tracks],
+            "connected_at": [t.connected_at for t in tracks], "gaps": [t.gaps for t in tracks],
             "dups": [t.dups for t in tracks], "fatal": [t.fatal for t in tracks], "refusals": [refusals]}
 
 
