@@ -193,18 +193,14 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         post = asyncio.create_task(_post(chair, sites, args.post_events, acked))
         deadline = t_kill + DEADLINE_S
-        t_welcomed = t_complete = None
         target = log_at_kill
         while time.monotonic() < deadline:
             await asyncio.sleep(0.25)
             if post.done():
                 target = max(target, chair.last_seq)
             prog = await _ask(conns, ("progress", t_kill, target))
-            welcomed = sum(p["welcomed"] for p in prog)
-            if t_welcomed is None and welcomed == n:
-                t_welcomed = time.monotonic()
-            if post.done() and all(p["welcomed"] == p["complete"] for p in prog) and welcomed == n:
-                t_complete = time.monotonic()
+            if post.done() and all(p["welcomed"] == p["complete"] for p in prog) and \
+                    sum(p["welcomed"] for p in prog) == n:
                 break
         s1, l1, m1 = _cpu(server.pid), [_cpu(p) for p in loads], machine_cpu()
         overflows = _listen_overflows() - overflows
@@ -242,16 +238,19 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
     back = [w - t_kill for w in rep["welcomed_at"] if w > t_kill]
     done = [r - t_kill for r, w, s in zip(rep["reached_at"], rep["welcomed_at"], rep["last_seq"], strict=True)
             if w > t_kill and s >= log_end]
+    caught = [c - t_kill for c, w in zip(rep["caught_up_at"], rep["welcomed_at"], strict=True)
+              if w > t_kill and c >= w]
     missed = [log_end - s for s, a in zip(rep["lost_seq"], rep["lost_at"], strict=True) if a >= t_kill - 0.001]
     chair_events = kinds_all.get("checked_in", 0)
     result.update({
         "seq": {"before_events": seq_before, "last_acked_before_kill": acked_before_kill, "log_at_kill": log_at_kill,
                 "log_end": log_end},
         "server_up_s": round(t_up - t_kill, 2),
-        "all_welcomed_s": round(t_welcomed - t_kill, 2) if t_welcomed else None,
-        "all_complete_s": round(t_complete - t_kill, 2) if t_complete else None,
-        "all_complete_after_server_up_s": round(t_complete - t_up, 2) if t_complete else None,
-        "welcomed_s": _pcts(back), "complete_s": _pcts(done),
+        "all_welcomed_s": round(max(back), 2) if len(back) == n else None,
+        "all_complete_s": round(max(done), 2) if len(done) == n else None,
+        "all_complete_after_server_up_s": round(max(done) - (t_up - t_kill), 2) if len(done) == n else None,
+        "all_caught_up_s": round(max(caught), 2) if len(caught) == n else None,
+        "welcomed_s": _pcts(back), "caught_up_s": _pcts(caught), "complete_s": _pcts(done),
         "pages_welcomed_again": len(back), "pages_complete": len(done),
         "pages_lacking_acked_events_at_kill": sum(1 for s, a in zip(rep["lost_seq"], rep["lost_at"], strict=True)
                                                   if a >= t_kill - 0.001 and s < acked_before_kill),
@@ -286,6 +285,7 @@ async def _post(chair: Any, sites: list[str], count: int, acked: list[int]) -> N
 
 
 NOTE = ("Times are from the SIGKILL. all_welcomed_s: every page had a welcome from the restarted server; "
+        "all_caught_up_s: every page also held every event the log had when it was welcomed (what it missed); "
         "all_complete_s: every page also held the log's last event (the events appended before the kill that "
         "it had not got, those the chair sent while the pages came back, every one in order: gaps counts "
         "any jump). The pages reconnect as the browser's page does (bench/storm_load.py), so the backoff "

@@ -39,13 +39,16 @@ class Track:
     """One page across its connections."""
 
     __slots__ = ("host", "port", "fields", "last_seq", "gaps", "dups", "welcomes", "welcomed_at", "reached_at",
-                 "lost_seq", "lost_at", "attempts", "refusals", "retry", "fatal", "tried_at", "connected_at")
+                 "lost_seq", "lost_at", "attempts", "refusals", "retry", "fatal", "tried_at", "connected_at",
+                 "welcome_seq", "caught_up_at")
 
     def __init__(self, host: str, port: int, fields: dict[str, Any]) -> None:
         self.host, self.port, self.fields = host, port, fields
         self.last_seq = int(fields.get("last_seq", 0))
         self.gaps = self.dups = self.welcomes = self.attempts = self.retry = 0
         self.welcomed_at = self.reached_at = self.lost_at = self.tried_at = self.connected_at = 0.0
+        self.welcome_seq = 0
+        self.caught_up_at = 0.0       # when it held every event the log had at its last welcome
         self.lost_seq = -1
         self.refusals: dict[str, int] = {}
         self.fatal = 0
@@ -76,6 +79,8 @@ class StormSocket(Page):
             tr.gaps += 1
         tr.last_seq = seq
         tr.reached_at = t
+        if seq >= tr.welcome_seq and tr.caught_up_at < tr.welcomed_at:
+            tr.caught_up_at = t
 
     def _message(self, payload: bytes) -> None:
         if b'"welcome"' in payload[:40]:
@@ -85,6 +90,10 @@ class StormSocket(Page):
             tr.welcomes += 1
             tr.welcomed_at = time.monotonic()
             tr.retry = 0
+            m = SEQ_RE.search(payload)
+            tr.welcome_seq = int(m.group(1)) if m else 0
+            if tr.last_seq >= tr.welcome_seq:
+                tr.caught_up_at = tr.welcomed_at
             if not self.ready.done():
                 self.ready.set_result(None)
             return
@@ -166,7 +175,7 @@ def _report(tracks: list[Track]) -> dict[str, list[Any]]:
             "last_seq": [t.last_seq for t in tracks], "lost_seq": [t.lost_seq for t in tracks],
             "lost_at": [t.lost_at for t in tracks], "welcomes": [t.welcomes for t in tracks],
             "attempts": [t.attempts for t in tracks], "tried_at": [t.tried_at for t in tracks],
-            "connected_at": [t.connected_at for t in tracks], "gaps": [t.gaps for t in tracks],
+            "connected_at": [t.connected_at for t in tracks], "caught_up_at": [t.caught_up_at for t in tracks], "gaps": [t.gaps for t in tracks],
             "dups": [t.dups for t in tracks], "fatal": [t.fatal for t in tracks], "refusals": [refusals]}
 
 
