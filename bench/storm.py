@@ -4,6 +4,11 @@ what it costs the log.
 
     python bench/storm.py                          # 10,000 pages, SQLite
     python bench/storm.py --pages 2000 --tmp /tmp/storm
+    python bench/storm.py --backend redis          # the pages on process A, the chair on process B
+
+With ``--backend redis`` two processes share one Redis: the pages are on A, the chair on B, and
+only A is killed; B goes on recording the chair's commands (one every 0.1 s) until A answers
+again, so the pages miss acknowledged events appended while their server was down.
 
 The run (loopback only, bounded: every wait has a deadline):
 
@@ -53,6 +58,7 @@ from bench.common import (  # noqa: E402
     machine_cpu,
     raise_nofile,
     rss_bytes,
+    start_redis,
     start_server,
 )
 from bench.storm_load import storm_main  # noqa: E402
@@ -95,6 +101,15 @@ def _log_since(db: Path, seq: int) -> tuple[int, dict[str, int]]:
         con.close()
 
 
+async def _log_api(admin: Any, after: int) -> tuple[int, dict[str, int]]:
+    """The conference's last seq and the types of the events after ``after``, from the API."""
+    got = (await admin.call("GET", f"/conferences/{CONF}/events?after={after}&limit=5000"))["events"]
+    kinds: dict[str, int] = {}
+    for e in got:
+        kinds[e["event"]["type"]] = kinds.get(e["event"]["type"], 0) + 1
+    return max((e["seq"] for e in got), default=after), kinds
+
+
 def _listen_overflows() -> int:
     """The machine's count of connections dropped because a listen queue was full (TcpExt)."""
     lines = [line.split() for line in Path("/proc/net/netstat").read_text().splitlines() if line.startswith("TcpExt:")]
@@ -117,12 +132,22 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
     serve_args = ["--demo", "--backlog", str(args.backlog), "--reconnects-per-link", str(args.reconnects_per_link),
                   "--reconnects-per-address", str(args.reconnects_per_address), "--loop", args.loop]
     base = f"http://127.0.0.1:{port}"
+    procs: list[subprocess.Popen[bytes]] = []
+    chair_base = base
+    if args.backend == "redis":     # a second process B on the same Redis: the chair's, never killed
+        rport = free_port()
+        procs.append(start_redis(rport, tmp / "redis"))
+        serve_args += ["--redis", f"redis://127.0.0.1:{rport}/0"]
     server = start_server(port, data, *serve_args, log=tmp / "server-1.log")
-    procs = [server]
+    procs.append(server)
+    if args.backend == "redis":
+        port_b = free_port()
+        procs.append(start_server(port_b, tmp / "data-b", *serve_args[1:], log=tmp / "server-b.log"))
+        chair_base = f"http://127.0.0.1:{port_b}"
     workers: list[Any] = []
     conns: list[Any] = []
     clients: list[Any] = []
-    result: dict[str, Any] = {"pages": n, "started": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg_start": loadavg(),
+    result: dict[str, Any] = {"pages": n, "backend": args.backend, "started": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg_start": loadavg(),
                               "server_args": serve_args, "load_processes": args.load_processes}
     try:
         password = (data / "demo-password.txt").read_text().strip()
@@ -132,7 +157,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
         tokens = [link["url"].rsplit("/", 1)[1] for link in links]
         chair_api = await ApiClient.login(base, "chutri", password)
         clients.append(chair_api)
-        chair = await BridgeClient(base, CONF, chair_api.token).connect()
+        chair = await BridgeClient(chair_base, CONF, chair_api.token).connect()
         clients.insert(0, chair)
         await chair.command("open_conference")
         sites = list(chair.state.sites) if chair.state is not None else []
@@ -158,15 +183,17 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
         # -- events, then the kill in the middle of them -------------------------------------------
         acked: list[int] = []
         i = 0
-        killed = False
+        stop = False
 
-        async def commands() -> None:
+        async def commands() -> None:     # back to back; with Redis, through B while A is down too
             nonlocal i
-            while not killed:
+            while not stop:
                 site = sites[1 + i % (len(sites) - 1)]
                 i += 1
                 ack = await chair.command("check_in", site=site, headcount=50 + i, timeout=DEADLINE_S)
                 acked.append(ack.seq)
+                if args.backend == "redis":
+                    await asyncio.sleep(0.1)
 
         seq_before = chair.last_seq
         sender = asyncio.create_task(commands())
@@ -176,17 +203,25 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
         overflows = _listen_overflows()
         os.kill(server.pid, signal.SIGKILL)
         t_kill = time.monotonic()
-        killed = True
         server.wait(10)
-        sender.cancel()         # the command in flight stays pending in the client, resent after the restart
         acked_before_kill = max(acked, default=seq_before)
-        log_at_kill, _ = _log_since(data / "events.db", 0)
+        if args.backend == "sqlite":
+            stop = True
+            sender.cancel()     # the command in flight stays pending in the client, resent after the restart
+            log_at_kill, _ = _log_since(data / "events.db", 0)
+        else:
+            log_at_kill = acked_before_kill    # B goes on recording the chair's commands
 
         # -- the restart ----------------------------------------------------------------------------
         server = await asyncio.to_thread(start_server, port, data, *serve_args, log=tmp / "server-2.log")
         procs.append(server)
         t_up = time.monotonic()
         s0 = _cpu(server.pid)
+        if args.backend == "redis":
+            stop = True
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(sender, DEADLINE_S)
+        acked_while_down = [a for a in acked if a > acked_before_kill]
         if args.profile:
             procs.append(subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(server.pid),
                                            "-d", "20", "--nonblocking", "-f", "raw", "-o", args.profile],
@@ -209,8 +244,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
             post.cancel()
         reports = await _ask(conns, "report", 60)
         await asyncio.sleep(0.5)
-        log_end, kinds = _log_since(data / "events.db", log_at_kill)
-        _, kinds_all = _log_since(data / "events.db", seq_before)
+        log_end, kinds = await _log_api(admin, log_at_kill)
+        _, kinds_all = await _log_api(admin, seq_before)
     finally:
         for c in conns:
             with contextlib.suppress(Exception):
@@ -244,7 +279,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
     chair_events = kinds_all.get("checked_in", 0)
     result.update({
         "seq": {"before_events": seq_before, "last_acked_before_kill": acked_before_kill, "log_at_kill": log_at_kill,
-                "log_end": log_end},
+                "acked_while_down": len(acked_while_down), "log_end": log_end},
         "server_up_s": round(t_up - t_kill, 2),
         "all_welcomed_s": round(max(back), 2) if len(back) == n else None,
         "all_complete_s": round(max(done), 2) if len(done) == n else None,
@@ -298,6 +333,9 @@ NOTE = ("Times are from the SIGKILL. all_welcomed_s: every page had a welcome fr
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=10_000)
+    parser.add_argument("--backend", choices=["sqlite", "redis"], default="sqlite",
+                        help="redis: the pages on process A, the chair on process B (same Redis), B records the "
+                        "chair's commands while A is down")
     parser.add_argument("--load-processes", type=int, default=2)
     parser.add_argument("--pre-kill", type=float, default=1.0, help="seconds of chair commands before the kill")
     parser.add_argument("--post-events", type=int, default=10, help="chair commands after the restart")
