@@ -314,7 +314,7 @@ class Connection:
     async def _welcome(self, session: Session, hello: p.Hello, roles: frozenset[Role]) -> None:
         hub, page = session.hub, session.page
         replay = Replay.of(hub)
-        for _ in range(3):
+        for _ in range(10):       # each look but the last waits for the store (replay.py)
             seq = hub.seq
             last = hello.last_seq if 0 <= hello.last_seq <= seq else 0
             use_snapshot = hello.snapshot and (last == 0 or seq - last > self.config.snapshot_after)
