@@ -7,7 +7,7 @@ what it costs the log.
     python bench/storm.py --backend redis          # the pages on process A, the chair on process B
 
 With ``--backend redis`` two processes share one Redis: the pages are on A, the chair on B, and
-only A is killed; B goes on recording the chair's commands (one every 0.1 s) until A answers
+only A is killed; B goes on recording the chair's commands (one every ``--gap`` s) until A answers
 again, so the pages miss acknowledged events appended while their server was down.
 
 The run (loopback only, bounded: every wait has a deadline):
@@ -193,7 +193,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
                 ack = await chair.command("check_in", site=site, headcount=50 + i, timeout=DEADLINE_S)
                 acked.append(ack.seq)
                 if args.backend == "redis":
-                    await asyncio.sleep(0.1)
+                    await asyncio.sleep(args.gap)
 
         seq_before = chair.last_seq
         sender = asyncio.create_task(commands())
@@ -226,7 +226,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
             procs.append(subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(server.pid),
                                            "-d", "20", "--nonblocking", "-f", "raw", "-o", args.profile],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        post = asyncio.create_task(_post(chair, sites, args.post_events, acked))
+        post = asyncio.create_task(_post(chair, sites, args.post_events, acked, args.gap))
         deadline = t_kill + DEADLINE_S
         target = log_at_kill
         while time.monotonic() < deadline:
@@ -308,7 +308,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
     return result
 
 
-async def _post(chair: Any, sites: list[str], count: int, acked: list[int]) -> None:
+async def _post(chair: Any, sites: list[str], count: int, acked: list[int], gap: float) -> None:
     """After the restart: the chair's client is back (it reconnects by itself and resends the
     command the kill interrupted); ``count`` more commands while the pages come back."""
     await asyncio.wait_for(chair.connected.wait(), DEADLINE_S)
@@ -316,7 +316,7 @@ async def _post(chair: Any, sites: list[str], count: int, acked: list[int]) -> N
         ack = await chair.command("check_in", site=sites[1 + i % (len(sites) - 1)], headcount=500 + i,
                                   timeout=DEADLINE_S)
         acked.append(ack.seq)
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(gap)
 
 
 NOTE = ("Times are from the SIGKILL. all_welcomed_s: every page had a welcome from the restarted server; "
@@ -339,6 +339,9 @@ async def main() -> None:
     parser.add_argument("--load-processes", type=int, default=2)
     parser.add_argument("--pre-kill", type=float, default=1.0, help="seconds of chair commands before the kill")
     parser.add_argument("--post-events", type=int, default=10, help="chair commands after the restart")
+    parser.add_argument("--gap", type=float, default=0.5,
+                        help="seconds between the chair's commands after the restart (and, with Redis, while the "
+                        "pages' process is down): each is fanned out to every page")
     parser.add_argument("--reconnects-per-link", type=int, default=120, help="serve --reconnects-per-link")
     parser.add_argument("--reconnects-per-address", type=int, default=20_000, help="serve --reconnects-per-address")
     parser.add_argument("--backlog", type=int, default=4096, help="serve --backlog")
