@@ -34,7 +34,7 @@ import uuid
 from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from .base import ConcurrencyError, Recorded, StoreError
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 BLOCK_MS = 5_000          # a reader's XREAD waits at most this long before it asks again
 READ_COUNT = 1_000        # entries per stream per XREAD
 SOCKET_TIMEOUT_S = 15.0   # above BLOCK_MS, so a blocked XREAD is not mistaken for a dead server
+POOL_CONNECTIONS = 50     # Redis connections of a process's operations (the XREAD reader has its own)
 WAKE_TTL_S = 86_400       # a dead process's wake stream goes away by itself
 
 # KEYS: stream key, names key. ARGV: expected seq, stream name, event 1, event 2, ...
@@ -98,8 +99,13 @@ class RedisEventStore:
     @classmethod
     async def open(cls, url: str, *, prefix: str = "bridgeconf:") -> RedisEventStore:
         """Connect to ``url`` (``redis://host:port/db``) and check that Redis answers."""
-        redis = Redis.from_url(url, decode_responses=True, socket_timeout=SOCKET_TIMEOUT_S,
-                               socket_connect_timeout=5.0)
+        # a pool that waits for a free connection: redis-py's default refuses the 101st
+        # operation at once ("Too many connections"), and a restarted process has a burst of
+        # them (every site's presence when its pages come back)
+        pool = BlockingConnectionPool.from_url(url, max_connections=POOL_CONNECTIONS, timeout=SOCKET_TIMEOUT_S,
+                                               decode_responses=True, socket_timeout=SOCKET_TIMEOUT_S,
+                                               socket_connect_timeout=5.0)
+        redis = Redis.from_pool(pool)     # closed with the client
         reader = Redis.from_url(url, decode_responses=True, socket_timeout=SOCKET_TIMEOUT_S,
                                 socket_connect_timeout=5.0, single_connection_client=True)
         try:
