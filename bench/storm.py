@@ -242,10 +242,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
         wall = time.monotonic() - t_kill
         if not post.done():
             post.cancel()
-        reports = await _ask(conns, "report", 60)
-        await asyncio.sleep(0.5)
-        log_end, kinds = await _log_api(admin, log_at_kill)
+        log_end, kinds = await _log_api(admin, log_at_kill)      # the log as the storm ended
         _, kinds_all = await _log_api(admin, seq_before)
+        reports = await _ask(conns, "report", 60)
     finally:
         for c in conns:
             with contextlib.suppress(Exception):
@@ -286,7 +285,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:  # noqa: P
         "all_complete_after_server_up_s": round(max(done) - (t_up - t_kill), 2) if len(done) == n else None,
         "all_caught_up_s": round(max(caught), 2) if len(caught) == n else None,
         "welcomed_s": _pcts(back), "caught_up_s": _pcts(caught), "complete_s": _pcts(done),
-        "pages_welcomed_again": len(back), "pages_complete": len(done),
+        "pages_welcomed_again": len(back), "pages_caught_up": len(caught), "pages_complete": len(done),
         "pages_lacking_acked_events_at_kill": sum(1 for s, a in zip(rep["lost_seq"], rep["lost_at"], strict=True)
                                                   if a >= t_kill - 0.001 and s < acked_before_kill),
         "pages_lacking_logged_events_at_kill": sum(1 for s, a in zip(rep["lost_seq"], rep["lost_at"], strict=True)

@@ -78,7 +78,7 @@ class StormSocket(Page):
         if seq != tr.last_seq + 1:
             tr.gaps += 1
         tr.last_seq = seq
-        tr.reached_at = t
+        tr.reached_at = t = max(t, tr.welcomed_at)   # read with the welcome (timed at the read, the welcome after)
         if seq >= tr.welcome_seq and tr.caught_up_at < tr.welcomed_at:
             tr.caught_up_at = t
 
