@@ -392,6 +392,8 @@ STRINGS: dict[str, str] = {
     "err.token_revoked": N_("This join link was revoked or replaced: ask the organizer for the new one."),
     "err.session_ended": N_("Your session has ended (signed out, password changed, or your rights in this "
                             "conference changed): reload the page or sign in again."),
+    "err.roles_changed": N_("Your roles in this conference changed: the page now shows only what your remaining "
+                            "roles allow."),
     "err.token_expired": N_("This join link has expired: ask the organizer for a new one."),
     "err.bad_credentials": N_("Wrong account or password."),
     "err.muted": N_("A site may open its microphone only while it has the floor."),

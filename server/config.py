@@ -58,6 +58,8 @@ class Config:
     allowed_origins: tuple[str, ...] = ()
     reconnects_per_link: int = 120       # connections a join link (or account) may open to a conference at once, then 1/s
     reconnects_per_address: int = 20_000   # connections one client address may open at once, then as many a minute
+    listen_backlog: int = 4096           # connections the kernel queues before the server accepts them: after a
+                                         # restart every page reconnects at once (capped by net.core.somaxconn)
     webhook_retry_s: float = 30.0        # the first wait before a failed webhook delivery is retried (doubling)
     media: MediaSettings = field(default_factory=MediaSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)

@@ -65,7 +65,8 @@ WS_CLOSE_MEANINGS: dict[int, str] = {
     WS_CLOSE_NOT_FOUND: "no such conference",
     WS_CLOSE_TOO_SLOW: "the page fell too far behind: reconnect with `last_seq`",
     WS_CLOSE_SESSION_ENDED: "the session ended while the page was open (signed out, password changed, account "
-                            "disabled, join link revoked or re-issued, a role in the conference lost): do not "
+                            "disabled, join link revoked or re-issued, every role in the conference lost; a page that "
+                            "keeps one of its roles is told roles_changed and welcomed again instead): do not "
                             "reconnect with the same token; sign in again or ask for the new link",
     WS_CLOSE_FLOOD: "flood: too many messages refused for rate, or too many reconnects from one join link, "
                     "account or address (`too_many_reconnects`): reconnect later",

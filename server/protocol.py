@@ -83,7 +83,10 @@ class You(msgspec.Struct):
 
 class Welcome(msgspec.Struct, tag="welcome"):
     """Sent after a valid ``hello``. Then come the events after ``last_seq`` (or, when
-    ``snapshot`` is set, the state at ``seq`` and only later events), then live events."""
+    ``snapshot`` is set, the state at ``seq`` and only later events), then live events.
+    Sent again on the same connection, with a snapshot, after an error ``roles_changed``:
+    the actor lost one of its roles in the conference and kept another; the page renders
+    again from it (what follows is what its remaining roles may see)."""
 
     conference: str
     seq: int

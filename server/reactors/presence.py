@@ -21,7 +21,10 @@ also hold ``reconnecting``: it reads as away, not yet offline.)
 
 With several processes (Redis), each keeps on a shared :class:`Board` the sites it has pages
 of, renewed every ``every_s`` and forgotten ``3 * every_s`` after it stops (a process killed
-with its pages). Every ``every_s`` each process looks: a site another process holds is online
+with its pages). A site taken or let go by a process is told to the others at once (the
+board's ``changes``: Redis pub/sub), so a chair on another process sees it within a batch of
+live changes. Every ``every_s`` each process also looks (what a lost message or a dead
+process leaves behind): a site another process holds is online
 here too; a site nobody holds that was online is reconnecting, then offline; a site it holds
 itself that the log shows offline is recorded online again.
 """
@@ -32,7 +35,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from typing import Protocol
 
 from scheduling import SYSTEM, ConferenceState, Connection, DomainError, Phase, SetConnection
@@ -51,6 +54,7 @@ class Board(Protocol):
     async def hold(self, owner: str, members: Collection[str], ttl_s: float) -> None: ...
     async def hold_one(self, owner: str, member: str, held: bool, ttl_s: float) -> None: ...
     async def held(self) -> set[str]: ...
+    def changes(self) -> AsyncIterator[tuple[str, str, bool]]: ...
 
 
 def _member(conf_id: str, site: str) -> str:
@@ -75,10 +79,12 @@ class Presence:
         self._flush: asyncio.TimerHandle | None = None
         self._timers: dict[Key, asyncio.Task[None]] = {}
         self._watcher: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         if self.board is not None:
             self._watcher = asyncio.create_task(self._watch(self.board), name="presence-board")
+            self._listener = asyncio.create_task(self._listen(self.board), name="presence-changes")
 
     # -- the live view -------------------------------------------------------------------------
     def view(self, conf_id: str) -> dict[str, str]:
@@ -182,6 +188,37 @@ class Presence:
             except Exception:
                 log.exception("presence sweep failed")
 
+    async def _listen(self, board: Board) -> None:
+        """Another process took or let go of a site: shown here at once (the next batch of
+        live changes), not at the next look at the board."""
+        while True:
+            try:
+                async for owner, member, held in board.changes():
+                    if owner != self.owner:
+                        await self._heard(board, member, held)
+            except Exception:
+                log.exception("presence changes failed")
+            await asyncio.sleep(1.0)
+
+    async def _heard(self, board: Board, member: str, held: bool) -> None:
+        conf_id, _, site = member.partition("|")
+        key = (conf_id, site)
+        hub = self.service.conferences.get(conf_id)
+        state = hub.state if hub is not None else None
+        if state is None or site not in state.attendance or state.phase in (Phase.ENDED, Phase.CANCELLED):
+            return
+        if held:
+            self.elsewhere.add(member)
+            timer = self._timers.pop(key, None)
+            if timer is not None:
+                timer.cancel()
+            self._set_live(key, Connection.ONLINE)
+            return
+        with contextlib.suppress(StoreError):     # a third process may still hold it
+            self.elsewhere = await board.held() - {_member(*k) for k in self.pages}
+        if member not in self.elsewhere and key not in self.pages:
+            self.lost(conf_id, site)
+
     async def sweep(self, board: Board) -> None:
         """Renew what this process holds; see what the others hold; set the live view right."""
         mine = {_member(c, s) for c, s in self.pages}
@@ -223,10 +260,11 @@ class Presence:
     async def close(self) -> None:
         if self._flush is not None:
             self._flush.cancel()
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+        for task in (self._watcher, self._listener):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for timer in list(self._timers.values()):
             timer.cancel()
         await asyncio.gather(*self._timers.values(), return_exceptions=True)

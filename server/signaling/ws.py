@@ -9,7 +9,9 @@ A page follows its actor's current rights: each command first compares the page'
 rights generations (``service/rights.py``) with the current one, and a change of rights
 (password changed, account disabled, signed out, join link revoked, removed from the
 conference) re-checks the affected pages at once (``open_pages.py``): one that lost its
-rights is taken off the fan-out and closed 4410 (``session_ended``).
+rights is taken off the fan-out and closed 4410 (``session_ended``); one that lost some of
+its roles but kept others goes on with them, told ``roles_changed`` and welcomed again with a
+snapshot made for what it still is.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -54,8 +57,10 @@ from ..store import StoreError
 from .admission import ADMISSION
 from .closes import ClosingSocket
 from .fanout import EventFrames, Page, PageFanout
+from .frames import text_frame
 from .liveness import LIVENESS
 from .open_pages import OPEN_PAGES
+from .replay import Replay
 from .tcp_acks import ack_age_reader
 
 log = logging.getLogger(__name__)
@@ -237,8 +242,9 @@ class Connection:
     # -- rights ----------------------------------------------------------------------------
     def recheck(self) -> bool:
         """Take the actor's current rights (after a change of rights, or before a command
-        when the generations moved): the page goes on with them, or — its token no longer
-        valid, or a role lost — it is taken off the fan-out at once and closed 4410."""
+        when the generations moved): the page goes on with them — downgraded in place when
+        it lost some of its roles but not all (``_downgrade``) — or, its token no longer
+        valid or every role lost, it is taken off the fan-out at once and closed 4410."""
         session = self.session
         if session is None or session.ended:
             return False
@@ -247,14 +253,37 @@ class Connection:
             roles = roles_in(session.hub.state, actor)
             if not roles:
                 raise AuthError("forbidden", "you no longer have a role in this conference")
-            if not roles >= session.roles:
-                raise AuthError("rights_changed", "your roles in this conference changed: open the page again")
         except AuthError as exc:
             self._end(exc)
             return False
+        lost = session.roles - roles
         session.actor, session.roles = actor, roles
         session.stamp = self.service.rights.stamp(session.conf_id, actor)
+        if lost:
+            self._downgrade(session, lost)
         return True
+
+    def _downgrade(self, session: Session, lost: frozenset[Role]) -> None:
+        """Some roles lost, some kept: from now on the page gets what its remaining roles may
+        see (the fan-out's view is switched at once, before any further event), is told so
+        (``roles_changed``) and gets a fresh welcome whose snapshot is made for them, from
+        which it renders again."""
+        session.page.site_view = not session.roles & STAFF_ROLES
+        self.request.app[METRICS].errors.labels(code="roles_changed").inc()
+        asyncio.get_running_loop().create_task(self._welcome_again(session, lost))
+
+    async def _welcome_again(self, session: Session, lost: frozenset[Role]) -> None:
+        hub = session.hub
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            async with hub.lock:     # no event between the snapshot and what follows it
+                if session.ended or self.ws.closed:
+                    return
+                kept = ", ".join(sorted(r.value for r in session.roles))
+                await self.send(p.Error(code="roles_changed", message=f"you are no longer "
+                                        f"{' or '.join(sorted(r.value for r in lost))} in this conference; "
+                                        f"the page goes on as {kept}"))
+                await self.send(self._welcome_message(
+                    session, hub.seq, read_models.snapshot(hub, session.roles, self.service.clock(), self.service.names)))
 
     def _end(self, exc: AuthError) -> None:
         session = self.session
@@ -283,28 +312,45 @@ class Connection:
         return self.recheck()
 
     async def _welcome(self, session: Session, hello: p.Hello, roles: frozenset[Role]) -> None:
-        hub, page, actor = session.hub, session.page, session.actor
-        async with hub.lock:
-            state = hub.state
-            assert state is not None
+        hub, page = session.hub, session.page
+        replay = Replay.of(hub)
+        for _ in range(10):       # each look but the last waits for the store (replay.py)
             seq = hub.seq
             last = hello.last_seq if 0 <= hello.last_seq <= seq else 0
             use_snapshot = hello.snapshot and (last == 0 or seq - last > self.config.snapshot_after)
-            snapshot = read_models.snapshot(hub, roles, self.service.clock(), self.service.names) if use_snapshot else None
-            you = p.You(kind=actor.kind.value, id=actor.id, roles=sorted(r.value for r in roles),
-                        name=_name(self.service, state, actor))
-            await self.send(p.Welcome(conference=session.conf_id, seq=seq, you=you,
-                                      server_time=self.service.clock().isoformat(),
-                                      heartbeat_s=self.config.heartbeat_s,
-                                      ice_servers=[dict(s) for s in self.config.media.ice_servers],
-                                      snapshot=snapshot,
-                                      presence=None if page.site_view else self.request.app[PRESENCE].view(session.conf_id)))
-            if not use_snapshot:
-                for rec in await hub.store.read(hub.name, last):
-                    frames = EventFrames.of_record(rec.seq, rec.data)
-                    await self.ws.send_str(frames.site_text() if page.site_view else frames.text)
+            missed = [] if use_snapshot else replay.held(last, seq)
+            if missed is not None:    # from here on nothing is awaited: no event falls in between
+                snapshot = read_models.snapshot(hub, roles, self.service.clock(), self.service.names) \
+                    if use_snapshot else None
+                welcome = text_frame(p.encode(self._welcome_message(session, seq, snapshot)))
+                t = page.transport
+                if t is None or t.is_closing() or self.ws.closed:
+                    return
+                t.write(b"".join((welcome, *(f.site_frame() if page.site_view else f.frame for f in missed))))
+                if not session.ended:
+                    session.fanout.pages.add(page)
+                return
+            if not await replay.fill(hub, last):
+                break
+        async with hub.lock:     # far behind, with no snapshot asked: the store's records, under the lock
+            seq = hub.seq
+            last = hello.last_seq if 0 <= hello.last_seq <= seq else 0
+            await self.send(self._welcome_message(session, seq, None))
+            for rec in await hub.store.read(hub.name, last):
+                frames = EventFrames.of_record(rec.seq, rec.data)
+                await self.ws.send_str(frames.site_text() if page.site_view else frames.text)
             if not session.ended:
                 session.fanout.pages.add(page)
+
+    def _welcome_message(self, session: Session, seq: int, snapshot: dict[str, Any] | None) -> p.Welcome:
+        actor, state = session.actor, session.hub.state
+        assert state is not None
+        you = p.You(kind=actor.kind.value, id=actor.id, roles=sorted(r.value for r in session.roles),
+                    name=_name(self.service, state, actor))
+        return p.Welcome(conference=session.conf_id, seq=seq, you=you, server_time=self.service.clock().isoformat(),
+                         heartbeat_s=self.config.heartbeat_s,
+                         ice_servers=[dict(s) for s in self.config.media.ice_servers], snapshot=snapshot,
+                         presence=None if session.page.site_view else self.request.app[PRESENCE].view(session.conf_id))
 
     # -- messages --------------------------------------------------------------------------
     async def _loop(self, session: Session) -> None:

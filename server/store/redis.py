@@ -8,6 +8,8 @@ Layout (every key under one prefix, ``bridgeconf:`` by default)::
     {prefix}wake:{id}    a small stream per process that wakes its reader for a new subscription
     {prefix}held:{id}    a set per process of the ``conference|site`` it has pages of, with a TTL
                          that process renews (presence: a crashed process's sites are found)
+    {prefix}presence     a pub/sub channel: "<id> <1|0> <conference|site>" when a process takes
+                         or lets go of a site (the others show it at once)
 
 An append is one Lua script: it compares the stream's last entry ID with ``expected_seq``
 and adds the events with IDs ``0-(expected+1)``… atomically, so two processes that decide
@@ -32,7 +34,7 @@ import uuid
 from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from .base import ConcurrencyError, Recorded, StoreError
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 BLOCK_MS = 5_000          # a reader's XREAD waits at most this long before it asks again
 READ_COUNT = 1_000        # entries per stream per XREAD
 SOCKET_TIMEOUT_S = 15.0   # above BLOCK_MS, so a blocked XREAD is not mistaken for a dead server
+POOL_CONNECTIONS = 50     # Redis connections of a process's operations (the XREAD reader has its own)
 WAKE_TTL_S = 86_400       # a dead process's wake stream goes away by itself
 
 # KEYS: stream key, names key. ARGV: expected seq, stream name, event 1, event 2, ...
@@ -96,8 +99,13 @@ class RedisEventStore:
     @classmethod
     async def open(cls, url: str, *, prefix: str = "bridgeconf:") -> RedisEventStore:
         """Connect to ``url`` (``redis://host:port/db``) and check that Redis answers."""
-        redis = Redis.from_url(url, decode_responses=True, socket_timeout=SOCKET_TIMEOUT_S,
-                               socket_connect_timeout=5.0)
+        # a pool that waits for a free connection: redis-py's default refuses the 101st
+        # operation at once ("Too many connections"), and a restarted process has a burst of
+        # them (every site's presence when its pages come back)
+        pool = BlockingConnectionPool.from_url(url, max_connections=POOL_CONNECTIONS, timeout=SOCKET_TIMEOUT_S,
+                                               decode_responses=True, socket_timeout=SOCKET_TIMEOUT_S,
+                                               socket_connect_timeout=5.0)
+        redis = Redis.from_pool(pool)     # closed with the client
         reader = Redis.from_url(url, decode_responses=True, socket_timeout=SOCKET_TIMEOUT_S,
                                 socket_connect_timeout=5.0, single_connection_client=True)
         try:
@@ -160,7 +168,29 @@ class RedisEventStore:
                 else:
                     pipe.srem(key, member)
                 pipe.pexpire(key, int(ttl_s * 1000))
+                pipe.publish(self.prefix + "presence", f"{owner} {int(held)} {member}")   # told at once
                 await pipe.execute()
+
+    async def changes(self) -> AsyncIterator[tuple[str, str, bool]]:
+        """Each ``hold_one`` of any process, as it happens: (owner, member, held), through
+        Redis pub/sub (``{prefix}presence``). Best effort: a message missed while the
+        connection was down is made up by the next look at :meth:`held`."""
+        while not self._closed:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.prefix + "presence")
+                while not self._closed:
+                    msg = await pubsub.get_message(timeout=1.0)
+                    if msg is None or msg.get("type") != "message":
+                        continue
+                    owner, held, member = str(msg["data"]).split(" ", 2)
+                    yield owner, member, held == "1"
+            except (RedisError, OSError, ValueError) as exc:
+                log.info("presence changes not heard (%s): trying again", exc)
+                await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(RedisError, OSError):
+                    await pubsub.aclose()
 
     async def held(self) -> set[str]:
         """Every member some live process has pages of."""

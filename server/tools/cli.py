@@ -76,7 +76,10 @@ def _config(args: argparse.Namespace) -> Config:
                   heartbeat_s=getattr(args, "heartbeat", Config.heartbeat_s),
                   ack_liveness=getattr(args, "ack_liveness", Config.ack_liveness),
                   offline_after_s=getattr(args, "offline_after", Config.offline_after_s),
-                  webhook_retry_s=getattr(args, "webhook_retry", Config.webhook_retry_s))
+                  webhook_retry_s=getattr(args, "webhook_retry", Config.webhook_retry_s),
+                  reconnects_per_link=getattr(args, "reconnects_per_link", Config.reconnects_per_link),
+                  reconnects_per_address=getattr(args, "reconnects_per_address", Config.reconnects_per_address),
+                  listen_backlog=getattr(args, "backlog", Config.listen_backlog))
 
 
 def _number_in(low: float, high: float, unit: str = "") -> Callable[[str], float]:
@@ -143,6 +146,17 @@ def main(argv: list[str] | None = None) -> int:
                        "where sockets end at the browsers: docs/operations.md)")
     serve.add_argument("--offline-after", type=_seconds, default=Config.offline_after_s, metavar="SECONDS",
                        help="a site that lost its link shows offline after this (default: %(default)s)")
+    serve.add_argument("--reconnects-per-link", type=_count_in(1, 1_000_000, "connections"),
+                       default=Config.reconnects_per_link, metavar="N",
+                       help="WebSocket connections one join link (or account) may open to a conference at once, "
+                       "then one a second (default: %(default)s)")
+    serve.add_argument("--reconnects-per-address", type=_count_in(1, 10_000_000, "connections"),
+                       default=Config.reconnects_per_address, metavar="N",
+                       help="WebSocket connections one client address may open at once, then as many a minute; "
+                       "behind a proxy every page has the proxy's address (default: %(default)s)")
+    serve.add_argument("--backlog", type=_count_in(16, 1_000_000, "connections"), default=Config.listen_backlog,
+                       metavar="N", help="connections the kernel queues before they are accepted: after a restart "
+                       "every page reconnects at once (capped by net.core.somaxconn; default: %(default)s)")
     serve.add_argument("--loop", choices=LOOPS, default=None,
                        help=f"the event loop of this process and its media workers (default: ${ENV} or {DEFAULT})")
     serve.add_argument("--webhook-retry", type=_number_in(0.1, 3600, "seconds"), default=Config.webhook_retry_s,
@@ -241,7 +255,7 @@ async def _serve(args: argparse.Namespace) -> int:
     service = app[SERVICE]
     if args.demo:
         await _print_demo(service, await _demo_seed(service, config), config)
-    site = web.TCPSite(runner, config.host, config.port)
+    site = web.TCPSite(runner, config.host, config.port, backlog=config.listen_backlog)
     await site.start()
     print(f"bridgeconf serving on {config.base_url}  (store: {'Redis ' + config.redis_url if config.redis_url else config.data_dir / 'events.db'}; "
           f"loop: {os.environ.get(ENV, DEFAULT)})", flush=True)

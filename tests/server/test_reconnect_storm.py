@@ -116,3 +116,38 @@ async def test_live_presence_crosses_processes_without_events(server: StartServe
     await asyncio.sleep(3.5)                                      # past offline_after_s: it stayed online
     assert chair.connection(site) == "online"
     assert b.hub().seq == seq and a.hub().seq == seq              # nothing recorded for the reload
+
+
+async def test_pages_coming_back_get_exactly_what_they_missed_from_the_shared_replay(server: StartServer) -> None:
+    """A storm's pages come back with nearly the same last_seq: the replay (signaling/replay.py)
+    frames those events once; pages further behind, or after new events, still get exactly the
+    events after their own last_seq, in order, a site's redacted."""
+    srv = await server(seed="small")
+    secretary = await srv.client(srv.session("secretary"))
+    token = await srv.site_token(srv.seeded.sites[0])
+    await (await RawPage.join(srv.base_url, srv.conference, token)).close()   # the site's first coming online
+    await secretary.command("add_note", note_id="n1", text="Ghi chép nội bộ")
+    seq = srv.hub().seq
+    stored = {r.seq: json.loads(r.data) for r in await srv.service.store.read(srv.hub().name)}
+
+    async def back(last_seq: int, who: str) -> list[dict[str, Any]]:
+        page = await RawPage.join(srv.base_url, srv.conference, token if who == "site" else srv.session(who),
+                                  last_seq=last_seq)
+        try:
+            await page.settle()
+            return page.events
+        finally:
+            await page.close()
+
+    for last_seq, who in [(seq - 2, "chair"), (seq - 2, "site"), (seq - 5, "chair"), (seq - 1, "site"), (seq, "chair")]:
+        events = await back(last_seq, who)
+        assert [e["seq"] for e in events] == list(range(last_seq + 1, seq + 1)), (last_seq, who)
+        for e in events:
+            if who == "chair" or stored[e["seq"]]["type"] != "note_added":
+                assert e["event"] == stored[e["seq"]]
+            else:
+                assert e["event"]["type"] == "redacted"
+    ack = await secretary.command("add_note", note_id="n2", text="Thêm một ghi chép")   # new events after the replay
+    events = await back(seq - 3, "site")
+    assert [e["seq"] for e in events] == list(range(seq - 2, ack.seq + 1))
+    assert events[-1]["event"]["type"] == "redacted"

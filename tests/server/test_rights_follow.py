@@ -79,6 +79,50 @@ async def test_a_change_that_keeps_the_roles_keeps_the_page(server: StartServer)
         await page.close()
 
 
+async def test_a_page_that_loses_one_of_its_roles_goes_on_with_the_others(server: StartServer) -> None:
+    """An observer who was also a secretary loses the secretary role: its open page is not
+    closed but told (``roles_changed``), welcomed again with a snapshot for what it still is,
+    refused what only a secretary may do, and still follows the conference."""
+    srv = await server(seed="small")
+    await srv.go_live()
+    await srv.run("admin", "edit_conference", secretaries=["thuky", "quansat"])
+    page = await RawPage.join(srv.base_url, srv.conference, srv.session("observer"))
+    try:
+        assert page.welcome is not None and page.welcome["you"]["roles"] == ["observer", "secretary"]
+        reply = await page.reply_to({"type": "add_note", "key": "n-1", "note_id": "n1", "text": "Ghi chép của thư ký"})
+        assert reply is not None and reply["type"] == "ack"
+        removed = await srv.run("admin", "edit_conference", secretaries=["thuky"])
+        started = time.monotonic()
+        told, again = await page.next_other(timeout=1.0), await page.next_other(timeout=1.0)
+        assert time.monotonic() - started < 1.0
+        assert told is not None and told["type"] == "error" and told["code"] == "roles_changed", told
+        assert "secretary" in told["message"]
+        assert again is not None and again["type"] == "welcome", again
+        assert again["you"]["roles"] == ["observer"] and again["seq"] >= removed.seq
+        assert again["snapshot"] is not None and again["snapshot"]["seq"] == again["seq"]
+        assert "n1" in again["snapshot"]["notes"]                     # an observer is staff: it still sees notes
+        refused = await page.reply_to({"type": "add_note", "key": "n-2", "note_id": "n2", "text": "Không được nữa"})
+        assert refused is not None and refused["type"] == "error" and refused["code"] == "forbidden", refused
+        later = await srv.run("chair", "add_note", note_id="n3", text="Ghi chép của chủ trì")
+        await page.wait_event(later.seq)                              # it still follows the conference
+        assert not page.ws.closed
+    finally:
+        await page.close()
+
+
+async def test_a_page_that_loses_its_last_role_is_still_closed(server: StartServer) -> None:
+    srv = await server(seed="small")
+    await srv.go_live()
+    page = await RawPage.join(srv.base_url, srv.conference, srv.session("observer"))
+    try:
+        await srv.run("admin", "edit_conference", observers=[])
+        code, took, said = await _closed_within(page, 1.0)
+        assert _ended(code, took, said), (code, took, said)
+        assert not any(m.get("type") == "welcome" for m in said)
+    finally:
+        await page.close()
+
+
 @pytest.mark.parametrize("change", ["password", "disabled", "sign_out"])
 async def test_an_account_whose_session_ends_is_closed_within_a_second(server: StartServer, change: str) -> None:
     srv = await server(seed="small")

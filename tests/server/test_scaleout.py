@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -107,3 +108,38 @@ async def test_the_sites_of_a_killed_process_go_reconnecting_then_offline_on_the
     finally:
         for c in (on_a, on_b, chair):
             await c.close()
+
+
+async def test_a_site_coming_and_going_on_one_process_shows_on_the_other_within_a_second(
+        bridgeconf_proc: Callable[..., Any], redis_url: str) -> None:
+    """Live presence is told between processes at once (Redis pub/sub), not at the next look at
+    the board: with a heartbeat of 10 s, only that can show a site's page coming to process A,
+    leaving it and coming back on the chair's page on process B within a second — and the log
+    records none of it (the site was online and never away past offline_after)."""
+    slow = ("--heartbeat", "10", "--offline-after", "60")
+    a = bridgeconf_proc(redis=redis_url, demo=True, extra=slow)
+    b = bridgeconf_proc(redis=redis_url, demo=True, extra=slow)
+    admin, tokens = await demo_access(b.base_url, a.password)
+    await admin.close()
+    site = sorted(tokens)[1]
+    log: list[tuple[float, str, str]] = []
+    chair = await BridgeClient(b.base_url, CONF, await login(b.base_url, "chutri", a.password),
+                               on_message=watch_connections(log)).connect()
+    try:
+        await chair.command("open_conference")
+        first = await BridgeClient(a.base_url, CONF, tokens[site], reconnect=False).connect()
+        await eventually(lambda: states_of(log, site) == ["online"], timeout=5)   # recorded: the first time
+        seq = chair.last_seq
+        for expected in ("reconnecting", "online", "reconnecting", "online"):
+            began = time.monotonic()
+            if expected == "reconnecting":
+                await first.close()
+            else:
+                first = await BridgeClient(a.base_url, CONF, tokens[site], reconnect=False).connect()
+            await eventually(lambda e=expected: states_of(log, site)[-1] == e, timeout=3)
+            shown = next(t for t, s, c in reversed(log) if s == site and c == expected)
+            assert shown - began < 1.0, (expected, shown - began)
+        assert chair.last_seq == seq          # nothing of it in the log
+        await first.close()
+    finally:
+        await chair.close()
