@@ -8,6 +8,9 @@ Layout (every key under one prefix, ``bridgeconf:`` by default)::
     {prefix}wake:{id}    a small stream per process that wakes its reader for a new subscription
     {prefix}held:{id}    a set per process of the ``conference|site`` it has pages of, with a TTL
                          that process renews (presence: a crashed process's sites are found)
+    {prefix}media:proc:{id}  a media process's record (its publishers and the relays it pulls,
+                         server/reactors/media_cluster.py), with a lease it renews
+    {prefix}media:procs  a sorted set of media process ids, scored by their lease's end (ms)
 
 An append is one Lua script: it compares the stream's last entry ID with ``expected_seq``
 and adds the events with IDs ``0-(expected+1)``… atomically, so two processes that decide
@@ -168,6 +171,31 @@ class RedisEventStore:
         with _unavailable():
             keys = [k async for k in self._redis.scan_iter(match=f"{self.prefix}held:*", count=1000)]
             return set(await self._redis.sunion(keys)) if keys else set()
+
+    # -- media: each media process's leased record ----------------------------------------------
+    async def media_put(self, process: str, record: bytes, lease_s: float) -> None:
+        """``process``'s record, forgotten ``lease_s`` after it was last put (the process died)."""
+        self._check_open()
+        lease_ms = int(lease_s * 1000)
+        with _unavailable():
+            now_ms = int((await self._redis.time())[0] * 1000)
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.set(f"{self.prefix}media:proc:{process}", record, px=lease_ms)
+                pipe.zadd(f"{self.prefix}media:procs", {process: now_ms + lease_ms})
+                pipe.zremrangebyscore(f"{self.prefix}media:procs", "-inf", now_ms)
+                await pipe.execute()
+
+    async def media_records(self) -> dict[str, bytes]:
+        """The records of the media processes whose lease runs (this one's too)."""
+        self._check_open()
+        with _unavailable():
+            now_ms = int((await self._redis.time())[0] * 1000)
+            ids = [str(i) for i in await self._redis.zrangebyscore(f"{self.prefix}media:procs", now_ms, "+inf")]
+            if not ids:
+                return {}
+            raws = await self._redis.mget([f"{self.prefix}media:proc:{i}" for i in ids])
+        return {i: raw.encode() if isinstance(raw, str) else raw for i, raw in zip(ids, raws, strict=True)
+                if raw is not None}
 
     # -- reads ------------------------------------------------------------------------------
     async def read(self, stream: str, after_seq: int = 0, limit: int | None = None) -> list[Recorded]:
