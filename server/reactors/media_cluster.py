@@ -73,6 +73,7 @@ class _In:
 class _Relays:
     inbound: dict[str, _In] = field(default_factory=dict)      # site -> the relay pulled for it
     outbound: dict[str, Want] = field(default_factory=dict)    # link id -> the relay sent
+    edges: dict[str, str] = field(default_factory=dict)        # link id -> the process it is sent to
 
 
 class MediaCluster:
@@ -88,6 +89,7 @@ class MediaCluster:
         self._task: asyncio.Task[None] | None = None
         self._written = b""
         self._written_at = 0.0
+        self._seen: dict[str, float] = {}      # other process -> when its record was last read
         plane.on_change.append(lambda conf_id: self._poked.set())
 
     def start(self) -> None:
@@ -121,20 +123,25 @@ class MediaCluster:
         others = [r for r in (_parse(proc, raw) for proc, raw in records.items() if proc != self.process)
                   if r is not None]
         self.processes = len(others) + 1
+        now = time.monotonic()
+        for r in others:
+            self._seen[r.process] = now
+        self._seen = {proc: t for proc, t in self._seen.items() if now - t < LEASE_S}
+        grace = set(self._seen) - {r.process for r in others}    # seen within a lease, missing now
         pubs = [pub for r in others for pub in r.pubs]
         for conf_id, cm in list(self.plane.conferences.items()):
-            await self._pull(conf_id, cm, [pub for pub in pubs if pub.conf == conf_id])
+            await self._pull(conf_id, cm, [pub for pub in pubs if pub.conf == conf_id], grace)
         for conf_id in set(self.relays) - set(self.plane.conferences):
             del self.relays[conf_id]                 # the forwarder closed with its conference
         await self._write()
-        await self._serve([w for r in others for w in r.wants])
+        await self._serve([(r.process, w) for r in others for w in r.wants], grace)
 
-    async def _pull(self, conf_id: str, cm: ConferenceMedia, pubs: list[Publication]) -> None:
+    async def _pull(self, conf_id: str, cm: ConferenceMedia, pubs: list[Publication], grace: set[str]) -> None:
         here = cm.forwarder.relay_address
         if here is None:
             return
         relays = self.relays.setdefault(conf_id, _Relays())
-        need = sources(cm.wanted, cm.publisher.keys(), pubs)
+        need = sources(cm.wanted, cm.publisher.keys(), pubs, {s: i.pub for s, i in relays.inbound.items()}, grace)
         changed = False
         for site, pulled in list(relays.inbound.items()):
             if need.get(site) != pulled.pub:
@@ -176,13 +183,19 @@ class MediaCluster:
             await self.board.media_put(self.process, raw, LEASE_S)
             self._written, self._written_at = raw, now
 
-    async def _serve(self, wants: list[Want]) -> None:
+    async def _serve(self, wants: list[tuple[str, Want]], grace: set[str]) -> None:
         publishing = {(conf_id, peer) for conf_id, cm in self.plane.conferences.items() for peer in cm.publisher.values()}
-        serve = to_serve(self.process, wants, publishing)
+        serve = to_serve(self.process, [w for _, w in wants], publishing)
+        edge_of = {w.link_id: proc for proc, w in wants}
         for conf_id, relays in self.relays.items():
             cm = self.plane.conferences.get(conf_id)
-            for lid in [lid for lid in relays.outbound if lid not in serve]:
+            for lid, want in list(relays.outbound.items()):
+                if lid in serve:
+                    continue
+                if relays.edges.get(lid) in grace and (want.conf, want.peer_id) in publishing:
+                    continue      # its edge blinked off the board (Redis restarted): keep sending a while
                 del relays.outbound[lid]
+                relays.edges.pop(lid, None)
                 if cm is not None:
                     with contextlib.suppress(MediaError):
                         await cm.forwarder.close_relay(lid)
@@ -191,6 +204,9 @@ class MediaCluster:
             relays = self.relays.setdefault(want.conf, _Relays())
             if cm is None or relays.outbound.get(lid) == want:
                 continue
+            if lid in relays.outbound:        # the edge opened it anew (another key): start over
+                with contextlib.suppress(MediaError):
+                    await cm.forwarder.close_relay(lid)
             try:
                 await cm.forwarder.open_relay_out(RelayLink(lid, want.peer_id, (want.edge[0], want.edge[1]),
                                                             bytes.fromhex(want.key)))
@@ -198,6 +214,7 @@ class MediaCluster:
                 log.warning("relay out %s refused: %s", lid, exc)
                 continue
             relays.outbound[lid] = want
+            relays.edges[lid] = edge_of[lid]
 
     def _tell_pages(self) -> None:
         """A conference's pages learn when media they need waits for the store (Redis down)

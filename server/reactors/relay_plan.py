@@ -6,7 +6,7 @@ which sites it pulls over a relay (:func:`sources`) and which relays it sends
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Protocol
 
 import msgspec
@@ -59,12 +59,16 @@ class MediaBoard(Protocol):
 
 # -- the decisions ---------------------------------------------------------------------------
 
-def sources(wanted: Iterable[str], local: Collection[str], pubs: Iterable[Publication]) -> dict[str, Publication]:
+def sources(wanted: Iterable[str], local: Collection[str], pubs: Iterable[Publication],
+            pulled: Mapping[str, Publication] | None = None, grace: Collection[str] = ()) -> dict[str, Publication]:
     """Which of a conference's ``wanted`` sites this process pulls over a relay, and from where.
 
     - A site whose publishing page is on this process (``local``) needs no relay.
     - Otherwise its most recent publication on another live process is pulled (a page that
       re-offered elsewhere wins over the page it replaces; a dead process's are gone).
+    - A relay already ``pulled`` whose origin is missing from the board but was seen within a
+      lease (``grace``: Redis restarted, a renewal came late) is kept, unless a publication
+      on the board supersedes it: media already flowing is not cut for a blip.
     - A site nobody publishes is not pulled: it shows when it publishes.
     """
     latest: dict[str, Publication] = {}
@@ -72,7 +76,16 @@ def sources(wanted: Iterable[str], local: Collection[str], pubs: Iterable[Public
         if pub.site in latest and (latest[pub.site].at, latest[pub.site].process) >= (pub.at, pub.process):
             continue
         latest[pub.site] = pub
-    return {site: latest[site] for site in wanted if site not in local and site in latest}
+    out: dict[str, Publication] = {}
+    for site in wanted:
+        if site in local:
+            continue
+        kept = (pulled or {}).get(site)
+        if site in latest:
+            out[site] = latest[site]
+        elif kept is not None and kept.process in grace:
+            out[site] = kept
+    return out
 
 
 def to_serve(me: str, wants: Iterable[Want], publishing: Collection[tuple[str, str]]) -> dict[str, Want]:

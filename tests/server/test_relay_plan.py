@@ -68,3 +68,12 @@ def test_a_record_round_trips_and_a_malformed_one_is_refused() -> None:
         decode_record(b'{"process": "A", "pubs": [{"site": 1}]}')
     with pytest.raises(msgspec.DecodeError):
         decode_record(b'{"process": "A", "extra": true}')
+
+
+def test_a_relay_whose_origin_blinked_off_the_board_is_kept_within_its_grace() -> None:
+    flowing = pub("MAIN", "A", 1.0)
+    assert sources({"MAIN"}, set(), [], {"MAIN": flowing}, grace={"A"}) == {"MAIN": flowing}
+    assert sources({"MAIN"}, set(), [], {"MAIN": flowing}, grace=()) == {}        # gone for a lease: dropped
+    newer = pub("MAIN", "C", 2.0)
+    assert sources({"MAIN"}, set(), [newer], {"MAIN": flowing}, grace={"A"}) == {"MAIN": newer}
+    assert sources(set(), set(), [], {"MAIN": flowing}, grace={"A"}) == {}        # nobody needs it any more
