@@ -11,6 +11,7 @@ from .config import IceServer, MediaConfig
 from .errors import ErrorCode, MediaError
 from .forwarder import Forwarder, LinkQuality
 from .recording import Chapter, RecordingInfo
+from .relay import RelayLink
 from .routing import ControlState, PublishHint, VideoSend
 from .session import PeerState
 
@@ -26,5 +27,6 @@ __all__ = [
     "PeerState",
     "PublishHint",
     "RecordingInfo",
+    "RelayLink",
     "VideoSend",
 ]

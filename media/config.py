@@ -72,6 +72,16 @@ class MediaConfig:
     """Fraction of packets lost on the way to a site, reported twice in a row, that makes it audio-only."""
     audio_only_recover_s: float = 10.0
     """Seconds without a poor report before an automatically audio-only site gets video back."""
+    relay_host: str | None = None
+    """Local address of this forwarder's relay UDP socket (relays between forwarders, see
+    :mod:`media.relay`); None: relays off (one process, the default)."""
+    relay_ports: tuple[int, int] = (0, 0)
+    """Port range the relay socket binds in (first free one); (0, 0): any free port."""
+    relay_announce: str | None = None
+    """The address other forwarders send relay packets to (NAT, a different interface);
+    None: ``relay_host``."""
+    relay_timeout_s: float = 5.0
+    """A relay link whose origin sent nothing for this long reports itself stalled."""
 
     def __post_init__(self) -> None:
         if self.video_codec not in VIDEO_CODECS:
@@ -83,6 +93,14 @@ class MediaConfig:
         for name in ("keyframe_interval", "keyframe_retry", "audio_level_interval", "rtcp_interval"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
+        for addr in (self.relay_host, self.relay_announce):
+            if addr is not None:
+                ipaddress.ip_address(addr)
+        low, high = self.relay_ports
+        if not (low == high == 0 or 1 <= low <= high <= 65535):
+            raise ValueError("relay_ports must be (0, 0) or a range within 1..65535")
+        if self.relay_timeout_s <= 0:
+            raise ValueError("relay_timeout_s must be positive")
         if self.max_video_bitrate < 30_000:
             raise ValueError("max_video_bitrate is too low")
         self.quality_policy()  # raises ValueError

@@ -32,6 +32,7 @@ from .config import MediaConfig
 from .control_timing import ControlTiming
 from .errors import ErrorCode, MediaError
 from .recording import TRACKS, Recorder, RecordingInfo
+from .relay import RelayHub, RelayIn, RelayLink
 from .routing import (
     ControlState,
     PublishHint,
@@ -51,6 +52,7 @@ AudioLevelCallback = Callable[[str, int], None]
 PeerStateCallback = Callable[[str, PeerState], None]
 PublishHintCallback = Callable[[str, PublishHint], None]
 LinkQualityCallback = Callable[[str, "LinkQuality"], None]
+RelayStateCallback = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,9 @@ class Forwarder:
         self._recorder: Recorder | None = None
         self._rec_taps: dict[str, RecorderTap] = {}
         self._timing = ControlTiming()
+        self.relay_state_changed: RelayStateCallback | None = None
+        """``(link_id, "flowing" | "stalled")`` of the relay links this forwarder is the edge of."""
+        self._relays = RelayHub(config, self._output_waiting, self._relay_state)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -107,6 +112,7 @@ class Forwarder:
             return
         self._running = True
         self._started_at = monotonic()
+        await self._relays.start()
         self._task = asyncio.create_task(self._tick(), name="forwarder-tick")
 
     async def close(self) -> None:
@@ -116,6 +122,7 @@ class Forwarder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self._relays.close()
         if self._recorder is not None:
             try:
                 await self.stop_recording()
@@ -322,7 +329,7 @@ class Forwarder:
         old, self._control = self._control, state
         change = control_change(old, state)
         for pid in change.muted:
-            peer = self._peers.get(pid)
+            peer = self._peers.get(pid) or self._relays.inbound.get(pid)
             audio = peer.sources.get("audio") if peer is not None else None
             if audio is not None:
                 audio.enabled = pid not in state.muted
@@ -336,10 +343,12 @@ class Forwarder:
             self._route_recorder()
         self._timing.add(what, started, time.perf_counter() - started)
 
-    def _peer_changed(self, peer: SitePeer) -> None:
+    def _peer_changed(self, peer: SitePeer | RelayIn) -> None:
         """A site connected, closed or left: reroute it and whoever receives it."""
         pid = peer.peer_id
         state = self._control
+        connected = self._connected(pid)
+        self._relays.publisher_changed(pid, connected.sources if connected is not None else None)
         if pid in on_air(state):
             self._reroute(self._peers.keys())
         else:
@@ -351,6 +360,7 @@ class Forwarder:
         """Bind these subscribers' outputs to what the routing plan says, in one batch."""
         state = self._control
         peers = self._peers
+        publisher_of = self._publisher
         moves: list[tuple[Output, Source | None]] = []
         for pid in subscribers:
             peer = peers.get(pid)
@@ -364,10 +374,8 @@ class Forwarder:
                 continue
             want = subscriber_plan(pid, peer.slots, state)
             for key, out in peer.outputs.items():
-                publisher = peers.get(want.get(key, ""))
-                source = None
-                if publisher is not None and publisher.state is PeerState.CONNECTED:
-                    source = publisher.sources.get(source_name(key))
+                publisher = publisher_of(want.get(key, ""))
+                source = publisher.sources.get(source_name(key)) if publisher is not None else None
                 if out.source is not source:
                     moves.append((out, source))
         rebind(moves)
@@ -404,8 +412,8 @@ class Forwarder:
         recorder = self._recorder
         assert recorder is not None
         state = self._control
-        program = self._connected(state.program)
-        speaker = self._connected(state.speakers[0] if state.speakers else None)
+        program = self._publisher(state.program)
+        speaker = self._publisher(state.speakers[0] if state.speakers else None)
         for name in TRACKS:
             role, kind = name.split("/")
             peer = program if role == "program" else speaker
@@ -426,6 +434,52 @@ class Forwarder:
     def _connected(self, peer_id: str | None) -> SitePeer | None:
         peer = self._peers.get(peer_id) if peer_id is not None else None
         return peer if peer is not None and peer.state is PeerState.CONNECTED else None
+
+    def _publisher(self, peer_id: str | None) -> SitePeer | RelayIn | None:
+        """Whose sources feed ``peer_id``'s slots here: the site itself when it is connected
+        to this forwarder, else the relay link that brings it from another one."""
+        if peer_id is None:
+            return None
+        peer = self._peers.get(peer_id)
+        if peer is not None and peer.state is PeerState.CONNECTED:
+            return peer
+        return self._relays.inbound.get(peer_id)
+
+    # -- relays between forwarders (media/relay.py) --------------------------------------------
+
+    @property
+    def relay_address(self) -> tuple[str, int] | None:
+        """Where other forwarders send this one relay packets (None: relays off)."""
+        return self._relays.address
+
+    async def open_relay_out(self, link: RelayLink) -> None:
+        """Origin: send ``link.peer_id``'s audio, video and share to ``link.remote`` (idempotent)."""
+        self._check_running()
+        peer = self._connected(link.peer_id)
+        self._relays.open_out(link, peer.sources if peer is not None else None)
+
+    async def open_relay_in(self, link: RelayLink) -> None:
+        """Edge: take ``link.peer_id``'s streams from ``link.remote``; from now on that peer id
+        routes (steer, set_share, set_previews) like a local publisher (idempotent)."""
+        self._check_running()
+        relay = self._relays.open_in(link)
+        if relay is not None:
+            relay.sources["audio"].enabled = link.peer_id not in self._control.muted
+            self._peer_changed(relay)
+
+    async def close_relay(self, link_id: str) -> None:
+        """Close a relay link, either side (idempotent)."""
+        gone = self._relays.close_link(link_id)
+        if isinstance(gone, RelayIn):
+            self._peer_changed(gone)
+
+    def relay_stats(self) -> dict[str, Any]:
+        """``{"links": {link_id: {...}}, "dropped_unknown": n, ...}``: see docs/media.md."""
+        return self._relays.stats()
+
+    def _relay_state(self, link_id: str, state: str) -> None:
+        if self.relay_state_changed is not None:
+            self.relay_state_changed(link_id, state)
 
     def _emit_hint(self, peer_id: str, force: bool = False, shown: frozenset[str] | None = None) -> None:
         hint = publish_hint(peer_id, self._control, shown)

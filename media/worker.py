@@ -41,9 +41,11 @@ from .forwarder import (
     LinkQualityCallback,
     PeerStateCallback,
     PublishHintCallback,
+    RelayStateCallback,
 )
 from .loops import use_loop
 from .recording import Chapter, RecordingInfo
+from .relay import RelayLink
 from .routing import PublishHint, VideoSend
 from .session import PeerState
 
@@ -64,6 +66,7 @@ def config_from_json(data: dict[str, Any]) -> MediaConfig:
         for s in data.get("ice_servers", ())
     )
     data["gather_addresses"] = tuple(data.get("gather_addresses", ()))
+    data["relay_ports"] = tuple(data.get("relay_ports", (0, 0)))
     return MediaConfig(**data)
 
 
@@ -98,6 +101,10 @@ class WorkerForwarder:
         self._failed: str | None = None
         self._closing = False
         self._ready: asyncio.Future[int] | None = None
+        self.relay_state_changed: RelayStateCallback | None = None
+        """``(link_id, "flowing" | "stalled")``, as on :class:`Forwarder`."""
+        self._relay_address: tuple[str, int] | None = None
+        self._relay_stats: dict[str, Any] = {}
 
     @property
     def pid(self) -> int | None:
@@ -190,6 +197,8 @@ class WorkerForwarder:
 
     def _dispatch(self, msg: dict[str, Any]) -> None:
         if "ready" in msg:
+            relay = msg.get("relay")
+            self._relay_address = (str(relay[0]), int(relay[1])) if relay else None
             if self._ready is not None and not self._ready.done():
                 self._ready.set_result(int(msg["ready"]))
             return
@@ -207,6 +216,9 @@ class WorkerForwarder:
         try:
             if event == "stats":
                 self._stats = msg["stats"]
+                self._relay_stats = msg.get("relays", {})
+            elif event == "relay_state" and self.relay_state_changed:
+                self.relay_state_changed(msg["link"], msg["state"])
             elif event == "audio_level" and self.on_audio_level:
                 self.on_audio_level(msg["peer"], int(msg["level"]))
             elif event == "peer_state" and self.on_peer_state:
@@ -280,9 +292,38 @@ class WorkerForwarder:
     def stats(self) -> dict[str, Any]:
         return self._stats
 
+    # -- relays between forwarders (media/relay.py) --
+
+    @property
+    def relay_address(self) -> tuple[str, int] | None:
+        return self._relay_address
+
+    async def open_relay_out(self, link: RelayLink) -> None:
+        await self._call("open_relay_out", link=_link_json(link))
+
+    async def open_relay_in(self, link: RelayLink) -> None:
+        await self._call("open_relay_in", link=_link_json(link))
+
+    async def close_relay(self, link_id: str) -> None:
+        await self._call("close_relay", link_id=str(link_id))
+
+    def relay_stats(self) -> dict[str, Any]:
+        """The latest figures the child pushed (every ``stats_interval``); see :meth:`fetch_relay_stats`."""
+        return self._relay_stats
+
+    async def fetch_relay_stats(self) -> dict[str, Any]:
+        self._relay_stats = await self._call("relay_stats")
+        return self._relay_stats
+
     async def fetch_stats(self) -> dict[str, Any]:
         self._stats = await self._call("stats")
         return self._stats
+
+
+def _link_json(link: RelayLink) -> dict[str, Any]:
+    if not isinstance(link, RelayLink):
+        raise MediaError(ErrorCode.BAD_ARGUMENT, "expected a RelayLink")
+    return link.to_json()
 
 
 # --- the child ------------------------------------------------------------------------
@@ -313,13 +354,15 @@ async def _serve() -> None:
             {"event": "link_quality", "peer": peer, "audio_only": q.audio_only, "reason": q.reason, "loss": q.loss}
         ),
     )
+    fwd.relay_state_changed = lambda link, state: emit({"event": "relay_state", "link": link, "state": state})
     await fwd.start()
-    emit({"ready": os.getpid()})
+    emit({"ready": os.getpid(), "relay": list(fwd.relay_address) if fwd.relay_address else None})
 
     async def push_stats() -> None:
         while True:
             await asyncio.sleep(float(first.get("stats_interval", 1.0)))
-            emit({"event": "stats", "stats": fwd.stats(per_peer=False)})  # per peer on request
+            emit({"event": "stats", "stats": fwd.stats(per_peer=False),  # per peer on request
+                  "relays": fwd.relay_stats()})
 
     async def call(msg: dict[str, Any]) -> None:
         try:
@@ -339,6 +382,17 @@ async def _serve() -> None:
                 result = None
             elif op == "stop_recording":
                 result = asdict(await fwd.stop_recording())
+            elif op == "open_relay_out":
+                await fwd.open_relay_out(RelayLink.from_json(msg["link"]))
+                result = None
+            elif op == "open_relay_in":
+                await fwd.open_relay_in(RelayLink.from_json(msg["link"]))
+                result = None
+            elif op == "close_relay":
+                await fwd.close_relay(str(msg["link_id"]))
+                result = None
+            elif op == "relay_stats":
+                result = fwd.relay_stats()
             else:
                 raise MediaError(ErrorCode.BAD_ARGUMENT, f"unknown operation {op!r}")
             emit({"id": msg["id"], "ok": result})
