@@ -66,7 +66,9 @@ async def open_cluster(bases: list[str], password: str) -> Cluster:
 
 
 def frames(joined: JoinedBridge, slot: str) -> int:
-    return int(joined.bridge.client.counter(slot).frames)
+    """Frames of ``slot`` on the bridge's current peer (a new one after each re-offer)."""
+    counter = joined.bridge.client.counters.get(slot)
+    return int(counter.frames) if counter is not None else 0
 
 
 def metric(base: str, name: str, **labels: str) -> float:
@@ -83,8 +85,10 @@ def metric(base: str, name: str, **labels: str) -> float:
 async def grows(joined: JoinedBridge, slot: str, by: int, timeout: float, what: str) -> float:
     """Wait until ``slot``'s frames at ``joined`` grew by ``by``; the seconds it took."""
     loop = asyncio.get_running_loop()
-    start, first = loop.time(), frames(joined, slot)
+    start, first, peer = loop.time(), frames(joined, slot), joined.bridge.client
     while frames(joined, slot) < first + by:
+        if joined.bridge.client is not peer:         # it offered again: a new peer counts from 0
+            first, peer = 0, joined.bridge.client
         if loop.time() - start > timeout:
             raise AssertionError(f"{what}: {slot} grew {frames(joined, slot) - first} < {by} frames in {timeout} s")
         await asyncio.sleep(0.05)
