@@ -220,7 +220,8 @@ def _relays(media_plane: MediaPlane | None, cluster: MediaCluster | None, conf_i
     return {"in": counts["in"], "out": counts["out"],
             "packets": sum(int(link.get("packets", 0)) for link in links),
             "lost": sum(int(link.get("lost", 0)) for link in links),
-            "dropped": int(stats.get("dropped_unknown", 0))}
+            "dropped": int(stats.get("dropped_unknown", 0)),
+            "stalled": sum(1 for link in links if link.get("role") == "in" and link.get("state") == "stalled")}
 
 
 def _worker_up(media_plane: MediaPlane | None, conf_id: str) -> bool | None:

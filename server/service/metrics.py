@@ -112,6 +112,8 @@ class _LiveCollector(Collector):
         counters = {key: CounterMetricFamily(name, doc, labels=["conference"]) for key, name, doc in MEDIA_COUNTERS}
         relays = GaugeMetricFamily("bridgeconf_media_relays", "Relays between this process's forwarder and other "
                                    "processes', by direction (in: pulled, out: sent)", labels=["conference", "direction"])
+        stalled = GaugeMetricFamily("bridgeconf_media_relays_stalled", "Relays this process pulls whose origin "
+                                    "sent nothing for relay_timeout_s (5 s)", labels=["conference"])
         relay_counters = {key: CounterMetricFamily(name, doc, labels=["conference"]) for key, name, doc in RELAY_COUNTERS}
         for c in self.sources.conferences():
             pages.add_metric([c.conference, "staff"], c.staff_pages)
@@ -127,6 +129,7 @@ class _LiveCollector(Collector):
             if c.relays:
                 relays.add_metric([c.conference, "in"], c.relays.get("in", 0))
                 relays.add_metric([c.conference, "out"], c.relays.get("out", 0))
+                stalled.add_metric([c.conference], c.relays.get("stalled", 0))
                 for key, _, _ in RELAY_COUNTERS:
                     relay_counters[key].add_metric([c.conference], float(c.relays.get(key, 0)))
         yield pages
@@ -135,17 +138,18 @@ class _LiveCollector(Collector):
         yield workers
         yield from counters.values()
         yield relays
+        yield stalled
         yield from relay_counters.values()
-        cluster = self.sources.cluster()
+        cluster = self.sources.cluster()     # None: one process, no relays (the families stay empty)
+        up = GaugeMetricFamily("bridgeconf_media_cluster_store_up", "1 while this process reaches the media "
+                               "control plane (Redis); 0: relays flowing go on, new ones wait")
+        procs = GaugeMetricFamily("bridgeconf_media_cluster_processes", "Media processes with a live lease, "
+                                  "as this process saw at its last look (itself included)")
         if cluster is not None:
-            up = GaugeMetricFamily("bridgeconf_media_cluster_store_up", "1 while this process reaches the media "
-                                   "control plane (Redis); 0: relays flowing go on, new ones wait")
             up.add_metric([], 1.0 if cluster[0] else 0.0)
-            yield up
-            procs = GaugeMetricFamily("bridgeconf_media_cluster_processes", "Media processes with a live lease, "
-                                      "as this process saw at its last look (itself included)")
             procs.add_metric([], cluster[1])
-            yield procs
+        yield up
+        yield procs
         renders = CounterMetricFamily("bridgeconf_minutes_renders", "Minutes documents rendered or served from the "
                                       "cache, by format and result (rendered, cached, failed)",
                                       labels=["format", "result"])
