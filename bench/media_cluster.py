@@ -110,6 +110,12 @@ def serve(port: int, data: Path, redis: str) -> subprocess.Popen[bytes]:
     return proc
 
 
+def _rate(incs: list[list[float]], start: float, end: float) -> float:
+    """Program frames per second a site counted between ``start`` and ``end`` (one peer)."""
+    got = [f for t, f, _ in incs if start <= t <= end]
+    return round((got[-1] - got[0]) / (end - start), 2) if len(got) > 1 else 0.0
+
+
 def spread(values: list[float]) -> dict[str, float | int | None]:
     if not values:
         return {"n": 0, "p50": None, "p95": None, "max": None}
@@ -153,10 +159,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     base_a, base_b = f"http://127.0.0.1:{pa}", f"http://127.0.0.1:{pb}"
     lb = await Balancer([pa, pb]).start()
     groups: list[Any] = []
+    password = (tmp / "a" / "demo-password.txt").read_text().strip()
+    admin = await ApiClient.login(base_a, "admin", password)
+    chair = await ApiClient.login(base_a, "chutri", password)
     try:
-        password = (tmp / "a" / "demo-password.txt").read_text().strip()
-        admin = await ApiClient.login(base_a, "admin", password)
-        chair = await ApiClient.login(base_a, "chutri", password)
         rows = (await admin.call("GET", f"/conferences/{CONF}/links"))["links"]
         wards = sorted(r["site"] for r in rows if r["site"] != demo.MAIN)
         extra = max(0, args.sites + 2 - len(wards))
@@ -234,19 +240,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             else:
                 back.append(first - t_kill)
         gaps: list[float] = []
-        rates: list[float] = []
+        before_rates: list[float] = []
+        after_rates: list[float] = []
         for name in on_b:
-            times = [t_kill - 1.0] + [t for t, _, _ in seen.get(name, []) if t >= t_kill - 1.0] + [t_end]
+            incs = seen.get(name, [])
+            times = [t_kill - 1.0] + [t for t, _, _ in incs if t >= t_kill - 1.0] + [t_end]
             gaps.append(max(b - a for a, b in zip(times, times[1:], strict=False)))
-            got = [f for t, f, _ in seen.get(name, []) if t_kill - 1.0 <= t <= t_end]
-            rates.append((got[-1] - got[0]) / (t_end - t_kill + 1.0) if len(got) > 1 else 0.0)
+            before_rates.append(_rate(incs, t_kill - 2.0, t_kill))
+            after_rates.append(_rate(incs, t_kill, t_end))
         return {
             "sites": len(sites), "on_a": len(on_a), "on_b": len(on_b), "join_seconds": round(joined_s, 1),
             "handover_grant_to_first_frame_s": {k: spread(v) for k, v in handover.items() if k != "missed"}
             | {"missed": len(handover["missed"]), "rounds": args.handovers, "goal_p95_s": 1.0},
             "failover": {"program_back_s": spread(back), "never_back": never, "goal_p95_s": 5.0,
                          "survivors_longest_gap_s": spread(gaps),
-                         "survivors_frames_per_s": spread(rates), "publisher_fps": FPS},
+                         "survivors_frames_per_s_before_kill": spread(before_rates),
+                         "survivors_frames_per_s_after_kill": spread(after_rates), "publisher_fps": FPS},
             "loadavg": loadavg(), "cpus": os.cpu_count(),
         }
     finally:
@@ -259,10 +268,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 pass
             proc.kill()
         await lb.close()
+        await admin.close()
+        await chair.close()
         for proc in procs.values():
             if proc.poll() is None:
                 proc.terminate()
-                proc.wait(15)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
         redis_proc.terminate()
         redis_proc.wait(10)
 

@@ -86,6 +86,7 @@ class MediaCluster:
         self.processes = 0                      # live media processes at the last look (this one too)
         self.told: dict[str, tuple[bool, tuple[str, ...]]] = {}
         self._poked = asyncio.Event()
+        self._closed = False
         self._task: asyncio.Task[None] | None = None
         self._written = b""
         self._written_at = 0.0
@@ -96,13 +97,13 @@ class MediaCluster:
         self._task = asyncio.create_task(self._run(), name="media-cluster")
 
     async def close(self) -> None:
+        self._closed = True
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait([self._task], timeout=2.0)   # not forever: redis-py may swallow a cancel
 
     async def _run(self) -> None:
-        while True:
+        while not self._closed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poked.wait(), POLL_S)
             self._poked.clear()
