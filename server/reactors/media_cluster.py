@@ -52,6 +52,7 @@ from .relay_plan import (
     Want,
     decode_record,
     link_id,
+    remote_states,
     sources,
     to_serve,
 )
@@ -142,6 +143,7 @@ class MediaCluster:
         if here is None:
             return
         relays = self.relays.setdefault(conf_id, _Relays())
+        self.plane.remote_states(conf_id, remote_states(cm.publisher.keys(), pubs))
         need = sources(cm.wanted, cm.publisher.keys(), pubs, {s: i.pub for s, i in relays.inbound.items()}, grace)
         changed = False
         for site, pulled in list(relays.inbound.items()):
@@ -175,7 +177,8 @@ class MediaCluster:
             here = cm.forwarder.relay_address
             if here is None:
                 continue
-            pubs += [Publication(self.process, conf_id, site, peer, (here[0], here[1]), cm.offered_at.get(site, 0.0))
+            pubs += [Publication(self.process, conf_id, site, peer, (here[0], here[1]), cm.offered_at.get(site, 0.0),
+                                 _state(cm, site))
                      for site, peer in cm.publisher.items()]
             wants += [pulled.want for pulled in self.relays.get(conf_id, _Relays()).inbound.values()]
         raw = msgspec.json.encode(Record(self.process, pubs, wants))
@@ -235,6 +238,11 @@ class MediaCluster:
         """What the metrics show: relays in and out per conference, the store's state."""
         return {"store_ok": self.store_ok, "processes": self.processes,
                 "relays": {conf_id: {"in": len(r.inbound), "out": len(r.outbound)} for conf_id, r in self.relays.items()}}
+
+
+def _state(cm: ConferenceMedia, site: str) -> str | None:
+    reported = cm.media_states.get(site)
+    return reported.state if reported is not None else None
 
 
 def _parse(process: str, raw: bytes) -> Record | None:

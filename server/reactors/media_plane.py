@@ -84,6 +84,7 @@ class ConferenceMedia:
     offered_at: dict[str, float] = field(default_factory=dict)    # site -> when its publisher offered (wall clock)
     relayed: dict[str, str] = field(default_factory=dict)         # site -> peer id pulled from another process
     wanted: frozenset[str] = frozenset()                          # sites whose media the pages here need now
+    remote_states: dict[str, p.SiteMediaState] = field(default_factory=dict)  # site on another process -> its state
 
 
 def media_config(settings: MediaSettings) -> MediaConfig:
@@ -159,7 +160,7 @@ class MediaPlane:
         cm = await self._conference(conf_id)
         page = cm.pages[peer_id] = PageMedia(peer_id, site, bool(roles & STAFF_ROLES), send)
         if page.staff:
-            for msg in [*cm.poor_links.values(), *cm.media_states.values()]:
+            for msg in [*cm.poor_links.values(), *cm.remote_states.values(), *cm.media_states.values()]:
                 await send(msg)
 
     async def detach(self, conf_id: str, peer_id: str) -> None:
@@ -279,9 +280,12 @@ class MediaPlane:
     # -- callbacks from the forwarder ------------------------------------------------------
     def _level(self, conf_id: str, peer_id: str, level: int) -> None:
         cm = self.conferences.get(conf_id)
-        page = cm.pages.get(peer_id) if cm else None
-        if cm is not None and page is not None and page.site is not None and page.site in cm.on_air:
-            cm.levels[page.site] = level
+        if cm is None:
+            return
+        page = cm.pages.get(peer_id)
+        site = page.site if page is not None else next((s for s, p in cm.relayed.items() if p == peer_id), None)
+        if site is not None and site in cm.on_air:    # a page here, or a publisher pulled over a relay
+            cm.levels[site] = level
 
     def _hint(self, conf_id: str, peer_id: str, hint: PublishHint) -> None:
         cm = self.conferences.get(conf_id)
@@ -317,6 +321,23 @@ class MediaPlane:
             return
         msg = cm.media_states[page.site] = p.SiteMediaState(site=page.site, state=state)
         self._tell_staff(cm, msg)
+
+    def remote_states(self, conf_id: str, states: dict[str, str]) -> None:
+        """The media states of the sites publishing on other processes (the cluster reads them
+        from the board): the staff pages here are told the changes, as for a page here."""
+        cm = self.conferences.get(conf_id)
+        if cm is None:
+            return
+        for site in [s for s in cm.remote_states if s not in states]:
+            del cm.remote_states[site]
+            if site not in cm.publisher:
+                self._tell_staff(cm, p.SiteMediaState(site=site, state=None))
+        for site, state in states.items():
+            old = cm.remote_states.get(site)
+            if state not in ("flowing", "stalled", "renegotiating") or (old is not None and old.state == state):
+                continue
+            msg = cm.remote_states[site] = p.SiteMediaState(site=site, state=state)  # type: ignore[arg-type]
+            self._tell_staff(cm, msg)
 
     @staticmethod
     def _tell_staff(cm: ConferenceMedia, msg: p.ServerMessage) -> None:

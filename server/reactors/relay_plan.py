@@ -24,6 +24,7 @@ class Publication(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     peer_id: str
     relay: tuple[str, int]          # the origin forwarder's relay address for this conference
     at: float                       # when the page offered (wall clock, seconds)
+    state: str | None = None        # its media state as the page reported it (flowing, stalled, renegotiating)
 
 
 class Want(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -86,6 +87,16 @@ def sources(wanted: Iterable[str], local: Collection[str], pubs: Iterable[Public
         elif kept is not None and kept.process in grace:
             out[site] = kept
     return out
+
+
+def remote_states(local: Collection[str], pubs: Iterable[Publication]) -> dict[str, str]:
+    """The media state of each site publishing on another process (its most recent
+    publication's), for the staff pages here; a site publishing here reports its own."""
+    latest: dict[str, Publication] = {}
+    for pub in pubs:
+        if pub.site not in latest or (latest[pub.site].at, latest[pub.site].process) < (pub.at, pub.process):
+            latest[pub.site] = pub
+    return {site: pub.state for site, pub in latest.items() if site not in local and pub.state is not None}
 
 
 def to_serve(me: str, wants: Iterable[Want], publishing: Collection[tuple[str, str]]) -> dict[str, Want]:

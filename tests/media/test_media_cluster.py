@@ -30,6 +30,8 @@ async def test_sites_on_two_processes_decode_the_main_bridge_and_the_floor_holde
     c = await open_cluster([a.base_url, b.base_url], a.password)
     try:
         w_a, w_b, viewer = c.wards(3)
+        told: list[dict[str, Any]] = []
+        await c.staff(b.base_url, told)                  # the chair's page on B
         main = await c.bridge(MAIN, a.base_url)
         on_a = await c.bridge(w_a, a.base_url)
         on_b = await c.bridge(w_b, b.base_url)
@@ -40,6 +42,10 @@ async def test_sites_on_two_processes_decode_the_main_bridge_and_the_floor_holde
         assert program.first_frame_keyframe is True and program.gaps == 0
         assert metric(b.base_url, "bridgeconf_media_relays", conference="so-ket-quy-3", direction="in") == 1
         assert metric(a.base_url, "bridgeconf_media_relays", conference="so-ket-quy-3", direction="out") == 1
+        deadline = asyncio.get_running_loop().time() + 5
+        while {"type": "site_media_state", "site": w_a, "state": "flowing"} not in told:   # a ward on A, told on B
+            assert asyncio.get_running_loop().time() < deadline, [m for m in told if m.get("type") == "site_media_state"]
+            await asyncio.sleep(0.1)
 
         await c.command("give_floor", site=w_b)          # publishes on B: A's sites pull it
         await grows(main, "speaker-0/video", 10, 10, "the floor holder on B at the main bridge on A")

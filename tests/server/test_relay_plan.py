@@ -12,6 +12,7 @@ from server.reactors.relay_plan import (
     Want,
     decode_record,
     link_id,
+    remote_states,
     sources,
     to_serve,
 )
@@ -77,3 +78,11 @@ def test_a_relay_whose_origin_blinked_off_the_board_is_kept_within_its_grace() -
     newer = pub("MAIN", "C", 2.0)
     assert sources({"MAIN"}, set(), [newer], {"MAIN": flowing}, grace={"A"}) == {"MAIN": newer}
     assert sources(set(), set(), [], {"MAIN": flowing}, grace={"A"}) == {}        # nobody needs it any more
+
+
+def test_remote_states_are_the_latest_publications_of_sites_not_published_here() -> None:
+    old = msgspec.structs.replace(pub("W1", "A", 1.0), state="stalled")
+    new = msgspec.structs.replace(pub("W1", "C", 2.0), state="flowing")
+    here = msgspec.structs.replace(pub("W2", "A", 1.0), state="stalled")
+    quiet = pub("W3", "A", 1.0)                                  # no state reported yet
+    assert remote_states({"W2"}, [old, new, here, quiet]) == {"W1": "flowing"}
