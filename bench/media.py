@@ -352,12 +352,14 @@ def relay_main(conn: Any) -> None:
 # --- one measurement -----------------------------------------------------------------------------
 
 
-async def _offer_hub(worker: Any) -> tuple[web.AppRunner, str]:
-    """The signaling of the bench: POST /offer/<peer> with the offer, the answer back."""
+async def _offer_hub(worker: Any, route: Any = None) -> tuple[web.AppRunner, str]:
+    """The signaling of the bench: POST /offer/<peer> with the offer, the answer back.
+    ``route(peer)``: which worker answers that peer (default: ``worker``)."""
     app = web.Application()
 
     async def offer(request: web.Request) -> web.Response:
-        answer = await worker.accept_offer(request.match_info["peer"], await request.text())
+        peer = request.match_info["peer"]
+        answer = await (route(peer) if route else worker).accept_offer(peer, await request.text())
         return web.Response(text=answer)
 
     app.router.add_post("/offer/{peer}", offer)
@@ -426,33 +428,63 @@ def summarize_profile(path: str, top: int = 14) -> dict[str, Any]:
     }
 
 
+def _merge_stats(stats: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several workers' stats as one: totals summed, peers together, each worker's totals kept."""
+    keys = ("packets_out", "packets_in", "cpu_time", "send_errors")
+    peers: dict[str, Any] = {}
+    for s in stats:
+        peers.update(s.get("peers", {}))
+    return {"totals": {k: sum(s["totals"][k] for s in stats) for k in keys}, "peers": peers,
+            "per_process": [{k: s["totals"][k] for k in keys} for s in stats]}  # fmt: skip
+
+
 async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
-    """One run: ``kind`` is "forwarder" (ours, in a media.worker process) or "mediarelay"."""
+    """One run: ``kind`` is "forwarder" (ours, in a media.worker process), "relay" (two
+    workers: the publisher and the first half of the sites on one, the other half on the
+    second, fed by a relay link from the first) or "mediarelay"."""
+    from media.relay import RelayLink
     from media.worker import WorkerForwarder
 
     runner: web.AppRunner | None = None
     worker: WorkerForwarder | None = None
+    workers: list[WorkerForwarder] = []
     relay_proc = relay_conn = None
-    if kind == "forwarder":
-        worker = WorkerForwarder(CONFIG)
-        await worker.start()
-        worker.set_program("pub")
-        if args.share:
-            make_clip(*SHARE_CLIP)  # cached before the publisher needs it
-            worker.set_share("pub")
-        runner, url = await _offer_hub(worker)
+    server_pids: list[int] = []
+    on_origin = {"pub", *(f"site-{i}" for i in range(n // 2))} if kind == "relay" else {"pub"}
+    if kind in ("forwarder", "relay"):
+        config = replace(CONFIG, relay_host="127.0.0.1") if kind == "relay" else CONFIG
+        workers = [WorkerForwarder(config) for _ in range(2 if kind == "relay" else 1)]
+        for w in workers:
+            await w.start()
+            w.set_program("pub")
+            if args.share:
+                make_clip(*SHARE_CLIP)  # cached before the publisher needs it
+                w.set_share("pub")
+            assert w.pid is not None
+            server_pids.append(w.pid)
+        worker = workers[0]
+        route = (lambda peer: workers[0] if peer in on_origin else workers[1]) if kind == "relay" else None
+        runner, url = await _offer_hub(worker, route)
         server_pid = worker.pid
+        if kind == "relay":
+            key = os.urandom(30)
+            origin, edge = workers
+            assert origin.relay_address is not None and edge.relay_address is not None
+            await edge.open_relay_in(RelayLink("bench:pub@2", "pub", origin.relay_address, key))
+            await origin.open_relay_out(RelayLink("bench:pub@2", "pub", edge.relay_address, key))
     else:
         relay_proc, relay_conn = _start(relay_main)
         url = f"http://127.0.0.1:{await _recv(relay_conn)}"
         server_pid = relay_proc.pid
+        assert server_pid is not None
+        server_pids = [server_pid]
     assert server_pid is not None
 
-    reniced = renice(server_pid, args.nice)
+    reniced = all([renice(pid, args.nice) for pid in server_pids])
     ncpu = os.cpu_count() or 1
     pinned = args.pin and ncpu >= 2 and pin(server_pid, {0})
     others = set(range(1, ncpu))
-    share = bool(args.share and kind == "forwarder")
+    share = bool(args.share and kind != "mediarelay")
     procs: list[tuple[Any, Any]] = []
 
     async def start_publisher() -> tuple[Any, Any]:
@@ -467,7 +499,7 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
     # Our forwarder: the publisher joins last, so that its connection does not sit through the
     # sites' join storm (on a busy machine a starved forwarder let its ICE consent lapse);
     # MediaRelay needs the publisher's tracks before the first site.
-    publisher_last = kind == "forwarder"
+    publisher_last = kind != "mediarelay"
     try:
         if not publisher_last:
             pub_proc, pub_conn = await start_publisher()
@@ -494,8 +526,12 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
             for conn in [pub_conn, *(c for _, c in subs)]:
                 conn.send(("snapshot", at))
             await asyncio.sleep(max(0.0, at - time.monotonic()))
-            t, cpu, jiffies, drops = time.monotonic(), proc_cpu_split(server_pid), machine_jiffies(), udp_drops()
-            stats = await worker.fetch_stats() if worker else None
+            t, jiffies, drops = time.monotonic(), machine_jiffies(), udp_drops()
+            splits = [proc_cpu_split(pid) for pid in server_pids]
+            cpu = (sum(x[0] for x in splits), sum(x[1] for x in splits))
+            stats = _merge_stats([await w.fetch_stats() for w in workers]) if workers else None
+            if kind == "relay" and stats is not None:
+                stats["relay"] = await workers[1].fetch_relay_stats()
             return (t, cpu, jiffies, stats, await _recv(pub_conn), [await _recv(c) for _, c in subs], drops)
 
         async def publisher(command: str) -> float:
@@ -532,7 +568,7 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
             spy.wait(timeout=60)
             if os.path.exists(profile_path):
                 profile = summarize_profile(profile_path)
-        rss = proc_rss_mb(server_pid)
+        rss = sum(proc_rss_mb(pid) for pid in server_pids)
     finally:
         for _, conn in procs:
             with contextlib.suppress(BrokenPipeError, OSError):
@@ -541,8 +577,8 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
             proc.join(timeout=20)
             if proc.is_alive():
                 proc.kill()
-        if worker is not None:
-            await worker.close()
+        for w in workers:
+            await w.close()
         if runner is not None:
             await runner.cleanup()
         if relay_proc is not None:
@@ -558,6 +594,7 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
     sent_video = b[4]["video_frames"] - a[4]["video_frames"]
     sent_audio = b[4]["audio_frames"] - a[4]["audio_frames"]
     ratios: list[float] = []
+    by_side: dict[str, list[float]] = {}  # relay mode: the sites on the publisher's process, the others
     audio_ratios: list[float] = []
     video_pkts = audio_pkts = incomplete = gaps = rx_errors = 0
     sub_cpu = sum(sb["cpu"] - sa["cpu"] for sa, sb in zip(a[5], b[5], strict=True)) / active
@@ -568,6 +605,7 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
             gaps += vb[4] - va[4]
             rx_errors += vb[5] - va[5]
             ratios.append((vb[0] - va[0]) / max(1, sent_video))
+            by_side.setdefault("origin" if name in on_origin else "edge", []).append(ratios[-1])
             audio_ratios.append((vb[2] - va[2]) / max(1, sent_audio))
             video_pkts += vb[1] - va[1]
             audio_pkts += vb[2] - va[2]
@@ -616,6 +654,17 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]
         "publisher_state": b[4].get("state"),
         "publisher_state_at_forwarder": (b[3]["peers"].get("pub", {}).get("state") if worker else None),
     }
+    if kind == "relay":
+        per = [{"cpu_s": round(y["cpu_time"] - x["cpu_time"], 3), "packets_out": y["packets_out"] - x["packets_out"],
+                "packets_in": y["packets_in"] - x["packets_in"]}
+               for x, y in zip(a[3]["per_process"], b[3]["per_process"], strict=True)]  # fmt: skip
+        for p in per:
+            p["cpu_us_per_packet"] = round(p["cpu_s"] / p["packets_out"] * 1e6, 1) if p["packets_out"] else None
+        link_a, link_b = a[3]["relay"]["links"]["bench:pub@2"], b[3]["relay"]["links"]["bench:pub@2"]
+        result["processes"] = per
+        result["delivered_ratio_min_by_process"] = {side: round(min(v), 4) for side, v in by_side.items()}
+        result["relay_link"] = {k: link_b[k] - link_a[k] for k in ("packets", "bytes", "lost", "recovered", "nacks", "plis")}
+        result["relay_link"]["dropped_unknown"] = b[3]["relay"]["dropped_unknown"]
     if profile:
         result["profile"] = profile
     return result
@@ -889,6 +938,31 @@ def micro(outputs: int = 200, packets: int = 300) -> dict[str, float]:
     }
 
 
+async def relay_bench(args: argparse.Namespace) -> None:
+    """``--relay N``: the cost of a relay between forwarder processes, beside one process."""
+    t0 = time.monotonic()
+    make_clip()
+    out: dict[str, Any] = {
+        "command": "bench/media.py " + " ".join(sys.argv[1:]),
+        "machine": {"cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()},
+        "program": f"VP8 {WIDTH}x{HEIGHT} {FPS} fps ~{BITRATE // 1000} kbit/s + Opus 20 ms",
+    }
+    single = await measure("forwarder", args.relay, args)
+    print(json.dumps(single), file=sys.stderr)
+    relayed = await measure("relay", args.relay, args)
+    print(json.dumps(relayed), file=sys.stderr)
+    out["one_process"] = single
+    out["two_processes_relay"] = relayed
+    if single["cpu_us_per_packet"] and relayed["cpu_us_per_packet"]:
+        out["cpu_per_packet_ratio_relay_vs_one"] = round(relayed["cpu_us_per_packet"] / single["cpu_us_per_packet"], 3)
+    out["goal"] = "ratio <= 1.15, delivered_ratio_min >= 0.999 at every site"
+    out["delivered_ratio_min"] = {"one_process": single["delivered_ratio_min"],
+                                  "two_processes_relay": relayed["delivered_ratio_min"]}  # fmt: skip
+    out["loadavg_at_end"] = os.getloadavg()
+    out["elapsed_s"] = round(time.monotonic() - t0)
+    print(json.dumps(out, indent=2))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 25, 50, 100, 200])
@@ -915,6 +989,9 @@ async def main() -> None:
     parser.add_argument("--gap-sizes", type=int, nargs="+", default=[50, 200],
                         help="with --handovers: the N at which the program also flows, to measure frame gaps")
     result: dict[str, Any]
+    parser.add_argument("--relay", type=int, metavar="N",
+                        help="relays: 1 process x N sites, then 2 processes x N/2 sites with the publisher on the "
+                             "first and a relay link to the second; CPU per packet of both, summed")
     parser.add_argument("--loop", choices=LOOPS, default="asyncio", help="the forwarder worker's event loop")
     args = parser.parse_args()
     os.environ[ENV] = args.loop   # the forwarder worker processes started from here run it (media.loops)
@@ -935,6 +1012,10 @@ async def main() -> None:
             result["handovers"].append(r)
             print(json.dumps(r), file=sys.stderr)
         print(json.dumps(result, indent=2))
+        return
+
+    if args.relay is not None:
+        await relay_bench(args)
         return
 
     t0 = time.monotonic()

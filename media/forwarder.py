@@ -335,7 +335,7 @@ class Forwarder:
                 audio.enabled = pid not in state.muted
         self._reroute(self._peers.keys() if change.everyone else change.subscribers)
         if change.hints:
-            shown = previewed(state)
+            shown = previewed(state) | self._relays.out_peers
             for pid in change.hints:
                 if pid in self._peers:
                     self._emit_hint(pid, shown=shown)
@@ -455,13 +455,17 @@ class Forwarder:
     async def open_relay_out(self, link: RelayLink) -> None:
         """Origin: send ``link.peer_id``'s audio, video and share to ``link.remote`` (idempotent)."""
         self._check_running()
+        _check_link(link)
         peer = self._connected(link.peer_id)
         self._relays.open_out(link, peer.sources if peer is not None else None)
+        if link.peer_id in self._peers:
+            self._emit_hint(link.peer_id)  # relayed: at least a preview, like a site on a wall
 
     async def open_relay_in(self, link: RelayLink) -> None:
         """Edge: take ``link.peer_id``'s streams from ``link.remote``; from now on that peer id
         routes (steer, set_share, set_previews) like a local publisher (idempotent)."""
         self._check_running()
+        _check_link(link)
         relay = self._relays.open_in(link)
         if relay is not None:
             relay.sources["audio"].enabled = link.peer_id not in self._control.muted
@@ -469,9 +473,13 @@ class Forwarder:
 
     async def close_relay(self, link_id: str) -> None:
         """Close a relay link, either side (idempotent)."""
+        if not isinstance(link_id, str):
+            raise MediaError(ErrorCode.BAD_ARGUMENT, "link_id must be a string")
         gone = self._relays.close_link(link_id)
         if isinstance(gone, RelayIn):
             self._peer_changed(gone)
+        elif gone is not None and gone.link.peer_id in self._peers:
+            self._emit_hint(gone.link.peer_id)
 
     def relay_stats(self) -> dict[str, Any]:
         """``{"links": {link_id: {...}}, "dropped_unknown": n, ...}``: see docs/media.md."""
@@ -482,6 +490,9 @@ class Forwarder:
             self.relay_state_changed(link_id, state)
 
     def _emit_hint(self, peer_id: str, force: bool = False, shown: frozenset[str] | None = None) -> None:
+        """``shown``: the sites some viewer previews, here or through a relay (computed when None)."""
+        if shown is None:
+            shown = previewed(self._control) | self._relays.out_peers
         hint = publish_hint(peer_id, self._control, shown)
         if not force and self._hints.get(peer_id) == hint:
             return
@@ -603,3 +614,8 @@ class Forwarder:
         if per_peer:
             out_stats["peers"] = {pid: p.stats() for pid, p in self._peers.items()}
         return out_stats
+
+
+def _check_link(link: object) -> None:
+    if not isinstance(link, RelayLink):
+        raise MediaError(ErrorCode.BAD_ARGUMENT, "expected a media.relay.RelayLink")

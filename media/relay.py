@@ -46,6 +46,7 @@ from aiortc.rtp import (
     RTCP_RTPFB_NACK,
     RtcpPacket,
     RtcpPsfbPacket,
+    RtcpRrPacket,
     RtcpRtpfbPacket,
     RtcpSrPacket,
 )
@@ -261,8 +262,9 @@ class RelayOut:
             ts = out.rtp_time_at(now)
             if ts is not None and out.packets:
                 chunks.append(rtp.sender_report(out.ssrc, ntp, ts, out.packets, out.octets))
-        if chunks:
-            self.send_rtcp(b"".join(chunks))
+        if not chunks:  # nothing to report: a keep-alive, so the edge can tell "quiet" from "gone"
+            chunks.append(bytes(RtcpRrPacket(ssrc=self.outputs["audio"].ssrc)))
+        self.send_rtcp(b"".join(chunks))
 
     def stats(self) -> dict[str, Any]:
         streams = {}
@@ -359,7 +361,9 @@ class RelayIn:
             ssrc = relay_ssrc(link.link_id, kind)
             self.streams[ssrc] = InStream(kind, ssrc, src)
         self.flow = "waiting"  # -> "flowing" <-> "stalled"
-        self.last_rx = 0.0
+        self.opened_at = monotonic()
+        self.last_rx = 0.0  # last media packet
+        self.last_heard = 0.0  # last authenticated packet of any kind (media, reports, keep-alives)
         self.auth_failed = 0
         self.replays = 0
         self.plis_after_loss = 0
@@ -391,11 +395,9 @@ class RelayIn:
         if stream is None:
             return
         now = monotonic()
-        resumed = self.last_rx != 0.0 and now - self.last_rx > RESUME_GAP
+        resumed = stream.last_rx != 0.0 and now - stream.last_rx > RESUME_GAP
         self.last_rx = stream.last_rx = now
-        if self.flow != "flowing":
-            self.flow = "flowing"
-            self.hub.state_changed(self.link.link_id, "flowing")
+        self._heard(now)
         seq = (plain[2] << 8) | plain[3]
         forward, nack = stream.accept(seq)
         if nack:
@@ -411,12 +413,19 @@ class RelayIn:
         if resumed and stream.source.is_video:
             stream.source.request_keyframe()  # the origin paused: start clean
 
+    def _heard(self, now: float) -> None:
+        self.last_heard = now
+        if self.flow != "flowing":
+            self.flow = "flowing"
+            self.hub.state_changed(self.link.link_id, "flowing")
+
     def _receive_rtcp(self, data: bytes) -> None:
         packets = _rtcp(self.rx, data)
         if packets is None:
             self.auth_failed += 1
             self.hub.dropped_unknown += 1
             return
+        self._heard(monotonic())
         for packet in packets:
             if isinstance(packet, RtcpSrPacket):
                 stream = self.streams.get(packet.ssrc)
@@ -448,7 +457,7 @@ class RelayIn:
                 stream.missing[s] += 1
             if again:
                 self._nack(stream, again, now)
-        if self.flow == "flowing" and now - self.last_rx > timeout:
+        if self.flow != "stalled" and now - (self.last_heard or self.opened_at) > timeout:
             self.flow = "stalled"
             self.hub.state_changed(self.link.link_id, "stalled")
 
@@ -523,6 +532,8 @@ class RelayHub:
         self.address: tuple[str, int] | None = None
         self.links: dict[str, Endpoint] = {}
         self.inbound: dict[str, RelayIn] = {}  # peer id -> the link that feeds it here
+        self.out_peers: frozenset[str] = frozenset()
+        """Local publishers some relay link sends (each counts as a viewer for its publish hint)."""
         self.by_ssrc: dict[int, Endpoint] = {}
         self.dropped_unknown = 0
         self.socket_errors = 0
@@ -588,6 +599,10 @@ class RelayHub:
         self.links[endpoint.link.link_id] = endpoint
         for s in ssrcs:
             self.by_ssrc[s] = endpoint
+        self._count_out()
+
+    def _count_out(self) -> None:
+        self.out_peers = frozenset(e.link.peer_id for e in self.links.values() if isinstance(e, RelayOut))
 
     # the two roles
 
@@ -629,6 +644,7 @@ class RelayHub:
         if isinstance(endpoint, RelayIn) and self.inbound.get(endpoint.peer_id) is endpoint:
             del self.inbound[endpoint.peer_id]
         endpoint.close()
+        self._count_out()
         return endpoint
 
     def publisher_changed(self, peer_id: str, sources: dict[str, Source] | None) -> None:

@@ -104,7 +104,7 @@ class WorkerForwarder:
         self.relay_state_changed: RelayStateCallback | None = None
         """``(link_id, "flowing" | "stalled")``, as on :class:`Forwarder`."""
         self._relay_address: tuple[str, int] | None = None
-        self._relay_stats: dict[str, Any] = {}
+        self._relay_stats: dict[str, Any] = {"links": {}, "dropped_unknown": 0}
 
     @property
     def pid(self) -> int | None:

@@ -24,6 +24,7 @@ from media.errors import ErrorCode, MediaError
 from media.forwarder import Forwarder
 from media.layout import SlotRole
 from media.relay import RelayLink, relay_ssrc
+from media.routing import PublishHint, VideoSend
 from media.testsrc import PatternSource, ToneSource
 from media.worker import WorkerForwarder
 
@@ -164,6 +165,55 @@ async def test_bad_relay_links_are_refused_with_a_code() -> None:
         await off.close_relay("l")  # idempotent, even here
     finally:
         await off.close()
+
+
+async def test_a_relayed_publisher_is_asked_for_video_and_fills_a_preview_on_the_edge(
+    pair: tuple[Forwarder, Forwarder],
+) -> None:
+    a, b = pair
+    hints: dict[str, PublishHint] = {}
+    a.on_publish_hint = lambda peer, hint: hints.__setitem__(peer, hint)
+    ward = publisher(a, "ward-7")
+    chair = SiteClient(b.config, signal_to(b, "chair"), name="chair", capture=True, preview_slots=2)
+    try:
+        await asyncio.gather(ward.connect(), chair.connect())
+        await wait_for(lambda: "ward-7" in hints, what="the first hint")
+        assert hints["ward-7"] == PublishHint(False, VideoSend.OFF), "nobody shows it on A"
+        out, into = links("ward-7", a, b, link_id="conf-1:ward-7@B")
+        await b.open_relay_in(into)
+        await a.open_relay_out(out)
+        assert hints["ward-7"] == PublishHint(False, VideoSend.PREVIEW), "a relay out counts as a viewer"
+        b.set_previews("chair", ["ward-7"])
+        await wait_for(lambda: chair.counter("preview-0/video").frames >= 5, what="the preview through the relay")
+        assert chair.counter("preview-0/video").first_frame_keyframe
+        await a.close_relay("conf-1:ward-7@B")
+        assert hints["ward-7"] == PublishHint(False, VideoSend.OFF)
+    finally:
+        for s in (ward, chair):
+            await s.close()
+
+
+async def test_the_edge_tells_a_quiet_publisher_from_a_gone_origin() -> None:
+    config = replace(RELAYING, rtcp_interval=0.3)  # keep-alives every 0.3 s, stalled after 1 s
+    a, b = Forwarder(config), Forwarder(config)
+    await a.start()
+    await b.start()
+    states: list[str] = []
+    b.relay_state_changed = lambda link, state: states.append(state)
+    try:
+        out, into = links("nobody-yet", a, b)  # a publisher that is not connected anywhere
+        await b.open_relay_in(into)
+        await wait_for(lambda: states == ["stalled"], what="stalled: the origin never answered")
+        await a.open_relay_out(out)
+        await wait_for(lambda: states == ["stalled", "flowing"], what="the origin's keep-alives")
+        await asyncio.sleep(1.5)
+        assert states == ["stalled", "flowing"], "no media, but the origin is there: not stalled"
+        await a.close_relay("conf-1:main@B")
+        await wait_for(lambda: states == ["stalled", "flowing", "stalled"], what="stalled: the origin is gone")
+        assert b.relay_stats()["links"]["conf-1:main@B"]["state"] == "stalled"
+    finally:
+        await a.close()
+        await b.close()
 
 
 class LossyWire:
@@ -308,7 +358,8 @@ async def test_two_worker_processes_relay_and_survive_a_frozen_origin() -> None:
                        what="frames after the origin's pause")  # fmt: skip
         assert states[-1] == "flowing"
         stats = await b.fetch_relay_stats()
-        assert stats["links"]["conf-1:main@B"]["packets"] > 0 and stats["dropped_unknown"] == 0
+        link = stats["links"]["conf-1:main@B"]
+        assert link["packets"] > 0 and link["auth_failed"] == 0 and link["state"] == "flowing", stats
 
         await b.close_relay("conf-1:main@B")
         await a.close_relay("conf-1:main@B")
