@@ -178,18 +178,23 @@ class RedisEventStore:
         self._check_open()
         lease_ms = int(lease_s * 1000)
         with _unavailable():
-            now_ms = int((await self._redis.time())[0] * 1000)
+            now_ms = await self._now_ms()
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.set(f"{self.prefix}media:proc:{process}", record, px=lease_ms)
                 pipe.zadd(f"{self.prefix}media:procs", {process: now_ms + lease_ms})
                 pipe.zremrangebyscore(f"{self.prefix}media:procs", "-inf", now_ms)
                 await pipe.execute()
 
+    async def _now_ms(self) -> int:
+        """Redis's clock (every process reads the same one), in milliseconds."""
+        seconds, micros = await self._redis.time()
+        return int(seconds) * 1000 + int(micros) // 1000
+
     async def media_records(self) -> dict[str, bytes]:
         """The records of the media processes whose lease runs (this one's too)."""
         self._check_open()
         with _unavailable():
-            now_ms = int((await self._redis.time())[0] * 1000)
+            now_ms = await self._now_ms()
             ids = [str(i) for i in await self._redis.zrangebyscore(f"{self.prefix}media:procs", now_ms, "+inf")]
             if not ids:
                 return {}
