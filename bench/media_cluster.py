@@ -77,17 +77,25 @@ async def _sites(conn: Any, links: list[tuple[str, str]], publish: bool) -> None
             _, slot, seconds = cmd
             seen: dict[str, list[tuple[float, int, int]]] = {name: [] for name in joined}
             prev = {name: (id(j.bridge.client), _frames(j, slot)) for name, j in joined.items()}
+            offers: dict[str, list[float]] = {name: [] for name in joined}
+            connects = {name: j.bridge.connects for name, j in joined.items()}
             end = time.time() + seconds
+            period, last_now = 0.0, time.time()
             while time.time() < end:
                 now = time.time()
+                period, last_now = max(period, now - last_now), now
                 for name, j in joined.items():
+                    if j.bridge.connects != connects[name]:          # it offered again (after a reconnect)
+                        connects[name] = j.bridge.connects
+                        offers[name].append(now)
                     cur = (id(j.bridge.client), _frames(j, slot))
                     if cur != prev[name]:
                         if cur[1] > (prev[name][1] if cur[0] == prev[name][0] else 0):   # a new peer counts from 0
                             seen[name].append((now, cur[1], j.bridge.connects))
                         prev[name] = cur
                 await asyncio.sleep(SAMPLE_S)
-            conn.send({name: [list(x) for x in v] for name, v in seen.items()})
+            conn.send({"frames": {name: [list(x) for x in v] for name, v in seen.items()}, "offers": offers,
+                       "sampler_max_period_s": round(period, 3)})
     for j in joined.values():
         await j.close()
     conn.send("closed")
@@ -139,12 +147,21 @@ async def recv(conn: Any, timeout: float) -> Any:
     return conn.recv()
 
 
-async def record(groups: list[Any], slot: str, seconds: float) -> dict[str, list[list[float]]]:
+SAMPLER: list[float] = []     # the longest pause of any site process's sampler (the figures' resolution)
+
+
+async def record(groups: list[Any], slot: str, seconds: float,
+                 offers: dict[str, list[float]] | None = None) -> dict[str, list[list[float]]]:
+    """Every frame increase of ``slot`` at every site for ``seconds``: {site: [[time, frames, connects]]}."""
     for _, conn in groups:
         conn.send(("record", slot, seconds))
     out: dict[str, list[list[float]]] = {}
     for _, conn in groups:
-        out.update(await recv(conn, seconds + 60))
+        got = await recv(conn, seconds + 60)
+        out.update(got["frames"])
+        SAMPLER.append(got["sampler_max_period_s"])
+        if offers is not None:
+            offers.update(got["offers"])
     return out
 
 
@@ -223,13 +240,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(1.0)
 
         # 2. failover: kill -9 of A
-        task = asyncio.ensure_future(record(groups, "program/video", args.failover_window))
+        offered: dict[str, list[float]] = {}
+        task = asyncio.ensure_future(record(groups, "program/video", args.failover_window, offered))
         await asyncio.sleep(2.0)
         t_kill = time.time()
         os.kill(procs["A"].pid, signal.SIGKILL)
         seen = await task
         t_end = t_kill + args.failover_window - 2.0
         back: list[float] = []
+        reoffer = [offered[name][0] - t_kill for name in on_a if offered.get(name)]
         never = 0
         for name in on_a:
             incs = seen.get(name, [])
@@ -253,10 +272,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "handover_grant_to_first_frame_s": {k: spread(v) for k, v in handover.items() if k != "missed"}
             | {"missed": len(handover["missed"]), "rounds": args.handovers, "goal_p95_s": 1.0},
             "failover": {"program_back_s": spread(back), "never_back": never, "goal_p95_s": 5.0,
+                         "offered_again_s": spread(reoffer),
                          "survivors_longest_gap_s": spread(gaps),
                          "survivors_frames_per_s_before_kill": spread(before_rates),
                          "survivors_frames_per_s_after_kill": spread(after_rates), "publisher_fps": FPS},
-            "loadavg": loadavg(), "cpus": os.cpu_count(),
+            "sampler_max_period_s": max(SAMPLER, default=None), "loadavg": loadavg(), "cpus": os.cpu_count(),
         }
     finally:
         for proc, conn in [*groups, *(g for g in (locals().get("publishers"), locals().get("speakers_a"),
@@ -284,7 +304,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sites", type=int, default=100, help="viewing sites, half on each process (default 100)")
-    ap.add_argument("--per-process", type=int, default=50, help="sites per load process (default 50)")
+    ap.add_argument("--per-process", type=int, default=25, help="sites per load process (default 25)")
     ap.add_argument("--handovers", type=int, default=4, help="floor handovers across processes (default 4)")
     ap.add_argument("--window", type=float, default=4.0, help="seconds watched after each grant (default 4)")
     ap.add_argument("--failover-window", type=float, default=15.0, help="seconds watched around the kill (default 15)")
