@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, loadavg, raise_nofile, start_redis, wait_http  # noqa: E402
+from bench.common import cpu_seconds, free_port, loadavg, raise_nofile, start_redis, wait_http  # noqa: E402
 from server.tools import demo  # noqa: E402
 from server.tools.bridge import join_bridge  # noqa: E402
 from server.tools.client import ApiClient, link_parts  # noqa: E402
@@ -244,7 +244,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         task = asyncio.ensure_future(record(groups, "program/video", args.failover_window, offered))
         await asyncio.sleep(2.0)
         t_kill = time.time()
+        cpu_b = cpu_seconds(procs["B"].pid)
         os.kill(procs["A"].pid, signal.SIGKILL)
+        await asyncio.sleep(10.0)
+        cpu_b = (cpu_seconds(procs["B"].pid) - cpu_b) / 10.0
         seen = await task
         t_end = t_kill + args.failover_window - 2.0
         back: list[float] = []
@@ -272,7 +275,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "handover_grant_to_first_frame_s": {k: spread(v) for k, v in handover.items() if k != "missed"}
             | {"missed": len(handover["missed"]), "rounds": args.handovers, "goal_p95_s": 1.0},
             "failover": {"program_back_s": spread(back), "never_back": never, "goal_p95_s": 5.0,
-                         "offered_again_s": spread(reoffer),
+                         "offered_again_s": spread(reoffer), "b_cpu_cores_10s_after_kill": round(cpu_b, 2),
                          "survivors_longest_gap_s": spread(gaps),
                          "survivors_frames_per_s_before_kill": spread(before_rates),
                          "survivors_frames_per_s_after_kill": spread(after_rates), "publisher_fps": FPS},
