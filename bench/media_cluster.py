@@ -245,9 +245,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(2.0)
         t_kill = time.time()
         cpu_b = cpu_seconds(procs["B"].pid)
+        moved = [proc.pid for proc, _ in groups[:(len(on_a) + per - 1) // per]]     # the site processes of A's sites
+        cpu_sites = sum(cpu_seconds(pid) for pid in moved)
         os.kill(procs["A"].pid, signal.SIGKILL)
         await asyncio.sleep(10.0)
         cpu_b = (cpu_seconds(procs["B"].pid) - cpu_b) / 10.0
+        cpu_sites = (sum(cpu_seconds(pid) for pid in moved) - cpu_sites) / 10.0
         seen = await task
         t_end = t_kill + args.failover_window - 2.0
         back: list[float] = []
@@ -276,6 +279,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             | {"missed": len(handover["missed"]), "rounds": args.handovers, "goal_p95_s": 1.0},
             "failover": {"program_back_s": spread(back), "never_back": never, "goal_p95_s": 5.0,
                          "offered_again_s": spread(reoffer), "b_cpu_cores_10s_after_kill": round(cpu_b, 2),
+                         "moved_sites_processes_cpu_cores_10s_after_kill": round(cpu_sites, 2),
+                         "moved_sites_processes": len(moved),
                          "survivors_longest_gap_s": spread(gaps),
                          "survivors_frames_per_s_before_kill": spread(before_rates),
                          "survivors_frames_per_s_after_kill": spread(after_rates), "publisher_fps": FPS},

@@ -89,6 +89,8 @@ class MediaCluster:
         self._poked = asyncio.Event()
         self._closed = False
         self._task: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._nudge: set[str] = set()          # origins to nudge after the next write
         self._written = b""
         self._written_at = 0.0
         self._seen: dict[str, float] = {}      # other process -> when its record was last read
@@ -96,12 +98,15 @@ class MediaCluster:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="media-cluster")
+        self._listener = asyncio.create_task(self._listen(), name="media-cluster-nudges")
 
     async def close(self) -> None:
         self._closed = True
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.wait([self._task], timeout=2.0)   # not forever: redis-py may swallow a cancel
+        tasks = [t for t in (self._task, self._listener) if t is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)   # not forever: redis-py may swallow a cancel
 
     async def _run(self) -> None:
         while not self._closed:
@@ -118,6 +123,16 @@ class MediaCluster:
             except Exception:
                 log.exception("media relays: reconcile failed")
             self._tell_pages()
+
+    async def _listen(self) -> None:
+        """An edge that asked this process for a relay nudges it: read the board at once."""
+        while not self._closed:
+            try:
+                async for _ in self.board.media_nudges(self.process):
+                    self._poked.set()
+            except StoreError:
+                pass
+            await asyncio.sleep(1.0)
 
     async def reconcile(self) -> None:
         """One look at the board: pull what the pages here need, send what others want."""
@@ -165,6 +180,7 @@ class MediaCluster:
                 log.warning("relay in of %s/%s from %s refused: %s", conf_id, site, pub.process, exc)
                 continue
             relays.inbound[site] = _In(pub, want)
+            self._nudge.add(pub.process)
             cm.relayed[site] = pub.peer_id
             changed = True
         if changed:
@@ -186,6 +202,9 @@ class MediaCluster:
         if raw != self._written or now - self._written_at >= RENEW_S:
             await self.board.media_put(self.process, raw, LEASE_S)
             self._written, self._written_at = raw, now
+        nudge, self._nudge = self._nudge, set()
+        for process in nudge:        # the origins of relays just asked for: read the board now
+            await self.board.media_nudge(process)
 
     async def _serve(self, wants: list[tuple[str, Want]], grace: set[str]) -> None:
         publishing = {(conf_id, peer) for conf_id, cm in self.plane.conferences.items() for peer in cm.publisher.values()}

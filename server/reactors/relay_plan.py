@@ -6,7 +6,7 @@ which sites it pulls over a relay (:func:`sources`) and which relays it sends
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from typing import Protocol
 
 import msgspec
@@ -56,6 +56,8 @@ class MediaBoard(Protocol):
 
     async def media_put(self, process: str, record: bytes, lease_s: float) -> None: ...
     async def media_records(self) -> dict[str, bytes]: ...
+    async def media_nudge(self, process: str) -> None: ...
+    def media_nudges(self, process: str) -> AsyncIterator[None]: ...
 
 
 # -- the decisions ---------------------------------------------------------------------------

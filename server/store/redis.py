@@ -11,6 +11,7 @@ Layout (every key under one prefix, ``bridgeconf:`` by default)::
     {prefix}media:proc:{id}  a media process's record (its publishers and the relays it pulls,
                          server/reactors/media_cluster.py), with a lease it renews
     {prefix}media:procs  a sorted set of media process ids, scored by their lease's end (ms)
+    {prefix}media:nudge:{id}  a pub/sub channel: "read the board now" (a relay was asked of it)
 
 An append is one Lua script: it compares the stream's last entry ID with ``expected_seq``
 and adds the events with IDs ``0-(expected+1)``… atomically, so two processes that decide
@@ -189,6 +190,28 @@ class RedisEventStore:
         """Redis's clock (every process reads the same one), in milliseconds."""
         seconds, micros = await self._redis.time()
         return int(seconds) * 1000 + int(micros) // 1000
+
+    async def media_nudge(self, process: str) -> None:
+        """Tell ``process`` to read the board now (it would within its poll anyway)."""
+        self._check_open()
+        with _unavailable():
+            await self._redis.publish(f"{self.prefix}media:nudge:{process}", "1")
+
+    async def media_nudges(self, process: str) -> AsyncIterator[None]:
+        """One item per nudge to ``process``, until the store closes (StoreError when Redis goes)."""
+        self._check_open()
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            with _unavailable():
+                await pubsub.subscribe(f"{self.prefix}media:nudge:{process}")
+            while not self._closed:
+                with _unavailable():
+                    msg = await pubsub.get_message(timeout=1.0)
+                if msg is not None:
+                    yield None
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
 
     async def media_records(self) -> dict[str, bytes]:
         """The records of the media processes whose lease runs (this one's too)."""

@@ -46,3 +46,29 @@ async def test_redis_down_is_a_store_error_and_back_it_works_again(spawn_redis: 
         assert await store.media_records() == {"A": b'{"process":"A"}'}
     finally:
         await store.close()
+
+
+async def test_a_nudge_reaches_the_process_it_names_only(redis_url: str) -> None:
+    a, b = await RedisEventStore.open(redis_url), await RedisEventStore.open(redis_url)
+    got: list[str] = []
+
+    async def listen(store: RedisEventStore, process: str) -> None:
+        async for _ in store.media_nudges(process):
+            got.append(process)
+
+    tasks = [asyncio.create_task(listen(a, "A")), asyncio.create_task(listen(b, "B"))]
+    try:
+        await asyncio.sleep(0.3)                    # both subscribed
+        await b.media_nudge("A")
+        for _ in range(50):
+            if got:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        assert got == ["A"]
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.wait(tasks, timeout=3)
+        await a.close()
+        await b.close()
