@@ -4,7 +4,7 @@ another process than the publisher it needs decodes it over one relay between th
 floor handovers across processes re-point the relays; a 2-second SIGSTOP of the origin does
 not kill its relay; kill -9 of a process: its sites reconnect to another (through a load
 balancer) and get media back; Redis restarted mid-conference: media goes on, the pages are
-told, and new relays open once it is back."""
+told, and new relays open once it is back (there with the edge's forwarder in a worker process)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,8 @@ async def test_kill_9_of_a_process_its_sites_reconnect_to_another_and_get_media_
 async def test_redis_restarted_mid_conference_media_goes_on_and_new_relays_wait_for_it(
         bridgeconf_proc: Callable[..., Any], spawn_redis: Callable[..., Any]) -> None:
     redis = spawn_redis()
-    a, b = start(bridgeconf_proc, redis.url(), 2)
+    a = bridgeconf_proc(redis=redis.url(), media=True)
+    b = bridgeconf_proc(redis=redis.url(), media=True, extra=("--media-workers", "1"))   # relays in a worker too
     c = await open_cluster([a.base_url, b.base_url], a.password)
     try:
         speaker, viewer = c.wards(2)
