@@ -3,6 +3,7 @@
     .venv/bin/python bench/media.py                      # N = 10 25 50 100 200 + MediaRelay baseline
     .venv/bin/python bench/media.py --sizes 50 --duration 5 --no-baseline
     .venv/bin/python bench/media.py --sizes 200 --profile  # py-spy the forwarder during the window
+    .venv/bin/python bench/media.py --relay 200 --duration 8  # 1 process x 200 sites, then 2 x 100 + a relay link
 
 Processes: this one (signaling hub over HTTP on 127.0.0.1), the forwarder (a
 ``media.worker`` child: the process whose CPU is measured), one publisher

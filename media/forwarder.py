@@ -554,12 +554,17 @@ class Forwarder:
                     logger.exception("on_link_quality callback failed")
 
     def _report_levels(self) -> None:
+        """Each publisher's loudest level of the interval, local or relayed (relay links
+        carry the origin's levels; a local publisher's go up its relay links too)."""
         cb = self.on_audio_level
-        for peer in self._peers.values():
+        relayed = self._relays.out_peers
+        for peer in [*self._peers.values(), *self._relays.inbound.values()]:
             src = peer.sources.get("audio")
             if src is None or src.level >= 128:
                 continue
             level, src.level = src.level, 128
+            if peer.peer_id in relayed:
+                self._relays.send_level(peer.peer_id, level)
             if cb is not None:
                 try:
                     cb(peer.peer_id, level)

@@ -35,6 +35,7 @@ import ipaddress
 import logging
 import re
 import socket
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ from aiortc.rtp import (
     RtcpSrPacket,
 )
 from pylibsrtp import Policy, Session
-from pylibsrtp._binding import ffi, lib
+from pylibsrtp._binding import ffi, lib  # type: ignore[import-not-found]
 
 from . import rtp
 from .checks import check_peer_id
@@ -69,6 +70,7 @@ CLOCK_RATES = {"audio": 48_000, "video": 90_000, "share": 90_000}
 KEY_BYTES = 30  # AES_CM_128_HMAC_SHA1_80: 16-byte master key + 14-byte salt
 LINK_ID = re.compile(r"[A-Za-z0-9._:/@-]{1,128}\Z")
 MAX_LINKS = 4096
+SPENT_KEYS = 65536  # keys of closed links remembered, so that none is used twice
 RCVBUF = 4 << 20
 DRAIN_BATCH = 32
 TICK = 0.05
@@ -76,6 +78,7 @@ NACK_MAX_GAP = 128  # a longer run of lost packets is not NACKed: a keyframe is 
 NACK_TRIES = 3  # NACKs per lost packet before giving up on it (then: keyframe)
 NACK_EVERY = 0.05  # s between two NACKs of the same packet
 RESUME_GAP = 1.0  # s of silence after which a resuming video stream asks for a keyframe
+LEVEL_APP = struct.Struct("!BBHI4sI")  # RTCP APP (RFC 3550 6.7) "LVL ": the publisher's audio level
 SRTP_REPLAY = (9, 10)  # srtp_err_status_replay_fail, replay_old: a duplicate, not an attack
 
 _BUF, _LEN, _VIEW, _PROTECT = tx_buffers()
@@ -140,6 +143,10 @@ def relay_ssrc(link_id: str, what: str) -> int:
     return value or 1
 
 
+def _digest(key: bytes) -> bytes:
+    return hashlib.sha256(key).digest()[:16]
+
+
 def _session(key: bytes, outbound: bool) -> Session:
     policy = Policy(
         key=key,
@@ -151,11 +158,24 @@ def _session(key: bytes, outbound: bool) -> Session:
     return Session(policy=policy)
 
 
-def _rtcp(session: Session, data: bytes) -> list[Any] | None:
+def _rtcp(session: Session, data: bytes) -> tuple[bytes, list[Any]] | None:
+    """(the plain compound packet, what aiortc parses of it), or None if it fails SRTCP."""
     try:
-        return RtcpPacket.parse(session.unprotect_rtcp(data))
+        plain = session.unprotect_rtcp(data)
+        return plain, RtcpPacket.parse(plain)
     except Exception:
         return None
+
+
+def _audio_level(plain: bytes) -> int | None:
+    """The level an origin's "LVL " APP packet in this compound carries (aiortc skips APP)."""
+    pos = 0
+    while pos + 16 <= len(plain):
+        size = (((plain[pos + 2] << 8) | plain[pos + 3]) + 1) * 4
+        if plain[pos + 1] == 204 and size == 16 and plain[pos + 8 : pos + 12] == b"LVL ":
+            return plain[pos + 15] & 0x7F
+        pos += size
+    return None
 
 
 # --- the origin side ---------------------------------------------------------------------
@@ -232,12 +252,12 @@ class RelayOut:
         if not is_rtcp:
             self.hub.dropped_unknown += 1  # an origin takes no media on this link
             return
-        packets = _rtcp(self.rx, data)
-        if packets is None:
+        parsed = _rtcp(self.rx, data)
+        if parsed is None:
             self.auth_failed += 1
             self.hub.dropped_unknown += 1
             return
-        for packet in packets:
+        for packet in parsed[1]:
             if isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
                 out = self.by_ssrc.get(packet.media_ssrc)
                 if out is not None and out.kind == "video":
@@ -254,6 +274,9 @@ class RelayOut:
                     out.nacks += 1
                     if not out.resend(seq) and out.kind == "video" and out.source is not None:
                         out.source.request_keyframe()  # gone from the cache: a keyframe repairs it
+
+    def send_level(self, level: int) -> None:
+        self.send_rtcp(LEVEL_APP.pack(0x80, 204, 3, self.outputs["audio"].ssrc, b"LVL ", level & 0x7F))
 
     def send_reports(self, now: float, unix_now: float) -> None:
         ntp = rtp.ntp_time(unix_now)
@@ -420,12 +443,18 @@ class RelayIn:
             self.hub.state_changed(self.link.link_id, "flowing")
 
     def _receive_rtcp(self, data: bytes) -> None:
-        packets = _rtcp(self.rx, data)
-        if packets is None:
+        parsed = _rtcp(self.rx, data)
+        if parsed is None:
             self.auth_failed += 1
             self.hub.dropped_unknown += 1
             return
         self._heard(monotonic())
+        plain, packets = parsed
+        if plain[1] == 204:
+            level = _audio_level(plain)
+            audio = self.sources["audio"]
+            if level is not None and level < audio.level:
+                audio.level = level  # reported by the edge's forwarder like a local publisher's
         for packet in packets:
             if isinstance(packet, RtcpSrPacket):
                 stream = self.streams.get(packet.ssrc)
@@ -537,6 +566,7 @@ class RelayHub:
         self.by_ssrc: dict[int, Endpoint] = {}
         self.dropped_unknown = 0
         self.socket_errors = 0
+        self._spent: dict[bytes, None] = {}  # digests of the keys of closed links, oldest first
         self._transport: asyncio.DatagramTransport | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -562,7 +592,7 @@ class RelayHub:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), sock=sock)
-        self._transport = cast(asyncio.DatagramTransport, transport)
+        self._transport = transport
         self.sock = sock
         self.recvfrom = sock.recvfrom
         self.address = (self.config.relay_announce or host, sock.getsockname()[1])
@@ -591,6 +621,9 @@ class RelayHub:
             raise _bad("the remote relay address is not of this socket's address family")
         if link.link_id not in self.links and len(self.links) >= MAX_LINKS:
             raise _bad(f"at most {MAX_LINKS} relay links per forwarder")
+        if _digest(link.key) in self._spent:
+            raise _bad("this key belonged to a closed link: every link opening needs a new key "
+                       "(SRTP must never restart its numbering under the same key)")
 
     def _register(self, endpoint: Endpoint, ssrcs: list[int]) -> None:
         taken = [s for s in ssrcs if s in self.by_ssrc]
@@ -645,6 +678,9 @@ class RelayHub:
             del self.inbound[endpoint.peer_id]
         endpoint.close()
         self._count_out()
+        self._spent[_digest(endpoint.link.key)] = None
+        if len(self._spent) > SPENT_KEYS:
+            del self._spent[next(iter(self._spent))]
         return endpoint
 
     def publisher_changed(self, peer_id: str, sources: dict[str, Source] | None) -> None:
@@ -652,6 +688,12 @@ class RelayHub:
         for endpoint in self.links.values():
             if isinstance(endpoint, RelayOut) and endpoint.link.peer_id == peer_id:
                 endpoint.bind(sources)
+
+    def send_level(self, peer_id: str, level: int) -> None:
+        """A local publisher's audio level of the interval, to the edges it is relayed to."""
+        for endpoint in self.links.values():
+            if isinstance(endpoint, RelayOut) and endpoint.link.peer_id == peer_id:
+                endpoint.send_level(level)
 
     # packets
 

@@ -41,10 +41,10 @@ async def pair() -> AsyncIterator[tuple[Forwarder, Forwarder]]:
     await b.close()
 
 
-def publisher(fwd: Any, peer_id: str, share: bool = False) -> SiteClient:
+def publisher(fwd: Any, peer_id: str, share: bool = False, caption: str = "") -> SiteClient:
     return SiteClient(
         fwd.config, signal_to(fwd, peer_id), name=peer_id, capture=True,
-        audio=ToneSource(keep=400), video=PatternSource(peer_id, 160, 96, fps=15, keep=400),
+        audio=ToneSource(keep=400), video=PatternSource(caption or peer_id, 160, 96, fps=15, keep=400),
         share=PatternSource("slides", 160, 96, fps=10, keep=200) if share else None,
     )  # fmt: skip
 
@@ -73,6 +73,8 @@ async def test_sites_on_the_edge_get_the_publishers_own_streams(pair: tuple[Forw
     local = viewer(a, "site-0")
     states: list[tuple[str, str]] = []
     b.relay_state_changed = lambda link, state: states.append((link, state))
+    levels: list[tuple[str, int]] = []
+    b.on_audio_level = lambda peer, level: levels.append((peer, level))
     try:
         await asyncio.gather(*(s.connect() for s in [main, local, *subs]))
         out, into = links("main", a, b)
@@ -97,6 +99,7 @@ async def test_sites_on_the_edge_get_the_publishers_own_streams(pair: tuple[Forw
         assert share.first_frame_keyframe and all(f.data in set(main.share.sent) for f in share.captured)  # type: ignore[union-attr]
         assert local.counter("program/video").frames > 0, "A's own sites are served as before"
         assert ("conf-1:main@B", "flowing") in states
+        await wait_for(lambda: any(p == "main" and lvl < 127 for p, lvl in levels), what="the level on the edge")
 
         # a site on B asks for a keyframe: the request reaches the publisher on A
         await asyncio.sleep(0.4)
@@ -132,6 +135,9 @@ async def test_sites_on_the_edge_get_the_publishers_own_streams(pair: tuple[Forw
         await a.close_relay("conf-1:main@B")
         await b.close_relay("conf-1:main@B")  # idempotent
         assert a.relay_stats()["links"] == {} and b.relay_stats()["links"] == {}
+        with pytest.raises(MediaError) as info:  # a key is never used for a second opening
+            await b.open_relay_in(into)
+        assert info.value.code is ErrorCode.BAD_ARGUMENT
         await asyncio.sleep(0.3)
         packets = subs[0].counter("program/video").packets
         await asyncio.sleep(0.5)
@@ -140,6 +146,43 @@ async def test_sites_on_the_edge_get_the_publishers_own_streams(pair: tuple[Forw
     finally:
         for s in [main, local, *subs]:
             await s.close()
+
+
+async def test_the_publisher_moves_to_another_origin_and_edge_sites_see_one_stream(
+    pair: tuple[Forwarder, Forwarder],
+) -> None:
+    a, b = pair
+    c = Forwarder(RELAYING)
+    await c.start()
+    first, sub = publisher(a, "main"), viewer(b, "site-1")
+    second = publisher(c, "main", caption="main, on C")  # the same site, reconnected to process C (its old process died)
+    try:
+        await asyncio.gather(first.connect(), sub.connect())
+        out, into = links("main", a, b, link_id="conf-1:main@B/1")
+        await b.open_relay_in(into)
+        await a.open_relay_out(out)
+        for f in (a, b, c):
+            f.steer("main", [], [])
+        await wait_for(lambda: sub.counter("program/video").frames >= 10, what="the program from A")
+        await first.close()
+        await a.remove_peer("main")
+        await second.connect()
+        out2, into2 = links("main", c, b, link_id="conf-1:main@B/2")
+        await b.open_relay_in(into2)  # the newer link feeds "main" on B from now on
+        await c.open_relay_out(out2)
+        await b.close_relay("conf-1:main@B/1")
+        await a.close_relay("conf-1:main@B/1")
+        video = sub.counter("program/video")
+        sent = second.video.sent  # type: ignore[union-attr]
+        await wait_for(lambda: sum(f.data in set(sent) for f in video.captured) >= 10, what="the program from C")
+        after = [f for f in video.captured if f.data in set(sent)]
+        assert after[0].keyframe, "the new origin's stream starts on a keyframe"
+        assert video.gaps == 0 and sub.counter("program/audio").gaps == 0, "one continuous stream for the site"
+        assert sub.unknown_packets == 0
+    finally:
+        for s in (first, second, sub):
+            await s.close()
+        await c.close()
 
 
 async def test_bad_relay_links_are_refused_with_a_code() -> None:
