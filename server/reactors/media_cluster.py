@@ -161,17 +161,13 @@ class MediaCluster:
         self.plane.remote_states(conf_id, remote_states(cm.publisher.keys(), pubs))
         need = sources(cm.wanted, cm.publisher.keys(), pubs, {s: i.pub for s, i in relays.inbound.items()}, grace)
         changed = False
-        for site, pulled in list(relays.inbound.items()):
-            if need.get(site) != pulled.pub:
-                del relays.inbound[site]
-                cm.relayed.pop(site, None)
-                with contextlib.suppress(MediaError):
-                    await cm.forwarder.close_relay(pulled.want.link_id)
-                changed = True
+        stale: list[_In] = []
         for site, pub in need.items():
-            if site in relays.inbound:
+            current = relays.inbound.get(site)
+            if current is not None and _same_source(current.pub, pub):
+                current.pub = pub               # its state or offer time moved on: the same relay
                 continue
-            key = os.urandom(30)
+            key = os.urandom(30)                # a fresh key for every link opened (SRTP never reuses one)
             want = Want(link_id(self.process, conf_id, pub.peer_id), conf_id, pub.peer_id, pub.process,
                         (here[0], here[1]), key.hex())
             try:
@@ -179,12 +175,23 @@ class MediaCluster:
             except MediaError as exc:
                 log.warning("relay in of %s/%s from %s refused: %s", conf_id, site, pub.process, exc)
                 continue
+            if current is not None and current.want.link_id != want.link_id:
+                stale.append(current)
             relays.inbound[site] = _In(pub, want)
             self._nudge.add(pub.process)
             cm.relayed[site] = pub.peer_id
             changed = True
+        for site, pulled in list(relays.inbound.items()):
+            if site not in need:
+                del relays.inbound[site]
+                cm.relayed.pop(site, None)
+                stale.append(pulled)
+                changed = True
         if changed:
-            self.plane.resteer(conf_id)
+            self.plane.resteer(conf_id)     # onto the new relays first, then the old ones close
+        for pulled in stale:
+            with contextlib.suppress(MediaError):
+                await cm.forwarder.close_relay(pulled.want.link_id)
 
     async def _write(self) -> None:
         pubs: list[Publication] = []
@@ -257,6 +264,11 @@ class MediaCluster:
         """What the metrics show: relays in and out per conference, the store's state."""
         return {"store_ok": self.store_ok, "processes": self.processes,
                 "relays": {conf_id: {"in": len(r.inbound), "out": len(r.outbound)} for conf_id, r in self.relays.items()}}
+
+
+def _same_source(a: Publication, b: Publication) -> bool:
+    """The same publishing page at the same relay address (its state may differ)."""
+    return (a.process, a.peer_id, a.relay) == (b.process, b.peer_id, b.relay)
 
 
 def _state(cm: ConferenceMedia, site: str) -> str | None:
