@@ -79,12 +79,28 @@ async def _sites(conn: Any, links: list[tuple[str, str]], publish: bool) -> None
             prev = {name: (id(j.bridge.client), _frames(j, slot)) for name, j in joined.items()}
             offers: dict[str, list[float]] = {name: [] for name in joined}
             connects = {name: j.bridge.connects for name, j in joined.items()}
+            welcomes: dict[str, list[float]] = {name: [] for name in joined}
+            renegotiating: dict[str, list[float]] = {name: [] for name in joined}
+            new_peer = {name: id(j.bridge.client) for name, j in joined.items()}
+            welcomed: dict[str, list[float]] = {name: [] for name in joined}
+            up = {name: j.client.connected.is_set() for name, j in joined.items()}
+            sockets = {name: j.client.reconnects for name, j in joined.items()}
             end = time.time() + seconds
             period, last_now = 0.0, time.time()
             while time.time() < end:
                 now = time.time()
                 period, last_now = max(period, now - last_now), now
                 for name, j in joined.items():
+                    if j.client.reconnects != sockets[name]:           # its WebSocket dropped and is reconnecting
+                        sockets[name] = j.client.reconnects
+                        welcomes[name].append(now)
+                    if j.client.connected.is_set() != up[name]:        # its WebSocket is back (welcome) or gone
+                        up[name] = j.client.connected.is_set()
+                        if up[name]:
+                            welcomed[name].append(now)
+                    if id(j.bridge.client) != new_peer[name]:        # a new peer made: the old one closed
+                        new_peer[name] = id(j.bridge.client)
+                        renegotiating[name].append(now)
                     if j.bridge.connects != connects[name]:          # it offered again (after a reconnect)
                         connects[name] = j.bridge.connects
                         offers[name].append(now)
@@ -95,6 +111,7 @@ async def _sites(conn: Any, links: list[tuple[str, str]], publish: bool) -> None
                         prev[name] = cur
                 await asyncio.sleep(SAMPLE_S)
             conn.send({"frames": {name: [list(x) for x in v] for name, v in seen.items()}, "offers": offers,
+                       "reconnects": welcomes, "new_peer": renegotiating, "welcomed": welcomed,
                        "sampler_max_period_s": round(period, 3)})
     for j in joined.values():
         await j.close()
@@ -147,7 +164,10 @@ async def recv(conn: Any, timeout: float) -> Any:
     return conn.recv()
 
 
-SAMPLER: list[float] = []     # the longest pause of any site process's sampler (the figures' resolution)
+SAMPLER: list[float] = []
+WELCOMED: dict[str, list[float]] = {}     # site -> when its WebSocket was welcomed again
+NEW_PEER: dict[str, list[float]] = {}     # site -> when its new peer was made (the old one closed)
+RECONNECTS: dict[str, list[float]] = {}   # site -> when its WebSocket reconnect began (the failover window)     # the longest pause of any site process's sampler (the figures' resolution)
 
 
 async def record(groups: list[Any], slot: str, seconds: float,
@@ -162,6 +182,9 @@ async def record(groups: list[Any], slot: str, seconds: float,
         SAMPLER.append(got["sampler_max_period_s"])
         if offers is not None:
             offers.update(got["offers"])
+            RECONNECTS.update(got["reconnects"])
+            NEW_PEER.update(got["new_peer"])
+            WELCOMED.update(got["welcomed"])
     return out
 
 
@@ -278,6 +301,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "handover_grant_to_first_frame_s": {k: spread(v) for k, v in handover.items() if k != "missed"}
             | {"missed": len(handover["missed"]), "rounds": args.handovers, "goal_p95_s": 1.0},
             "failover": {"program_back_s": spread(back), "never_back": never, "goal_p95_s": 5.0,
+                         "socket_dropped_s": spread([RECONNECTS[n][0] - t_kill for n in on_a if RECONNECTS.get(n)]),
+                         "welcomed_again_s": spread([WELCOMED[n][0] - t_kill for n in on_a if WELCOMED.get(n)]),
+                         "new_peer_made_s": spread([NEW_PEER[n][0] - t_kill for n in on_a if NEW_PEER.get(n)]),
                          "offered_again_s": spread(reoffer), "b_cpu_cores_10s_after_kill": round(cpu_b, 2),
                          "moved_sites_processes_cpu_cores_10s_after_kill": round(cpu_sites, 2),
                          "moved_sites_processes": len(moved),
