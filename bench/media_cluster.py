@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +277,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         cpu_sites = (sum(cpu_seconds(pid) for pid in moved) - cpu_sites) / 10.0
         seen = await task
         t_end = t_kill + args.failover_window - 2.0
+        with urllib.request.urlopen(f"{base_b}/metrics", timeout=10) as resp:    # what B refused or closed meanwhile
+            refusals = [line for line in resp.read().decode().splitlines()
+                        if line.startswith(("bridgeconf_errors_total", "bridgeconf_ws_closes_total",
+                                            "bridgeconf_commands_total")) and not line.endswith(" 0.0")]
         back: list[float] = []
         reoffer = [offered[name][0] - t_kill for name in on_a if offered.get(name)]
         never = 0
@@ -310,6 +315,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                          "survivors_longest_gap_s": spread(gaps),
                          "survivors_frames_per_s_before_kill": spread(before_rates),
                          "survivors_frames_per_s_after_kill": spread(after_rates), "publisher_fps": FPS},
+            "b_refusals_and_closes": refusals,
             "sampler_max_period_s": max(SAMPLER, default=None), "loadavg": loadavg(), "cpus": os.cpu_count(),
         }
     finally:
