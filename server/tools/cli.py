@@ -119,6 +119,7 @@ def _number_in(low: float, high: float, unit: str = "") -> Callable[[str], float
 
 _fraction = _number_in(0, 0.9)
 _seconds = _number_in(0.5, 600, "seconds")
+LISTEN_BACKLOG = 4096     # the kernel caps it at net.core.somaxconn (4096 on current Linux)
 
 
 def _count_in(low: int, high: int, unit: str) -> Callable[[str], int]:
@@ -270,7 +271,9 @@ async def _serve(args: argparse.Namespace) -> int:
     service = app[SERVICE]
     if args.demo:
         await _print_demo(service, await _demo_seed(service, config), config)
-    site = web.TCPSite(runner, config.host, config.port)
+    # a deep accept queue: when a process dies, all its pages reconnect to the others at once,
+    # and a full queue (aiohttp's default is 128) drops their SYNs for 1, 3, 7 s of TCP retries
+    site = web.TCPSite(runner, config.host, config.port, backlog=LISTEN_BACKLOG)
     await site.start()
     print(f"bridgeconf serving on {config.base_url}  (store: {'Redis ' + config.redis_url if config.redis_url else config.data_dir / 'events.db'}; "
           f"loop: {os.environ.get(ENV, DEFAULT)})", flush=True)
