@@ -11,7 +11,7 @@ from typing import Protocol
 
 import msgspec
 
-MAX_RECORD = 256 * 1024
+MAX_RECORD = 4 * 1024 * 1024     # a record past this is ignored (~25,000 publishers; Redis is trusted, this guards against garbage)
 _LINK_CHARS = re.compile(r"[^A-Za-z0-9._:/@-]")
 
 
