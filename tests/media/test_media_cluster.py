@@ -84,6 +84,9 @@ async def test_kill_9_of_a_process_its_sites_reconnect_to_another_and_get_media_
         assert lb.chosen[2:] and set(lb.chosen[2:]) == {c3.port}, lb.chosen
         assert main.bridge.connects >= 2 and moved.bridge.connects >= 2
         assert moved.bridge.client.counter("program/video").gaps == 0
+        # B pulls the program from C now: the relay from the dead A was dropped, one relay in remains
+        assert metric(b.base_url, "bridgeconf_media_relays", conference="so-ket-quy-3", direction="in") == 1
+        assert metric(c3.base_url, "bridgeconf_media_relays", conference="so-ket-quy-3", direction="out") == 1
     finally:
         await c.close()
         await lb.close()
