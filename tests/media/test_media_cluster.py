@@ -104,12 +104,18 @@ async def test_redis_restarted_mid_conference_media_goes_on_and_new_relays_wait_
         on_a = await c.bridge(speaker, a.base_url)
         watcher = await c.bridge(viewer, b.base_url, publish=False)
         told: list[dict[str, Any]] = []
-        await c.staff(b.base_url, told)
+        chair = await c.staff(b.base_url, told)
         await grows(watcher, "program/video", 10, 20, "the program before Redis goes")
         redis.kill9()
         await grows(watcher, "program/video", 30, 10, "the program while Redis is down")
         relays = [m for m in told if m.get("type") == "media_relays"]
         assert relays and relays[-1]["store_ok"] is False, told[-5:]
+        await chair.send_raw({"type": "media_prefs", "previews": [speaker]})   # needs a new relay: it waits
+        deadline = asyncio.get_running_loop().time() + 5
+        while [m for m in told if m.get("type") == "media_relays"][-1] != {
+                "type": "media_relays", "store_ok": False, "waiting": [speaker]}:
+            assert asyncio.get_running_loop().time() < deadline, [m for m in told if m.get("type") == "media_relays"]
+            await asyncio.sleep(0.1)
         redis.restart()
         await grows(watcher, "program/video", 10, 10, "the program once Redis is back")
         deadline = asyncio.get_running_loop().time() + 10
