@@ -3,7 +3,7 @@
     .venv/bin/python bench/media.py                      # N = 10 25 50 100 200 + MediaRelay baseline
     .venv/bin/python bench/media.py --sizes 50 --duration 5 --no-baseline
     .venv/bin/python bench/media.py --sizes 200 --profile  # py-spy the forwarder during the window
-    .venv/bin/python bench/media.py --relay 200 --duration 8  # 1 process x 200 sites, then 2 x 100 + a relay link
+    .venv/bin/python bench/media.py --relay 200 --duration 8  # 1 x 200 sites, 2 x 100 + a relay link, 1 x 100
 
 Processes: this one (signaling hub over HTTP on 127.0.0.1), the forwarder (a
 ``media.worker`` child: the process whose CPU is measured), one publisher
@@ -952,10 +952,17 @@ async def relay_bench(args: argparse.Namespace) -> None:
     print(json.dumps(single), file=sys.stderr)
     relayed = await measure("relay", args.relay, args)
     print(json.dumps(relayed), file=sys.stderr)
+    # the control: what one process costs per packet with half the sites (each relay process
+    # has half), so that the relay's own cost can be told from the cost of a smaller fan-out
+    half = await measure("forwarder", args.relay // 2, args)
+    print(json.dumps(half), file=sys.stderr)
     out["one_process"] = single
     out["two_processes_relay"] = relayed
+    out["one_process_half_the_sites"] = half
     if single["cpu_us_per_packet"] and relayed["cpu_us_per_packet"]:
         out["cpu_per_packet_ratio_relay_vs_one"] = round(relayed["cpu_us_per_packet"] / single["cpu_us_per_packet"], 3)
+    if half["cpu_us_per_packet"] and relayed["cpu_us_per_packet"]:
+        out["cpu_per_packet_ratio_relay_vs_half"] = round(relayed["cpu_us_per_packet"] / half["cpu_us_per_packet"], 3)
     out["goal"] = "ratio <= 1.15, delivered_ratio_min >= 0.999 at every site"
     out["delivered_ratio_min"] = {"one_process": single["delivered_ratio_min"],
                                   "two_processes_relay": relayed["delivered_ratio_min"]}  # fmt: skip

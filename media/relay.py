@@ -71,6 +71,7 @@ KEY_BYTES = 30  # AES_CM_128_HMAC_SHA1_80: 16-byte master key + 14-byte salt
 LINK_ID = re.compile(r"[A-Za-z0-9._:/@-]{1,128}\Z")
 MAX_LINKS = 4096
 SPENT_KEYS = 65536  # keys of closed links remembered, so that none is used twice
+PARKED = 1024  # closed links kept, so that re-opening the very same link continues its SRTP numbering
 RCVBUF = 4 << 20
 DRAIN_BATCH = 32
 TICK = 0.05
@@ -567,6 +568,7 @@ class RelayHub:
         self.dropped_unknown = 0
         self.socket_errors = 0
         self._spent: dict[bytes, None] = {}  # digests of the keys of closed links, oldest first
+        self._parked: dict[str, Endpoint] = {}  # closed links by id, oldest first
         self._transport: asyncio.DatagramTransport | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -621,7 +623,7 @@ class RelayHub:
             raise _bad("the remote relay address is not of this socket's address family")
         if link.link_id not in self.links and len(self.links) >= MAX_LINKS:
             raise _bad(f"at most {MAX_LINKS} relay links per forwarder")
-        if _digest(link.key) in self._spent:
+        if _digest(link.key) in self._spent and link.link_id not in self.links and not self._revivable(link):
             raise _bad("this key belonged to a closed link: every link opening needs a new key "
                        "(SRTP must never restart its numbering under the same key)")
 
@@ -639,6 +641,17 @@ class RelayHub:
 
     # the two roles
 
+    def _revivable(self, link: RelayLink, role: str = "") -> bool:
+        parked = self._parked.get(link.link_id)
+        return parked is not None and parked.link == link and (not role or parked.role == role)
+
+    def _revive(self, link: RelayLink, role: str) -> Endpoint | None:
+        """The very same link closed earlier here: it comes back with its SRTP sessions and
+        numbering (a new session under the same key would restart SRTP's index)."""
+        if not self._revivable(link, role):
+            return None
+        return self._parked.pop(link.link_id)
+
     def open_out(self, link: RelayLink, sources: dict[str, Source] | None) -> bool:
         """Origin side; False when this exact link was already open (idempotent)."""
         self._check(link)
@@ -647,7 +660,8 @@ class RelayHub:
             if current.link == link and current.role == "out":
                 return False
             self.close_link(link.link_id)
-        out = RelayOut(link, self, self.on_waiting)
+        out = self._revive(link, "out") or RelayOut(link, self, self.on_waiting)
+        assert isinstance(out, RelayOut)
         self._register(out, [out.feedback_ssrc])
         out.bind(sources)
         return True
@@ -660,7 +674,8 @@ class RelayHub:
             if current.link == link and current.role == "in":
                 return None
             self.close_link(link.link_id)
-        relay = RelayIn(link, self, self.config)
+        relay = self._revive(link, "in") or RelayIn(link, self, self.config)
+        assert isinstance(relay, RelayIn)
         self._register(relay, list(relay.streams))
         old = self.inbound.get(link.peer_id)
         self.inbound[link.peer_id] = relay  # the newest link feeds the peer (an origin moved)
@@ -681,6 +696,10 @@ class RelayHub:
         self._spent[_digest(endpoint.link.key)] = None
         if len(self._spent) > SPENT_KEYS:
             del self._spent[next(iter(self._spent))]
+        self._parked.pop(link_id, None)
+        self._parked[link_id] = endpoint
+        if len(self._parked) > PARKED:
+            del self._parked[next(iter(self._parked))]
         return endpoint
 
     def publisher_changed(self, peer_id: str, sources: dict[str, Source] | None) -> None:

@@ -23,8 +23,9 @@ from media.client import SiteClient
 from media.errors import ErrorCode, MediaError
 from media.forwarder import Forwarder
 from media.layout import SlotRole
-from media.relay import RelayLink, relay_ssrc
+from media.relay import NACK_MAX_GAP, InStream, RelayLink, relay_ssrc
 from media.routing import PublishHint, VideoSend
+from media.streams import Source
 from media.testsrc import PatternSource, ToneSource
 from media.worker import WorkerForwarder
 
@@ -135,14 +136,23 @@ async def test_sites_on_the_edge_get_the_publishers_own_streams(pair: tuple[Forw
         await a.close_relay("conf-1:main@B")
         await b.close_relay("conf-1:main@B")  # idempotent
         assert a.relay_stats()["links"] == {} and b.relay_stats()["links"] == {}
-        with pytest.raises(MediaError) as info:  # a key is never used for a second opening
-            await b.open_relay_in(into)
-        assert info.value.code is ErrorCode.BAD_ARGUMENT
         await asyncio.sleep(0.3)
         packets = subs[0].counter("program/video").packets
         await asyncio.sleep(0.5)
         assert subs[0].counter("program/video").packets == packets, "nothing after close_relay"
         assert local.counter("program/video").frames > 0
+
+        # the key of a closed link is never used for another link ...
+        with pytest.raises(MediaError) as info:
+            await b.open_relay_in(replace(into, link_id="conf-1:main@B/other"))
+        assert info.value.code is ErrorCode.BAD_ARGUMENT
+        # ... but the very same link may open again: it continues its SRTP numbering
+        await b.open_relay_in(into)
+        await a.open_relay_out(out)
+        frames = subs[0].counter("program/video").frames
+        await wait_for(lambda: subs[0].counter("program/video").frames >= frames + 5, what="the re-opened link")
+        assert subs[0].counter("program/video").gaps == 0
+        assert b.relay_stats()["links"]["conf-1:main@B"]["auth_failed"] == 1, "nothing refused since the forgery"
     finally:
         for s in [main, local, *subs]:
             await s.close()
@@ -183,6 +193,22 @@ async def test_the_publisher_moves_to_another_origin_and_edge_sites_see_one_stre
         for s in (first, second, sub):
             await s.close()
         await c.close()
+
+
+def test_the_edge_tracks_gaps_for_nacks() -> None:
+    src = Source("main", "video", None, 96, 90000, "VP8", 1)  # type: ignore[arg-type]
+    stream = InStream("video", 7, src)
+    assert stream.accept(65534) == (True, [])
+    assert stream.accept(65535) == (True, [])
+    assert stream.accept(2) == (True, [0, 1]), "a gap across the wrap is NACKed at once"
+    assert stream.accept(2) == (False, []) and stream.duplicates == 1
+    assert stream.accept(1) == (True, []) and stream.recovered == 1, "a NACKed packet arrives"
+    assert stream.missing == {0: 1}
+    ok, nack = stream.accept(2 + NACK_MAX_GAP + 1)
+    assert ok and nack is not None and len(nack) == NACK_MAX_GAP, "the longest gap still NACKed"
+    top = 2 + NACK_MAX_GAP + 1
+    assert stream.accept(top + NACK_MAX_GAP + 2) == (True, None), "too long to NACK: a keyframe instead"
+    assert stream.lost == NACK_MAX_GAP + 1
 
 
 async def test_bad_relay_links_are_refused_with_a_code() -> None:
