@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import multiprocessing as mp
 import os
 import signal
@@ -57,7 +58,13 @@ SAMPLE_S = 0.02
 
 # -- site processes ------------------------------------------------------------------------------
 
-def sites_main(conn: Any, links: list[tuple[str, str]], publish: bool) -> None:
+def sites_main(conn: Any, links: list[tuple[str, str]], publish: bool, log_file: str = "") -> None:
+    if log_file:     # why a site's WebSocket attempts failed (the client logs each at DEBUG)
+        handler = logging.FileHandler(log_file)
+        handler.setFormatter(logging.Formatter("%(created).3f %(name)s %(message)s"))
+        client_log = logging.getLogger("server.tools.client")
+        client_log.setLevel(logging.DEBUG)
+        client_log.addHandler(handler)
     asyncio.run(_sites(conn, links, publish))
 
 
@@ -150,10 +157,14 @@ def spread(values: list[float]) -> dict[str, float | int | None]:
             "max": round(v[-1], 3)}
 
 
+LOG_DIR: list[Path] = []
+
+
 def start_group(links: list[tuple[str, str]], publish: bool) -> tuple[Any, Any]:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=sites_main, args=(child, links, publish), daemon=True)
+    log_file = str(LOG_DIR[0] / f"sites-{links[0][0]}.log") if LOG_DIR else ""
+    proc = ctx.Process(target=sites_main, args=(child, links, publish, log_file), daemon=True)
     proc.start()
     return proc, parent
 
@@ -191,6 +202,7 @@ async def record(groups: list[Any], slot: str, seconds: float,
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-media-cluster-"))
+    LOG_DIR.append(tmp)
     redis_port = free_port()
     redis_proc = start_redis(redis_port, tmp / "redis")
     redis = f"redis://127.0.0.1:{redis_port}/0"
@@ -317,6 +329,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                          "survivors_frames_per_s_after_kill": spread(after_rates), "publisher_fps": FPS},
             "b_refusals_and_closes": refusals,
             "sampler_max_period_s": max(SAMPLER, default=None), "loadavg": loadavg(), "cpus": os.cpu_count(),
+            "logs": str(tmp), "t_kill": t_kill,
         }
     finally:
         for proc, conn in [*groups, *(g for g in (locals().get("publishers"), locals().get("speakers_a"),
