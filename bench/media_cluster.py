@@ -91,6 +91,7 @@ async def _sites(conn: Any, links: list[tuple[str, str]], publish: bool) -> None
             renegotiating: dict[str, list[float]] = {name: [] for name in joined}
             new_peer = {name: id(j.bridge.client) for name, j in joined.items()}
             welcomed: dict[str, list[float]] = {name: [] for name in joined}
+            gaps_at = {name: _gaps(j, slot) for name, j in joined.items()}
             up = {name: j.client.connected.is_set() for name, j in joined.items()}
             sockets = {name: j.client.reconnects for name, j in joined.items()}
             end = time.time() + seconds
@@ -120,10 +121,18 @@ async def _sites(conn: Any, links: list[tuple[str, str]], publish: bool) -> None
                 await asyncio.sleep(SAMPLE_S)
             conn.send({"frames": {name: [list(x) for x in v] for name, v in seen.items()}, "offers": offers,
                        "reconnects": welcomes, "new_peer": renegotiating, "welcomed": welcomed,
+                       "seq_gaps": {name: _gaps(j, slot)[1] - gaps_at[name][1] for name, j in joined.items()
+                                    if _gaps(j, slot)[0] == gaps_at[name][0]},
                        "sampler_max_period_s": round(period, 3)})
     for j in joined.values():
         await j.close()
     conn.send("closed")
+
+
+def _gaps(joined: Any, slot: str) -> tuple[int, int]:
+    """(which peer, the RTP sequence gaps its ``slot`` saw so far): losses, on the same peer only."""
+    counter = joined.bridge.client.counters.get(slot)
+    return id(joined.bridge.client), int(counter.gaps) if counter is not None else 0
 
 
 def _frames(joined: Any, slot: str) -> int:
@@ -177,6 +186,7 @@ async def recv(conn: Any, timeout: float) -> Any:
 
 
 SAMPLER: list[float] = []
+SEQ_GAPS: dict[str, int] = {}            # site -> RTP sequence gaps on its program during the window (same peer)
 WELCOMED: dict[str, list[float]] = {}     # site -> when its WebSocket was welcomed again
 NEW_PEER: dict[str, list[float]] = {}     # site -> when its new peer was made (the old one closed)
 RECONNECTS: dict[str, list[float]] = {}   # site -> when its WebSocket reconnect began (the failover window)     # the longest pause of any site process's sampler (the figures' resolution)
@@ -197,6 +207,7 @@ async def record(groups: list[Any], slot: str, seconds: float,
             RECONNECTS.update(got["reconnects"])
             NEW_PEER.update(got["new_peer"])
             WELCOMED.update(got["welcomed"])
+            SEQ_GAPS.update(got["seq_gaps"])
     return out
 
 
@@ -325,6 +336,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                          "moved_sites_processes_cpu_cores_10s_after_kill": round(cpu_sites, 2),
                          "moved_sites_processes": len(moved),
                          "survivors_longest_gap_s": spread(gaps),
+                         "survivors_rtp_sequence_gaps": sum(SEQ_GAPS.get(n, 0) for n in on_b),
                          "survivors_frames_per_s_before_kill": spread(before_rates),
                          "survivors_frames_per_s_after_kill": spread(after_rates), "publisher_fps": FPS},
             "b_refusals_and_closes": refusals,
