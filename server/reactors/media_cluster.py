@@ -62,6 +62,8 @@ log = logging.getLogger(__name__)
 POLL_S = 0.2          # how often a process reads the board (and how late a relay may open)
 RENEW_S = 1.0         # a process rewrites its record at least this often
 LEASE_S = 5.0         # ... which the board forgets this long after the last write
+
+
 # -- the reactor ----------------------------------------------------------------------------
 
 @dataclass
@@ -78,6 +80,9 @@ class _Relays:
 
 
 class MediaCluster:
+    """This process's part of the media plane across processes: its record on the board, the
+    relays it pulls and sends, and what its pages are told when the board cannot be read."""
+
     def __init__(self, plane: MediaPlane, board: MediaBoard, process: str | None = None) -> None:
         self.plane = plane
         self.board = board
