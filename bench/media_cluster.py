@@ -340,6 +340,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                          "survivors_frames_per_s_before_kill": spread(before_rates),
                          "survivors_frames_per_s_after_kill": spread(after_rates), "publisher_fps": FPS},
             "b_refusals_and_closes": refusals,
+            "balancer_after_kill": {"connections": len(after := [x for x in lb.timeline if x[0] >= t_kill]),
+                                    "to_b": sum(1 for x in after if x[1] == pb),
+                                    "reach_backend_s": spread([x[2] for x in after]),
+                                    "accepted_s": spread([x[0] - t_kill for x in after])},
             "sampler_max_period_s": max(SAMPLER, default=None), "loadavg": loadavg(), "cpus": os.cpu_count(),
             "logs": str(tmp), "t_kill": t_kill,
         }
