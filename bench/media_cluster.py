@@ -142,11 +142,12 @@ def _frames(joined: Any, slot: str) -> int:
 
 # -- the run ----------------------------------------------------------------------------------
 
-def serve(port: int, data: Path, redis: str) -> subprocess.Popen[bytes]:
+def serve(port: int, data: Path, redis: str, workers: int = 0) -> subprocess.Popen[bytes]:
     data.mkdir(parents=True, exist_ok=True)
     log = open(data / "serve.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "server.tools.cli", "serve", "--port", str(port), "--data-dir",
-                             str(data), "--redis", redis, "--demo", "--media-address", "127.0.0.1"],
+                             str(data), "--redis", redis, "--demo", "--media-address", "127.0.0.1",
+                             "--media-workers", str(workers)],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=raise_nofile)
     wait_http(f"http://127.0.0.1:{port}/healthz", 60)
     return proc
@@ -218,8 +219,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     redis_proc = start_redis(redis_port, tmp / "redis")
     redis = f"redis://127.0.0.1:{redis_port}/0"
     pa, pb = free_port(), free_port()
-    procs = {"A": serve(pa, tmp / "a", redis)}
-    procs["B"] = serve(pb, tmp / "b", redis)
+    procs = {"A": serve(pa, tmp / "a", redis, args.media_workers)}
+    procs["B"] = serve(pb, tmp / "b", redis, args.media_workers)
     base_a, base_b = f"http://127.0.0.1:{pa}", f"http://127.0.0.1:{pb}"
     lb = await Balancer([pa, pb]).start()
     groups: list[Any] = []
@@ -376,6 +377,7 @@ def main() -> None:
     ap.add_argument("--per-process", type=int, default=25, help="sites per load process (default 25)")
     ap.add_argument("--handovers", type=int, default=4, help="floor handovers across processes (default 4)")
     ap.add_argument("--window", type=float, default=4.0, help="seconds watched after each grant (default 4)")
+    ap.add_argument("--media-workers", type=int, default=0, help="serve --media-workers of A and B (default 0)")
     ap.add_argument("--failover-window", type=float, default=15.0, help="seconds watched around the kill (default 15)")
     args = ap.parse_args()
     if not 2 <= args.sites <= 400:
