@@ -178,6 +178,9 @@ STRINGS: dict[str, str] = {
     "chair.since_limited": N_("Since {time}, until {until}"),
     "chair.granted": N_("Floor given to {name}"),
     "chair.hand_announce": N_("{name} asks for the floor"),
+    "chair.relays_waiting": N_("The media servers cannot reach each other: picture and sound already flowing go on; "
+                               "sites on another server show when the link is back"),
+    "chair.relays_back": N_("The media servers reach each other again"),
     "chair.end_confirm": N_("End the conference for every site now?"),
     "chair.elapsed": N_("in session {elapsed} / planned {planned}"),
     "chair.elapsed_ended": N_("ended after {elapsed} / planned {planned}"),

@@ -5,6 +5,7 @@ together — the store, the service, the reactors that follow its streams, and t
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from .documents.decks import DeckStore
 from .documents.render_cache import RENDERS
 from .memory import GcTender
 from .reactors.mailer import start_mailer
+from .reactors.media_cluster import MediaCluster
 from .reactors.media_plane import MediaPlane
 from .reactors.presence import Presence
 from .reactors.recorder import ProgramRecorder
@@ -123,8 +125,14 @@ def create_app(config: Config) -> web.Application:
         votes = vote_timers(service)   # closes each vote at its deadline
         votes.start()
         media_plane = None
+        cluster = None
         if config.media.enabled:
-            media_plane = MediaPlane(config.media)
+            # several processes (Redis) with relays on: one media plane across them (issue 15)
+            relays = board is not None and config.media.relay_host is not None
+            process = uuid.uuid4().hex[:12]
+            media_plane = MediaPlane(config.media, peer_tag=process[:8] if relays else None)
+            if relays and board is not None:
+                cluster = MediaCluster(media_plane, board, process)
             recorder = ProgramRecorder(media_plane, config.data_dir / "recordings") if config.media.record else None
             for hub in service.conferences.values():
                 media_plane.watch(hub)
@@ -134,10 +142,14 @@ def create_app(config: Config) -> web.Application:
             if recorder is not None:
                 service.on_new_conference.append(recorder.watch)
             media_plane.start()
+            if cluster is not None:
+                cluster.start()
             app[MEDIA] = media_plane
             if recorder is not None:
                 app[RECORDER] = recorder
-        metrics.live.conferences = lambda: live_conferences(service, media_plane)
+        metrics.live.conferences = lambda: live_conferences(service, media_plane, cluster)
+        if cluster is not None:
+            metrics.live.cluster = lambda: (cluster.store_ok, cluster.processes)
         if not config.redis_url:
             _sweep_connections(service, presence)
         mailer = start_mailer(app, service, config.smtp)   # None without SMTP settings
@@ -155,6 +167,8 @@ def create_app(config: Config) -> web.Application:
             await webhooks.close()
             if mailer is not None:
                 await mailer.close()
+            if cluster is not None:
+                await cluster.close()
             if media_plane is not None:
                 await media_plane.close()
             await liveness.close()
@@ -173,7 +187,8 @@ def create_app(config: Config) -> web.Application:
     return app
 
 
-def live_conferences(service: Service, media_plane: MediaPlane | None) -> list[ConferenceLive]:
+def live_conferences(service: Service, media_plane: MediaPlane | None,
+                     cluster: MediaCluster | None = None) -> list[ConferenceLive]:
     """What the metrics show per conference: those this process has pages or media for, and
     the live ones (their sites online); ended conferences drop out (bounded labels)."""
     media = media_plane.stats() if media_plane is not None else {}
@@ -189,8 +204,24 @@ def live_conferences(service: Service, media_plane: MediaPlane | None) -> list[C
             continue
         out.append(ConferenceLive(conf_id, staff_pages=len(pages) - sites, site_pages=sites,
                                   sites_online=_online(state), media=_media_totals(stats),
-                                  worker_up=_worker_up(media_plane, conf_id)))
+                                  worker_up=_worker_up(media_plane, conf_id),
+                                  relays=_relays(media_plane, cluster, conf_id)))
     return out
+
+
+def _relays(media_plane: MediaPlane | None, cluster: MediaCluster | None, conf_id: str) -> dict[str, int]:
+    """The conference's relays to and from other processes: counts, and the data plane's totals."""
+    cm = media_plane.conferences.get(conf_id) if media_plane is not None else None
+    if cluster is None or cm is None:
+        return {}
+    counts = cluster.stats()["relays"].get(conf_id, {"in": 0, "out": 0})
+    stats = cm.forwarder.relay_stats()
+    links = stats.get("links", {}).values()
+    return {"in": counts["in"], "out": counts["out"],
+            "packets": sum(int(link.get("packets", 0)) for link in links),
+            "lost": sum(int(link.get("lost", 0)) for link in links),
+            "dropped": int(stats.get("dropped_unknown", 0)),
+            "stalled": sum(1 for link in links if link.get("role") == "in" and link.get("state") == "stalled")}
 
 
 def _worker_up(media_plane: MediaPlane | None, conf_id: str) -> bool | None:

@@ -15,6 +15,12 @@ class MediaSettings:
     announced_address: str | None = None                 # public address behind 1:1 NAT
     workers: int = 0                                     # forwarder worker processes (0: in the server process)
     record: bool = False                                 # record the program of live conferences (WebM)
+    # relays between the forwarders of several processes (issue 15; with --redis only): the
+    # local address the relay UDP sockets bind, their port range ((0, 0): any free port) and
+    # the address other processes reach them at (another machine's view: a private LAN address)
+    relay_host: str | None = None
+    relay_ports: tuple[int, int] = (0, 0)
+    relay_announce: str | None = None
 
 
 @dataclass(frozen=True)

@@ -192,8 +192,18 @@ class SiteMediaState(msgspec.Struct, tag="site_media_state"):
     state: MediaStateName | None
 
 
+class MediaRelays(msgspec.Struct, tag="media_relays"):
+    """With several server processes: whether the media this page's process pulls from the
+    others can be arranged. ``store_ok`` false: the shared store (Redis) is unreachable, media
+    already flowing goes on, and the sites in ``waiting`` (needed here, published on another
+    process) show when it is back; then ``store_ok`` true with nothing waiting."""
+
+    store_ok: bool
+    waiting: list[str] = []
+
+
 ServerMessage = (Welcome | EventMessage | Ack | Error | Presence | Pong | Answer | Levels | Publish | LinkQuality
-                 | SiteMediaState)
+                 | SiteMediaState | MediaRelays)
 
 ADMIN_COMMANDS: tuple[type, ...] = (
     *scheduling.directory.DIRECTORY_COMMANDS, scheduling.CreateAccount, scheduling.UpdateAccount,

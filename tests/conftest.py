@@ -349,6 +349,7 @@ class BridgeconfProcess:
     redis: str | None
     demo: bool
     extra: tuple[str, ...] = ()
+    media: bool = False                 # the media plane on loopback (with Redis: relays on)
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[str] | None = None
     output: str = ""
@@ -361,7 +362,8 @@ class BridgeconfProcess:
 
     def command(self) -> list[str]:
         cmd = [sys.executable, "-m", "server.tools.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-               "--data-dir", str(self.data_dir), "--no-media"]
+               "--data-dir", str(self.data_dir)]
+        cmd += ["--media-address", "127.0.0.1"] if self.media else ["--no-media"]
         if self.redis:
             cmd += ["--redis", self.redis]
         if self.demo:
@@ -402,15 +404,15 @@ class BridgeconfProcess:
 
 @pytest.fixture
 def bridgeconf_proc(tmp_path: Path) -> Iterator[Callable[..., BridgeconfProcess]]:
-    """``bridgeconf_proc(redis=URL|None, demo=True, extra=(more serve arguments))``: a started
-    ``bridgeconf serve`` subprocess."""
+    """``bridgeconf_proc(redis=URL|None, demo=True, extra=(more serve arguments), media=False)``:
+    a started ``bridgeconf serve`` subprocess."""
     procs: list[BridgeconfProcess] = []
 
     def start(redis: str | None = None, demo: bool = True, data_dir: Path | None = None,
-              extra: tuple[str, ...] = ()) -> BridgeconfProcess:
+              extra: tuple[str, ...] = (), media: bool = False) -> BridgeconfProcess:
         last: Exception | None = None
         for _ in range(3):
-            proc = BridgeconfProcess(data_dir or tmp_path / f"proc{len(procs)}", redis, demo, extra)
+            proc = BridgeconfProcess(data_dir or tmp_path / f"proc{len(procs)}", redis, demo, extra, media)
             procs.append(proc)
             try:
                 return proc.start()

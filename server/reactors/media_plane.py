@@ -4,8 +4,11 @@ log — the main bridge is the program, floor holders fill the speaker slots, mu
 audio is not forwarded, the site whose screen is shared (``share_started``) feeds every
 share slot — plus the audio levels the chair's wall shows.
 
-Peers are pages: ``SITE/n`` for a site's page, ``@account/n`` for a staff page. A site's
-publisher is its page that offered most recently.
+Peers are pages: ``SITE/n`` for a site's page, ``@account/n`` for a staff page (with several
+processes ``SITE/<process>.n``, unique across them). A site's publisher is its page that
+offered most recently. With several processes a site may publish on another process: the
+cluster (media_cluster.py) pulls it over a relay and it is steered under the origin's peer
+id (``relayed``) exactly like a local publisher.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,19 +82,30 @@ class ConferenceMedia:
     scope: MediaScope = NOTHING                                   # what the conference's phase lets through
     media_states: dict[str, p.SiteMediaState] = field(default_factory=dict)  # site -> as its page reported it
     share: str | None = None                                      # the peer whose screen share is forwarded
+    offered_at: dict[str, float] = field(default_factory=dict)    # site -> when its publisher offered (wall clock)
+    relayed: dict[str, str] = field(default_factory=dict)         # site -> peer id pulled from another process
+    wanted: frozenset[str] = frozenset()                          # sites whose media the pages here need now
+    remote_states: dict[str, p.SiteMediaState] = field(default_factory=dict)  # site on another process -> its state
 
 
 def media_config(settings: MediaSettings) -> MediaConfig:
     servers = tuple(IceServer(urls=tuple([s["urls"]] if isinstance(s["urls"], str) else s["urls"]),  # type: ignore[arg-type]
                               username=s.get("username"), credential=s.get("credential"))  # type: ignore[arg-type]
                     for s in settings.ice_servers)
+    # relays only when asked for (serve --redis): the single-process default's config is as before
+    relay: dict[str, Any] = {} if settings.relay_host is None else {
+        "relay_host": settings.relay_host, "relay_ports": settings.relay_ports,
+        "relay_announce": settings.relay_announce}
     return MediaConfig(ice_servers=servers, gather_addresses=settings.gather_addresses,
-                       announced_address=settings.announced_address)
+                       announced_address=settings.announced_address, **relay)
 
 
 class MediaPlane:
-    def __init__(self, settings: MediaSettings) -> None:
+    def __init__(self, settings: MediaSettings, peer_tag: str | None = None) -> None:
         self.settings = settings
+        self.peer_tag = peer_tag
+        self.on_change: list[Callable[[str], None]] = []
+        """Told (conference) when its publishers or the sites its pages need changed (the cluster)."""
         self.config = media_config(settings)
         self.conferences: dict[str, ConferenceMedia] = {}
         self.hubs: dict[str, StreamHub[ConferenceState | None]] = {}
@@ -112,7 +127,8 @@ class MediaPlane:
 
     def new_peer_id(self, actor_kind: ActorKind, actor_id: str) -> str:
         prefix = actor_id if actor_kind is ActorKind.SITE else f"@{actor_id}"
-        return f"{prefix}/{next(self._numbers)}"
+        tag = f"{self.peer_tag}." if self.peer_tag else ""
+        return f"{prefix}/{tag}{next(self._numbers)}"
 
     # -- pages -----------------------------------------------------------------------------
     async def _conference(self, conf_id: str) -> ConferenceMedia:
@@ -168,7 +184,7 @@ class MediaPlane:
         cm = await self._conference(conf_id)
         page = cm.pages[peer_id] = PageMedia(peer_id, site, bool(roles & STAFF_ROLES), send)
         if page.staff:
-            for msg in [*cm.poor_links.values(), *cm.media_states.values()]:
+            for msg in [*cm.poor_links.values(), *cm.remote_states.values(), *cm.media_states.values()]:
                 await send(msg)
 
     async def detach(self, conf_id: str, peer_id: str) -> None:
@@ -185,11 +201,13 @@ class MediaPlane:
                     cm.publisher[site] = others[-1]
                 else:
                     del cm.publisher[site]
+                    cm.offered_at.pop(site, None)
                     cm.levels.pop(site, None)
                     if cm.poor_links.pop(site, None) is not None:
                         self._tell_staff(cm, p.LinkQuality(site=site, audio_only=False))
                     if cm.media_states.pop(site, None) is not None:
                         self._tell_staff(cm, p.SiteMediaState(site=site, state=None))
+                self._changed(conf_id)
         self._steer_id(conf_id)
 
     async def handle(self, conf_id: str, peer_id: str, msg: Any) -> p.ServerMessage | None:
@@ -203,7 +221,10 @@ class MediaPlane:
                 page.offered = True
                 if page.site is not None:
                     cm.publisher[page.site] = peer_id
+                    cm.offered_at[page.site] = time.time()
+                    cm.relayed.pop(page.site, None)      # its own page here now
                     self._media_state(cm, page, "renegotiating")
+                    self._changed(conf_id)
                 self._steer_id(conf_id)
                 return p.Answer(sdp=answer)
             if isinstance(msg, p.Candidate):
@@ -221,12 +242,17 @@ class MediaPlane:
                         return p.Error(code="media_error", message="at most 64 previews at once", ref="media_prefs")
                     cm.previews[peer_id] = list(msg.previews)
                     self._apply_previews(cm, peer_id)
+                    self._steer_id(conf_id)     # the sites the pages here need changed
                 return None
         except MediaError as exc:
             return p.Error(code=str(exc.code), message=exc.message, ref=_tag(msg))
         return p.Error(code="bad_message", message="not a media message", ref=_tag(msg))
 
     # -- steering --------------------------------------------------------------------------
+    def resteer(self, conf_id: str) -> None:
+        """Steer again (the cluster opened or closed a relay)."""
+        self._steer_id(conf_id)
+
     def _steer_id(self, conf_id: str) -> None:
         hub = self.hubs.get(conf_id)
         if hub is not None and hub.state is not None:
@@ -240,14 +266,15 @@ class MediaPlane:
         # decides what may flow at all (nothing before the rehearsal or after the end)
         scope = cm.scope = media_scope(state.phase)
         program = state.main_site if scope.program else None
-        speakers = [s for s in state.floor.speakers if s in cm.publisher] if scope.floor else []
-        cm.forwarder.steer(cm.publisher.get(program) if program else None,
-                           [cm.publisher[s] for s in speakers],
-                           [cm.publisher[s] for s in state.floor.muted if s in cm.publisher])
+        source = {**cm.relayed, **cm.publisher}      # site -> peer: pulled from another process, or here
+        speakers = [s for s in state.floor.speakers if s in source] if scope.floor else []
+        cm.forwarder.steer(source.get(program) if program else None,
+                           [source[s] for s in speakers],
+                           [source[s] for s in state.floor.muted if s in source])
         # the share follows the domain (who shares) and the phase (as the program does); the
         # forwarder sends it only to pages that offered a share slot and receive video
         sharer = sharing_now(state) if scope.program else None
-        share = cm.publisher.get(sharer) if sharer else None
+        share = source.get(sharer) if sharer else None
         if share != cm.share:
             cm.share = share
             cm.forwarder.set_share(share)
@@ -256,25 +283,40 @@ class MediaPlane:
         cm.levels = {s: lvl for s, lvl in cm.levels.items() if s in cm.on_air}
         for viewer in cm.previews:
             self._apply_previews(cm, viewer)
+        # what the pages here need, wherever it publishes (the cluster pulls what is elsewhere)
+        previewed = {s for shown in cm.previews.values() for s in shown} if scope.previews else set()
+        wanted = frozenset({*([program] if program else []), *(state.floor.speakers if scope.floor else ()),
+                            *([sharer] if sharer else []), *previewed})
+        if wanted != cm.wanted:
+            cm.wanted = wanted
+            self._changed(state.conference_id)
+
+    def _changed(self, conf_id: str) -> None:
+        for listener in self.on_change:
+            listener(conf_id)
 
     @staticmethod
     def _apply_previews(cm: ConferenceMedia, viewer: str) -> None:
         shown = cm.previews.get(viewer, ()) if cm.scope.previews else ()
-        cm.forwarder.set_previews(viewer, [cm.publisher[s] for s in shown if s in cm.publisher])
+        source = {**cm.relayed, **cm.publisher}
+        cm.forwarder.set_previews(viewer, [source[s] for s in shown if s in source])
 
     # -- callbacks from the forwarder ------------------------------------------------------
     def _level(self, conf_id: str, peer_id: str, level: int) -> None:
         cm = self.conferences.get(conf_id)
-        page = cm.pages.get(peer_id) if cm else None
-        if cm is not None and page is not None and page.site is not None and page.site in cm.on_air:
-            cm.levels[page.site] = level
+        if cm is None:
+            return
+        page = cm.pages.get(peer_id)
+        site = page.site if page is not None else next((s for s, p in cm.relayed.items() if p == peer_id), None)
+        if site is not None and site in cm.on_air:    # a page here, or a publisher pulled over a relay
+            cm.levels[site] = level
 
     def _hint(self, conf_id: str, peer_id: str, hint: PublishHint) -> None:
         cm = self.conferences.get(conf_id)
         page = cm.pages.get(peer_id) if cm else None
         if page is not None:
             msg = p.Publish(audio=hint.audio, video=hint.video.value)
-            _post(page, msg)
+            post(page, msg)
 
     def _link_quality(self, conf_id: str, peer_id: str, q: LinkQuality) -> None:
         """The forwarder put a page on audio only (poor link) or gave it video back: tell the
@@ -284,7 +326,7 @@ class MediaPlane:
         if cm is None or page is None:
             return
         msg = p.LinkQuality(site=page.site, audio_only=q.audio_only, reason=q.reason, loss=q.loss)
-        _post(page, msg)
+        post(page, msg)
         if page.site is None or cm.publisher.get(page.site) != peer_id:
             return
         if q.audio_only:
@@ -304,11 +346,28 @@ class MediaPlane:
         msg = cm.media_states[page.site] = p.SiteMediaState(site=page.site, state=state)
         self._tell_staff(cm, msg)
 
+    def remote_states(self, conf_id: str, states: dict[str, str]) -> None:
+        """The media states of the sites publishing on other processes (the cluster reads them
+        from the board): the staff pages here are told the changes, as for a page here."""
+        cm = self.conferences.get(conf_id)
+        if cm is None:
+            return
+        for site in [s for s in cm.remote_states if s not in states]:
+            del cm.remote_states[site]
+            if site not in cm.publisher:
+                self._tell_staff(cm, p.SiteMediaState(site=site, state=None))
+        for site, state in states.items():
+            old = cm.remote_states.get(site)
+            if state not in ("flowing", "stalled", "renegotiating") or (old is not None and old.state == state):
+                continue
+            msg = cm.remote_states[site] = p.SiteMediaState(site=site, state=state)  # type: ignore[arg-type]
+            self._tell_staff(cm, msg)
+
     @staticmethod
     def _tell_staff(cm: ConferenceMedia, msg: p.ServerMessage) -> None:
         for other in list(cm.pages.values()):
             if other.staff:
-                _post(other, msg)
+                post(other, msg)
 
     async def _send_levels(self) -> None:
         while True:
@@ -324,7 +383,7 @@ class MediaPlane:
         return {conf: cm.forwarder.stats() for conf, cm in self.conferences.items()}
 
 
-def _post(page: PageMedia, msg: p.ServerMessage) -> None:
+def post(page: PageMedia, msg: p.ServerMessage) -> None:
     """Send to a page without waiting for it; a page that closed meanwhile is no error."""
     async def send() -> None:
         with contextlib.suppress(Exception):

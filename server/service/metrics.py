@@ -64,6 +64,7 @@ class ConferenceLive:
     sites_online: int = 0              # from the conference's state: every process's sites
     media: dict[str, Any] = field(default_factory=dict)   # the forwarder's totals (MediaPlane.stats)
     worker_up: bool | None = None      # its forwarder worker process runs (None: forwarding in this process)
+    relays: dict[str, int] = field(default_factory=dict)  # relays between processes: in, out, packets, lost, dropped
 
 
 @dataclass
@@ -73,6 +74,7 @@ class LiveSources:
     conferences: Callable[[], Iterable[ConferenceLive]] = lambda: ()
     renders: Callable[[], dict[tuple[str, str], int]] = dict   # (format, result) -> count
     webhook_outbox: Callable[[], int] = lambda: 0
+    cluster: Callable[[], tuple[bool, int] | None] = lambda: None   # (store reachable, live media processes)
 
 
 MEDIA_COUNTERS = (
@@ -85,6 +87,12 @@ MEDIA_COUNTERS = (
     ("keyframe_requests_received", "bridgeconf_media_keyframe_requests_received",
      "PLI/FIR the forwarder received from subscribers"),
     ("send_errors", "bridgeconf_media_send_errors", "packets the forwarder failed to send"),
+)
+
+RELAY_COUNTERS = (
+    ("packets", "bridgeconf_media_relay_packets", "RTP/RTCP packets through the relays between processes"),
+    ("lost", "bridgeconf_media_relay_lost", "packets lost on the relays (before retransmission)"),
+    ("dropped", "bridgeconf_media_relay_dropped", "relay packets dropped: unknown sender or failed SRTP check"),
 )
 
 
@@ -102,6 +110,11 @@ class _LiveCollector(Collector):
         workers = GaugeMetricFamily("bridgeconf_media_worker_up", "1 while a conference's forwarder worker process "
                                     "runs, 0 once it died", labels=["conference"])
         counters = {key: CounterMetricFamily(name, doc, labels=["conference"]) for key, name, doc in MEDIA_COUNTERS}
+        relays = GaugeMetricFamily("bridgeconf_media_relays", "Relays between this process's forwarder and other "
+                                   "processes', by direction (in: pulled, out: sent)", labels=["conference", "direction"])
+        stalled = GaugeMetricFamily("bridgeconf_media_relays_stalled", "Relays this process pulls whose origin "
+                                    "sent nothing for relay_timeout_s (5 s)", labels=["conference"])
+        relay_counters = {key: CounterMetricFamily(name, doc, labels=["conference"]) for key, name, doc in RELAY_COUNTERS}
         for c in self.sources.conferences():
             pages.add_metric([c.conference, "staff"], c.staff_pages)
             pages.add_metric([c.conference, "site"], c.site_pages)
@@ -113,11 +126,30 @@ class _LiveCollector(Collector):
                 peers.add_metric([c.conference, "connected"], c.media.get("connected", 0))
                 for key, _, _ in MEDIA_COUNTERS:
                     counters[key].add_metric([c.conference], float(c.media.get(key, 0)))
+            if c.relays:
+                relays.add_metric([c.conference, "in"], c.relays.get("in", 0))
+                relays.add_metric([c.conference, "out"], c.relays.get("out", 0))
+                stalled.add_metric([c.conference], c.relays.get("stalled", 0))
+                for key, _, _ in RELAY_COUNTERS:
+                    relay_counters[key].add_metric([c.conference], float(c.relays.get(key, 0)))
         yield pages
         yield sites
         yield peers
         yield workers
         yield from counters.values()
+        yield relays
+        yield stalled
+        yield from relay_counters.values()
+        cluster = self.sources.cluster()     # None: one process, no relays (the families stay empty)
+        up = GaugeMetricFamily("bridgeconf_media_cluster_store_up", "1 while this process reaches the media "
+                               "control plane (Redis); 0: relays flowing go on, new ones wait")
+        procs = GaugeMetricFamily("bridgeconf_media_cluster_processes", "Media processes with a live lease, "
+                                  "as this process saw at its last look (itself included)")
+        if cluster is not None:
+            up.add_metric([], 1.0 if cluster[0] else 0.0)
+            procs.add_metric([], cluster[1])
+        yield up
+        yield procs
         renders = CounterMetricFamily("bridgeconf_minutes_renders", "Minutes documents rendered or served from the "
                                       "cache, by format and result (rendered, cached, failed)",
                                       labels=["format", "result"])

@@ -10,6 +10,10 @@ Layout (every key under one prefix, ``bridgeconf:`` by default)::
                          that process renews (presence: a crashed process's sites are found)
     {prefix}presence     a pub/sub channel: "<id> <1|0> <conference|site>" when a process takes
                          or lets go of a site (the others show it at once)
+    {prefix}media:proc:{id}  a media process's record (its publishers and the relays it pulls,
+                         server/reactors/media_cluster.py), with a lease it renews
+    {prefix}media:procs  a sorted set of media process ids, scored by their lease's end (ms)
+    {prefix}media:nudge:{id}  a pub/sub channel: "read the board now" (a relay was asked of it)
 
 An append is one Lua script: it compares the stream's last entry ID with ``expected_seq``
 and adds the events with IDs ``0-(expected+1)``… atomically, so two processes that decide
@@ -198,6 +202,58 @@ class RedisEventStore:
         with _unavailable():
             keys = [k async for k in self._redis.scan_iter(match=f"{self.prefix}held:*", count=1000)]
             return set(await self._redis.sunion(keys)) if keys else set()
+
+    # -- media: each media process's leased record ----------------------------------------------
+    async def media_put(self, process: str, record: bytes, lease_s: float) -> None:
+        """``process``'s record, forgotten ``lease_s`` after it was last put (the process died)."""
+        self._check_open()
+        lease_ms = int(lease_s * 1000)
+        with _unavailable():
+            now_ms = await self._now_ms()
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.set(f"{self.prefix}media:proc:{process}", record, px=lease_ms)
+                pipe.zadd(f"{self.prefix}media:procs", {process: now_ms + lease_ms})
+                pipe.zremrangebyscore(f"{self.prefix}media:procs", "-inf", now_ms)
+                await pipe.execute()
+
+    async def _now_ms(self) -> int:
+        """Redis's clock (every process reads the same one), in milliseconds."""
+        seconds, micros = await self._redis.time()
+        return int(seconds) * 1000 + int(micros) // 1000
+
+    async def media_nudge(self, process: str) -> None:
+        """Tell ``process`` to read the board now (it would within its poll anyway)."""
+        self._check_open()
+        with _unavailable():
+            await self._redis.publish(f"{self.prefix}media:nudge:{process}", "1")
+
+    async def media_nudges(self, process: str) -> AsyncIterator[None]:
+        """One item per nudge to ``process``, until the store closes (StoreError when Redis goes)."""
+        self._check_open()
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            with _unavailable():
+                await pubsub.subscribe(f"{self.prefix}media:nudge:{process}")
+            while not self._closed:
+                with _unavailable():
+                    msg = await pubsub.get_message(timeout=1.0)
+                if msg is not None:
+                    yield None
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
+
+    async def media_records(self) -> dict[str, bytes]:
+        """The records of the media processes whose lease runs (this one's too)."""
+        self._check_open()
+        with _unavailable():
+            now_ms = await self._now_ms()
+            ids = [str(i) for i in await self._redis.zrangebyscore(f"{self.prefix}media:procs", now_ms, "+inf")]
+            if not ids:
+                return {}
+            raws = await self._redis.mget([f"{self.prefix}media:proc:{i}" for i in ids])
+        return {i: raw.encode() if isinstance(raw, str) else raw for i, raw in zip(ids, raws, strict=True)
+                if raw is not None}
 
     # -- reads ------------------------------------------------------------------------------
     async def read(self, stream: str, after_seq: int = 0, limit: int | None = None) -> list[Recorded]:

@@ -56,6 +56,28 @@ def _signing(args: argparse.Namespace) -> SigningSettings:
                            tsa_url=getattr(args, "tsa_url", "") or "", trust_roots=Path(roots) if roots else None)
 
 
+def _relay_host(args: argparse.Namespace) -> str | None:
+    """Relays between processes exist only with Redis (a shared control plane) and media:
+    the single-process default has none."""
+    if getattr(args, "no_media", False) or not (getattr(args, "redis", None) or Config.env_redis_url()):
+        return None
+    given = getattr(args, "relay_host", None)
+    if given:
+        return str(given)
+    return str((getattr(args, "media_address", None) or ["127.0.0.1"])[0])
+
+
+def _port_range(text: str) -> tuple[int, int]:
+    lo, sep, hi = text.partition("-")
+    try:
+        low, high = int(lo), int(hi if sep else lo)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port range LO-HI: {text!r}") from None
+    if not (1 <= low <= high <= 65535):
+        raise argparse.ArgumentTypeError(f"ports must be 1..65535 with LO <= HI: {text!r}")
+    return low, high
+
+
 def _config(args: argparse.Namespace) -> Config:
     media = MediaSettings(
         enabled=not getattr(args, "no_media", False),
@@ -64,6 +86,9 @@ def _config(args: argparse.Namespace) -> Config:
         announced_address=getattr(args, "announced_address", None),
         workers=getattr(args, "media_workers", 0) or 0,
         record=getattr(args, "record", False),
+        relay_host=_relay_host(args),
+        relay_ports=getattr(args, "relay_ports", None) or (0, 0),
+        relay_announce=getattr(args, "relay_announce", None),
     )
     smtp = SmtpSettings(host=getattr(args, "smtp_host", "") or "", port=getattr(args, "smtp_port", 25) or 25,
                         sender=getattr(args, "smtp_from", None) or SmtpSettings.sender,
@@ -138,6 +163,14 @@ def main(argv: list[str] | None = None) -> int:
                        help="local address the media plane gathers ICE candidates on (default: 127.0.0.1)")
     serve.add_argument("--announced-address", metavar="IP", help="public address to announce behind 1:1 NAT")
     serve.add_argument("--media-workers", type=int, default=0, help="forwarder worker processes (default: 0)")
+    serve.add_argument("--relay-host", metavar="IP",
+                       help="with --redis: the local address the media relays between processes listen on "
+                       "(default: the first --media-address; relays are on whenever --redis and media are)")
+    serve.add_argument("--relay-ports", type=_port_range, metavar="LO-HI",
+                       help="with --redis: the UDP ports the media relays may bind (default: any free port)")
+    serve.add_argument("--relay-announce", metavar="IP",
+                       help="with --redis: the address other processes reach this one's relays at "
+                       "(default: the relay host)")
     serve.add_argument("--heartbeat", type=_seconds, default=Config.heartbeat_s, metavar="SECONDS",
                        help="silent pages are pinged this often and dropped after 2.5 times it; with Redis, "
                        "processes share which sites they hold this often (default: %(default)s)")
@@ -255,6 +288,9 @@ async def _serve(args: argparse.Namespace) -> int:
     service = app[SERVICE]
     if args.demo:
         await _print_demo(service, await _demo_seed(service, config), config)
+    # a deep accept queue (--backlog, 4096 by default): when a process dies, all its pages
+    # reconnect to the others at once, and a full queue (aiohttp's default is 128) drops their
+    # SYNs for 1, 3, 7 s of TCP retries
     site = web.TCPSite(runner, config.host, config.port, backlog=config.listen_backlog)
     await site.start()
     print(f"bridgeconf serving on {config.base_url}  (store: {'Redis ' + config.redis_url if config.redis_url else config.data_dir / 'events.db'}; "

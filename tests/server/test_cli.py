@@ -112,6 +112,8 @@ async def test_links_exports_every_invited_site_as_csv(backend: str, tmp_path: P
     (["serve", "--offline-after", "0.1"], "--offline-after: must be between 0.5 and 600 seconds, not 0.1"),
     (["simulate", "--conference", "x", "--sites", "-3"], "--sites: not a number of sites: '-3'"),
     (["simulate", "--conference", "x", "--speaking", "50"], "--speaking: must be between 0 and 20 sites, not 50"),
+    (["serve", "--relay-ports", "9-2"], "--relay-ports: ports must be 1..65535 with LO <= HI: '9-2'"),
+    (["serve", "--relay-ports", "a-b"], "--relay-ports: not a port range LO-HI: 'a-b'"),
 ])
 def test_out_of_range_numbers_are_refused_with_their_range(argv: list[str], says: str,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
@@ -119,3 +121,21 @@ def test_out_of_range_numbers_are_refused_with_their_range(argv: list[str], says
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     assert exit_.value.code == 2 and says in capsys.readouterr().err
+
+
+def test_relays_are_on_with_redis_and_media_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from server.tools.cli import _config
+    monkeypatch.delenv("BRIDGECONF_REDIS_URL", raising=False)
+    base = {"data_dir": "/tmp/x", "media_address": ["10.0.0.5"], "relay_ports": None, "relay_announce": None,
+            "relay_host": None, "no_media": False}
+    alone = _config(argparse.Namespace(**base, redis=None)).media
+    assert alone.relay_host is None                              # one process: no relays, as before
+    shared = _config(argparse.Namespace(**base, redis="redis://127.0.0.1:6379/0")).media
+    assert (shared.relay_host, shared.relay_ports, shared.relay_announce) == ("10.0.0.5", (0, 0), None)
+    given = _config(argparse.Namespace(**{**base, "relay_host": "10.0.0.6", "relay_ports": (41000, 41999),
+                                          "relay_announce": "192.0.2.7"}, redis="redis://127.0.0.1:6379/0")).media
+    assert (given.relay_host, given.relay_ports, given.relay_announce) == ("10.0.0.6", (41000, 41999), "192.0.2.7")
+    muted = _config(argparse.Namespace(**{**base, "no_media": True}, redis="redis://127.0.0.1:6379/0")).media
+    assert muted.relay_host is None

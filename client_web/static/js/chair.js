@@ -319,6 +319,7 @@ conn.onMessage = ((orig) => (m) => {
   if (m.type === "levels") av.levels(m);
   if (m.type === "link_quality") wall.linkQuality(m);
   if (m.type === "site_media_state") wall.mediaState(m);
+  if (m.type === "media_relays") toast(t(m.store_ok ? "chair.relays_back" : "chair.relays_waiting"), m.store_ok ? "info" : "error");
 })(conn.onMessage);
 everySecond(() => {
   const s = store.state;
