@@ -2,8 +2,9 @@
 
 Durability: each append is one transaction committed with ``synchronous=FULL`` before
 ``append`` returns, so an acknowledged event survives ``kill -9`` of the server (and a
-power cut). Subscribers in this process are woken after each append; SQLite is a
-single-node store (several server processes need the Redis store).
+power cut). Subscribers in this process are woken after each append and handed its events
+from memory (no read of what this process has just written); SQLite is a single-node store
+(several server processes need the Redis store).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class SqliteEventStore:
         self._synchronous = synchronous
         self._db: sqlite3.Connection | None = None
         self._waiters: dict[str, asyncio.Event] = {}
+        self._appended: dict[str, tuple[int, tuple[str, ...]]] = {}   # each stream's last append here: after, events
         self._closed = False
         self.poll_s = 1.0
 
@@ -89,6 +91,7 @@ class SqliteEventStore:
         if not events:
             return await self.last_seq(stream)
         last = await self._run(self._append, stream, expected_seq, list(events))
+        self._appended[stream] = (expected_seq, tuple(events))
         waiter = self._waiters.pop(stream, None)
         if waiter is not None:
             waiter.set()
@@ -125,13 +128,22 @@ class SqliteEventStore:
 
     async def subscribe(self, stream: str, after_seq: int) -> AsyncIterator[Recorded]:
         seq = after_seq
+        caught_up = False       # read up to the last append seen: wait for the next one
         while not self._closed:
             waiter = self._waiters.setdefault(stream, asyncio.Event())
-            batch = await self.read(stream, seq, limit=1000)
+            after, events = self._appended.get(stream, (-1, ()))
+            if after == seq:    # this process's last append follows on: its events, from memory
+                batch = [Recorded(stream, seq + i + 1, data) for i, data in enumerate(events)]
+                caught_up = True
+            elif caught_up:
+                batch = []
+            else:
+                batch = await self.read(stream, seq, limit=1000)
             if not batch:
                 # woken by an append in this process; polled for appends by other processes
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiter.wait(), self.poll_s)
+                caught_up = False
                 continue
             for rec in batch:
                 seq = rec.seq
