@@ -12,8 +12,10 @@ sits in the slot of the sweep when it next needs a look (a timing wheel), so a p
 about once per interval, not on every sweep, and the pings of many pages are spread over the
 interval (with 10,000 pages a sweep pings about 1,000 of them, not all at once).
 
-A ping waits one sweep for an event to carry it: the page's next event frame and the ping go out
-in one write (``fanout.Page.deliver``); when no event comes, the sweep writes it alone.
+A ping waits for an event to carry it — the page's next event frame and the ping go out in one
+write (``fanout.Page.deliver``) — half an interval when events flow to the page (its socket
+ACKed some since it was last heard), else one sweep; when no event comes, the sweep writes it
+alone.
 
 With ``ack_liveness`` (a page given an ``ack_age``: Linux, its socket ending at the browser,
 ``tcp_acks.py``), a page
@@ -123,8 +125,11 @@ class Liveness:
                 return
         # a ping is due (or a ping went unanswered for an interval: once more)
         if not page.ping_due:
-            page.ping_due = True              # the next event written to it carries it
-            self._at(page, now)               # ... or the next sweep writes it alone
+            page.ping_due = True              # the next event written to it carries it, if one comes
+            # within half an interval when events flow to it (its socket ACKed them since it was last
+            # heard: it is dropped 2.5 intervals after that ACK, so it keeps an interval to answer),
+            # else within a sweep; if none comes, a later look writes it alone
+            self._at(page, now + self.heartbeat_s / 2 if alive > heard else now)
             return
         page.ping_due = False
         page.pinged_at = now
