@@ -59,6 +59,7 @@ INTERVAL_S = 0.5          # between events; 1 s at 10,000 pages (see interval())
 CONF = "so-ket-quy-3"
 PROFILE = ""              # a folder for py-spy profiles of the server (--profile DIR)
 PROFILE_NATIVE = False    # --profile-native: C frames too (the GC, the kernel's calls); pauses the server to sample
+PROFILE_RATE = 100        # --profile-rate: py-spy's samples per second
 SATURATED_PROCESS = 0.8   # a load process busier than this share of a core over the window
 SATURATED_SUM = 1.8       # all processes of the run together, in cores (the machine has 2)
 
@@ -240,7 +241,7 @@ async def measure(target: Target, n: int, load_processes: int) -> dict[str, Any]
             Path(PROFILE).mkdir(parents=True, exist_ok=True)
             tag = target.name.split()[0].replace("+", "-")
             spy_bin = str(Path(sys.executable).parent / "py-spy")
-            spy = subprocess.Popen([spy_bin, "record", "-p", str(pids[0]), "-d", str(int(EVENTS * gap) + 1),
+            spy = subprocess.Popen([spy_bin, "record", "-p", str(pids[0]), "-d", str(int(EVENTS * gap) + 1), "-r", str(PROFILE_RATE),
                                     *(["--native"] if PROFILE_NATIVE else ["--nonblocking"]), "--threads", "-f", "raw",
                                     "-o", str(Path(PROFILE) / f"signaling-{tag}-{n}.txt")],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -379,7 +380,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def main() -> None:
-    global PROFILE, PROFILE_NATIVE, EVENTS, CLIENT_MODE, CLIENT_NICE
+    global PROFILE, PROFILE_NATIVE, PROFILE_RATE, EVENTS, CLIENT_MODE, CLIENT_NICE
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 1000, 5000, 10000])
     parser.add_argument("--backends", nargs="*", default=["sqlite", "redis"], choices=["sqlite", "redis"])
@@ -388,23 +389,25 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=EVENTS)
     parser.add_argument("--client-mode", default=CLIENT_MODE, choices=["kernel", "raw", "protocol"],
                         help="how the load clients read and time receipts (bench/wsload.py)")
-    parser.add_argument("--ack-liveness", action="store_true",
-                        help="serve --ack-liveness: no ping to a page whose socket acknowledged data recently")
+    parser.add_argument("--no-ack-liveness", action="store_true",
+                        help="serve --no-ack-liveness: ping every silent page, whether or not its socket acknowledged "
+                        "data recently (the server's default is on)")
     parser.add_argument("--heartbeat", type=float, default=None, metavar="S",
                         help="the servers' liveness heartbeat (serve --heartbeat; default: the server's)")
     parser.add_argument("--client-nice", type=int, default=CLIENT_NICE, help="nice value of the load processes")
     parser.add_argument("--tmp", metavar="DIR", default="", help="keep server logs and data here")
     parser.add_argument("--profile", metavar="DIR", default="", help="write py-spy profiles of the server here")
     parser.add_argument("--profile-native", action="store_true", help="with --profile: native frames too")
+    parser.add_argument("--profile-rate", type=int, default=PROFILE_RATE, help="with --profile: samples per second")
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio", help="the servers' event loop")
     args = parser.parse_args()
-    PROFILE, PROFILE_NATIVE, EVENTS = args.profile, args.profile_native, args.events
+    PROFILE, PROFILE_NATIVE, PROFILE_RATE, EVENTS = args.profile, args.profile_native, args.profile_rate, args.events
     CLIENT_MODE, CLIENT_NICE = args.client_mode, args.client_nice
     if args.heartbeat is not None:
         SERVER_ARGS[:] = ["--heartbeat", str(args.heartbeat)]
     SERVER_ARGS.extend(["--loop", args.loop])
-    if args.ack_liveness:
-        SERVER_ARGS.append("--ack-liveness")
+    if args.no_ack_liveness:
+        SERVER_ARGS.append("--no-ack-liveness")
     raise_nofile()
     out = []
     with (contextlib.nullcontext(args.tmp) if args.tmp else tempfile.TemporaryDirectory()) as d:

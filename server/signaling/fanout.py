@@ -20,7 +20,8 @@ from scheduling.visibility import needs_redaction, redact_for_site
 from ..protocol import Presence, encode, event_text
 from ..service.hub import StreamHub
 from ..service.service import Service
-from .frames import text_frame
+from .frames import PING_FRAME, text_frame
+from .heard import Heard
 from .tcp_acks import AckAge
 
 log = logging.getLogger(__name__)
@@ -64,18 +65,25 @@ class EventFrames:
         return self._site_frame
 
 
-class Page:
-    """A connected page: where its conference's events are written."""
+class Page(Heard):
+    """A connected page: where its conference's events are written, and what liveness knows of
+    it (``last_heard`` is set where its frames are parsed, ``heard.py``)."""
+
+    __slots__ = ("ws", "transport", "site_view", "buffer_limit", "too_slow", "slow", "pinged_at", "ping_due",
+                 "ack_age", "watched")
 
     def __init__(self, ws: web.WebSocketResponse, transport: Any, *, site_view: bool, buffer_limit: int) -> None:
+        super().__init__()
         self.ws = ws
         self.transport = transport
         self.site_view = site_view
         self.buffer_limit = buffer_limit
         self.too_slow = asyncio.Event()
-        self.last_heard = time.monotonic()
+        self.slow = transport is None     # too far behind (or never connected): nothing more is written
         self.pinged_at = 0.0
+        self.ping_due = False             # the next event written to it carries a ping (liveness.py)
         self.ack_age: AckAge | None = None    # set when its socket's ACKs can be read (liveness.py)
+        self.watched = False              # liveness.py follows it
 
     def ping(self, frame: bytes) -> None:
         t = self.transport
@@ -86,14 +94,21 @@ class Page:
         if self.transport is not None:
             self.transport.abort()
 
-    def deliver(self, frames: EventFrames) -> None:
+    def deliver(self, frame: bytes) -> None:
+        """Write an event's frame (the page's variant of it) without awaiting; with the ping
+        that liveness asked for, if any, in the same write."""
         t = self.transport
-        if self.too_slow.is_set() or t is None or t.is_closing():
+        if self.slow or t.is_closing():
             return
         if t.get_write_buffer_size() > self.buffer_limit:
+            self.slow = True
             self.too_slow.set()
             return
-        t.write(frames.site_frame() if self.site_view else frames.frame)
+        if self.ping_due:
+            self.ping_due = False
+            self.pinged_at = time.monotonic()
+            frame += PING_FRAME
+        t.write(frame)
 
 
 class PageFanout:
@@ -125,9 +140,10 @@ class PageFanout:
         if not self.pages:
             return
         frames = EventFrames(seq, data, event.TYPE, more)
+        staff, site = frames.frame, frames.site_frame()     # each made once for every page
         for page in tuple(self.pages):
             try:
-                page.deliver(frames)
+                page.deliver(site if page.site_view else staff)
             except Exception:  # a broken page must not stop the others
                 log.exception("delivery failed")
                 self.pages.discard(page)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import struct
 
+PING_FRAME = b"\x89\x00"     # FIN + ping, no payload, unmasked (server to client)
+
 
 def text_frame(payload: str) -> bytes:
     data = payload.encode()

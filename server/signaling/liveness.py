@@ -1,24 +1,33 @@
 """Dead-link detection for every page of this process, with one timer.
 
-Ten times per ``heartbeat_s`` a sweep pings (one prebuilt frame) the pages that have been
-silent for most of an interval, and aborts those silent for ``2.5 x heartbeat_s`` — a browser
-answers pings by itself, so only a dead link stays silent that long. Cheaper than a timer per
-socket, and tolerant of a page that is merely busy for a second. A link that dies is dropped at
-most ``2.6 x heartbeat_s`` after the page was last heard (7.8 s with the default 3 s).
+A page is *heard* when a frame of its own arrives (any message, or the pong a browser answers a
+ping with: ``heard.py`` notes the time where aiohttp parses the frame, and a pong wakes no
+task). A page silent for ``heartbeat_s`` is pinged; one silent for ``2.5 x heartbeat_s`` is
+aborted — a browser answers pings by itself, so only a dead link stays silent that long. A link
+that dies is dropped at most ``2.6 x heartbeat_s`` after the page was last heard (7.8 s with the
+default 3 s).
 
-The sweeps are frequent so that the pings are spread: each page is pinged on the sweep after
-its own interval runs out, so with 10,000 pages a sweep pings about 1,000 of them, not all at
-once. (Two sweeps per interval put every page on one of two beats: 5,000 pings and then 5,000
-pongs in a burst, which held up the events that came in behind it.)
+One sweep ten times per ``heartbeat_s`` looks only at the pages whose time has come: each page
+sits in the slot of the sweep when it next needs a look (a timing wheel), so a page is looked at
+about once per interval, not on every sweep, and the pings of many pages are spread over the
+interval (with 10,000 pages a sweep pings about 1,000 of them, not all at once).
 
-With ``ack_liveness`` (off by default: docs/operations.md), a page whose socket acknowledged
-data (an event) within the interval is not pinged: the ACK stands in for the pong
-(``tcp_acks.py``; Linux, and only where the socket ends at the browser). An ACK never answers
-for a ping: once a page is pinged only a frame from it (the pong) counts, so a page whose kernel
-still acknowledges but which no longer answers is dropped on the same clock. A dead link
-acknowledges nothing: it is pinged at most one interval after its last ACK and dropped 2.5
-intervals after it. A relay that acknowledges for the page (a proxy, a TCP accelerator) hides a
-dead link while events flow: hence off by default.
+A ping waits for an event to carry it — the page's next event frame and the ping go out in one
+write (``fanout.Page.deliver``) — half an interval when events flow to the page (its socket
+ACKed some since it was last heard), else one sweep; when no event comes, the sweep writes it
+alone.
+
+With ``ack_liveness`` (a page given an ``ack_age``: Linux, its socket ending at the browser,
+``tcp_acks.py``), a page
+whose socket acknowledged data (an event) within the interval is not pinged: the ACK stands in
+for the pong — but only while the page itself was heard within ``proof_s`` (two intervals): past
+that it is pinged all the same, and only its own frame answers. An ACK never answers for a ping:
+once a page is pinged only a frame from it counts, so a page whose kernel still acknowledges but
+which no longer answers is dropped on the same clock. A dead link acknowledges nothing: it is
+pinged at most one interval after its last ACK and dropped 2.5 intervals after it. A relay that
+acknowledges for the page (a proxy that sends no ``Forwarded`` header, a TCP accelerator) cannot
+hide a dead link for longer than ``proof_s`` more: while events flow, such a page is dropped at
+most ``proof_s + 2.6 x heartbeat_s`` (13.8 s) after it was last heard.
 """
 
 from __future__ import annotations
@@ -30,16 +39,19 @@ from typing import Protocol
 
 from aiohttp import web
 
+from .frames import PING_FRAME
 from .tcp_acks import AckAge
 
 SWEEPS_PER_INTERVAL = 10
-PING_FRAME = b"\x89\x00"     # FIN + ping, no payload, unmasked (server to client)
+PROOF_INTERVALS = 2.0     # with ACKs: the page itself must have been heard within this many intervals
 
 
 class Watched(Protocol):
     last_heard: float
     pinged_at: float
+    ping_due: bool
     ack_age: AckAge | None
+    watched: bool
 
     def ping(self, frame: bytes) -> None: ...
 
@@ -50,31 +62,79 @@ class Liveness:
     def __init__(self, heartbeat_s: float) -> None:
         self.heartbeat_s = heartbeat_s
         self.dead_after_s = 2.5 * heartbeat_s
-        self.pages: set[Watched] = set()
+        self.proof_s = PROOF_INTERVALS * heartbeat_s
+        self.period = heartbeat_s / SWEEPS_PER_INTERVAL
+        self._wheel: dict[int, list[Watched]] = {}
+        self._acked_at: dict[Watched, float] = {}     # when a page's socket last had data ACKed, as far as read
+        self._swept = int(time.monotonic() / self.period)   # the last slot looked at
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._sweep_forever(), name="liveness")
 
+    # -- the pages -------------------------------------------------------------------------
+    def watch(self, page: Watched) -> None:
+        if not page.watched:
+            page.watched = True
+            self._at(page, page.last_heard + self.heartbeat_s)
+
+    def forget(self, page: Watched) -> None:
+        """No more looks at it (it stays in its slot until then: skipped)."""
+        if page.watched:
+            page.watched = False
+            self._acked_at.pop(page, None)
+
+    def _at(self, page: Watched, when: float) -> None:
+        slot = max(int(when / self.period) + 1, self._swept + 1)
+        self._wheel.setdefault(slot, []).append(page)
+
+    # -- the sweep -------------------------------------------------------------------------
     async def _sweep_forever(self) -> None:
         while True:
-            await asyncio.sleep(self.heartbeat_s / SWEEPS_PER_INTERVAL)
+            await asyncio.sleep(self.period)
             self.sweep(time.monotonic())
 
     def sweep(self, now: float) -> None:
-        for page in tuple(self.pages):
-            silent = now - page.last_heard
-            if silent >= self.heartbeat_s and page.ack_age is not None and page.pinged_at <= page.last_heard:
-                acked = page.ack_age()    # no ping outstanding: recent ACKs stand in for a pong
-                if acked is not None and acked < self.heartbeat_s:
-                    page.last_heard = now - acked
-                    continue
-            if silent > self.dead_after_s:
-                self.pages.discard(page)
-                page.abort()
-            elif silent >= self.heartbeat_s and now - page.pinged_at >= self.heartbeat_s:
-                page.pinged_at = now    # a page slow to answer is not pinged on every sweep
-                page.ping(PING_FRAME)
+        slot = int(now / self.period)
+        while self._swept < slot:
+            self._swept += 1
+            for page in self._wheel.pop(self._swept, ()):
+                if page.watched:
+                    self._look(page, now)
+
+    def _look(self, page: Watched, now: float) -> None:
+        heard = page.last_heard
+        alive = max(heard, self._acked_at.get(page, heard))
+        if now - alive > self.dead_after_s:
+            self.forget(page)
+            page.abort()
+            return
+        if page.pinged_at > heard:            # a ping not answered yet: only a frame of its own answers
+            if now - page.pinged_at < self.heartbeat_s:
+                self._at(page, min(page.pinged_at + self.heartbeat_s, alive + self.dead_after_s))
+                return
+        elif now - alive < self.heartbeat_s:  # heard (or ACKed) within the interval
+            page.ping_due = False
+            self._at(page, alive + self.heartbeat_s)
+            return
+        elif page.ack_age is not None and now - heard < self.proof_s:
+            acked = page.ack_age()
+            if acked is not None and acked < self.heartbeat_s:
+                self._acked_at[page] = now - acked
+                self._at(page, now - acked + self.heartbeat_s)
+                return
+        # a ping is due (or a ping went unanswered for an interval: once more)
+        if not page.ping_due:
+            page.ping_due = True              # the next event written to it carries it, if one comes
+            # within half an interval when events flow to it (its socket ACKed them since it was last
+            # heard: it is dropped 2.5 intervals after that ACK, so it keeps an interval to answer),
+            # else within a sweep; if none comes, a later look writes it alone
+            self._at(page, now + self.heartbeat_s / 2 if alive > heard else now)
+            return
+        page.ping_due = False
+        page.pinged_at = now
+        page.ping(PING_FRAME)
+        self._at(page, min(now + self.heartbeat_s, alive + self.dead_after_s))
 
     async def close(self) -> None:
         if self._task is not None:

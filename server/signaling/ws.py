@@ -55,9 +55,9 @@ from ..service.rights import Stamp
 from ..service.service import Service
 from ..store import StoreError
 from .admission import ADMISSION
-from .closes import ClosingSocket
 from .fanout import EventFrames, Page, PageFanout
 from .frames import text_frame
+from .heard import HeardSocket
 from .liveness import LIVENESS
 from .open_pages import OPEN_PAGES
 from .replay import Replay
@@ -88,7 +88,7 @@ async def handle_ws(request: web.Request) -> web.StreamResponse:
     origin = request.headers.get("Origin")
     if origin is not None and not _origin_ok(request, origin, config.allowed_origins):
         raise web.HTTPForbidden(text="cross-origin WebSocket refused")
-    ws = ClosingSocket(autoping=False, max_msg_size=config.max_frame, compress=False)
+    ws = HeardSocket(autoping=False, max_msg_size=config.max_frame, compress=False)
     await ws.prepare(request)
     metrics = request.app[METRICS]
     metrics.connections.inc()
@@ -124,7 +124,7 @@ class Session:
 
 
 class Connection:
-    def __init__(self, request: web.Request, ws: web.WebSocketResponse) -> None:
+    def __init__(self, request: web.Request, ws: HeardSocket) -> None:
         self.request = request
         self.ws = ws
         self.service = request.app[SERVICE]
@@ -212,6 +212,7 @@ class Connection:
         self.token = token
         page = Page(self.ws, self.request.transport, site_view=not roles & STAFF_ROLES,
                     buffer_limit=self.config.send_buffer_limit)
+        self.ws.hear(page)
         if self.config.ack_liveness:
             page.ack_age = ack_age_reader(self.request.transport, self.request.headers)
         session = Session(state.conference_id, actor, roles, hub, page, PageFanout.of(hub), stamp,
@@ -290,7 +291,7 @@ class Connection:
         assert session is not None
         session.ended = True
         session.fanout.pages.discard(session.page)   # nothing more reaches it, from now
-        self.request.app[LIVENESS].pages.discard(session.page)
+        self.request.app[LIVENESS].forget(session.page)
         # a site's page is told what became of its join link; an account's that its session ended
         link_gone = session.actor.kind is ActorKind.SITE and exc.code in ("token_revoked", "token_expired")
         code = exc.code if link_gone else "session_ended"
@@ -355,22 +356,21 @@ class Connection:
     # -- messages --------------------------------------------------------------------------
     async def _loop(self, session: Session) -> None:
         liveness = self.request.app[LIVENESS]
-        liveness.pages.add(session.page)
+        liveness.watch(session.page)     # the page is heard where its frames are parsed (heard.py)
         try:
             async for msg in self.ws:
-                session.page.last_heard = time.monotonic()
                 if msg.type is WSMsgType.TEXT:
                     await self._message(session, msg.data)
                 elif msg.type is WSMsgType.PING:
                     await self.ws.pong(msg.data)
                 elif msg.type is WSMsgType.PONG:
-                    pass
+                    pass                 # counted and kept by heard.HeardQueue: none comes here
                 elif msg.type is WSMsgType.BINARY:
                     await self._refuse("bad_message", "binary frames are not accepted", None)
                 else:
                     break
         finally:
-            liveness.pages.discard(session.page)
+            liveness.forget(session.page)
 
     async def _refuse(self, code: str, message: str, ref: str | None) -> None:
         """Answer a refused message; a page that keeps earning refusals (a flood of bad or

@@ -2,14 +2,18 @@
 
 Durability: each append is one transaction committed with ``synchronous=FULL`` before
 ``append`` returns, so an acknowledged event survives ``kill -9`` of the server (and a
-power cut). Subscribers in this process are woken after each append; SQLite is a
-single-node store (several server processes need the Redis store).
+power cut). Subscribers in this process are woken after each append and handed its events
+from memory (no read of what this process has just written). Appends by another process on the
+same file (the command line while the server runs) are found by one poll every ``poll_s`` of the
+last seq of every stream followed here, whatever their number; SQLite is a single-node store
+(several server processes need the Redis store).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +23,8 @@ from typing import Any, TypeVar
 from .base import ConcurrencyError, Recorded, StoreError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+POLL_BATCH = 500          # streams per poll query (SQLite's limit on parameters is 999 on old builds)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS streams (
@@ -41,6 +47,9 @@ class SqliteEventStore:
         self._synchronous = synchronous
         self._db: sqlite3.Connection | None = None
         self._waiters: dict[str, asyncio.Event] = {}
+        self._appended: dict[str, tuple[int, tuple[str, ...]]] = {}   # each stream's last append here: after, events
+        self._known: dict[str, int] = {}     # followed streams: the seq their subscribers have read up to
+        self._poller: asyncio.Task[None] | None = None
         self._closed = False
         self.poll_s = 1.0
 
@@ -89,6 +98,7 @@ class SqliteEventStore:
         if not events:
             return await self.last_seq(stream)
         last = await self._run(self._append, stream, expected_seq, list(events))
+        self._appended[stream] = (expected_seq, tuple(events))
         waiter = self._waiters.pop(stream, None)
         if waiter is not None:
             waiter.set()
@@ -123,15 +133,55 @@ class SqliteEventStore:
     async def streams(self, prefix: str) -> list[str]:
         return await self._run(self._streams, prefix)
 
+    def _lasts(self, streams: list[str]) -> dict[str, int]:
+        assert self._db is not None
+        out: dict[str, int] = {}
+        for i in range(0, len(streams), POLL_BATCH):
+            chunk = streams[i:i + POLL_BATCH]
+            rows = self._db.execute(f"SELECT stream, last_seq FROM streams WHERE stream IN ({','.join('?' * len(chunk))})",
+                                    chunk).fetchall()
+            out.update((stream, int(last)) for stream, last in rows)
+        return out
+
+    async def _poll_forever(self) -> None:
+        """Wake the subscribers of the streams that another process appended to."""
+        while not self._closed:
+            await asyncio.sleep(self.poll_s)
+            if not self._known:
+                continue
+            try:
+                lasts = await self._run(self._lasts, list(self._known))
+            except StoreError:
+                return
+            except sqlite3.Error:
+                log.warning("polling the streams failed", exc_info=True)
+                continue
+            for stream, last in lasts.items():
+                if last > self._known.get(stream, last):
+                    waiter = self._waiters.pop(stream, None)
+                    if waiter is not None:
+                        waiter.set()
+
     async def subscribe(self, stream: str, after_seq: int) -> AsyncIterator[Recorded]:
+        if self._poller is None:
+            self._poller = asyncio.create_task(self._poll_forever(), name="sqlite-poll")
         seq = after_seq
+        caught_up = False       # read up to the last append seen: wait for the next one
         while not self._closed:
             waiter = self._waiters.setdefault(stream, asyncio.Event())
-            batch = await self.read(stream, seq, limit=1000)
+            after, events = self._appended.get(stream, (-1, ()))
+            if after == seq:    # this process's last append follows on: its events, from memory
+                batch = [Recorded(stream, seq + i + 1, data) for i, data in enumerate(events)]
+                caught_up = True
+            elif caught_up:
+                batch = []
+            else:
+                batch = await self.read(stream, seq, limit=1000)
             if not batch:
-                # woken by an append in this process; polled for appends by other processes
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(waiter.wait(), self.poll_s)
+                # woken by an append in this process, or by the poll (an append by another process)
+                self._known[stream] = seq
+                await waiter.wait()
+                caught_up = False
                 continue
             for rec in batch:
                 seq = rec.seq
@@ -143,6 +193,10 @@ class SqliteEventStore:
         self._closed = True
         for waiter in self._waiters.values():
             waiter.set()
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
         if self._db is not None:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._db.close)
         self._executor.shutdown(wait=True)

@@ -174,9 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--heartbeat", type=_seconds, default=Config.heartbeat_s, metavar="SECONDS",
                        help="silent pages are pinged this often and dropped after 2.5 times it; with Redis, "
                        "processes share which sites they hold this often (default: %(default)s)")
-    serve.add_argument("--ack-liveness", action="store_true",
-                       help="do not ping a page whose socket acknowledged data within the heartbeat (Linux; only "
-                       "where sockets end at the browsers: docs/operations.md)")
+    serve.add_argument("--ack-liveness", action=argparse.BooleanOptionalAction, default=Config.ack_liveness,
+                       help="do not ping a page whose socket acknowledged data within the heartbeat and that answered "
+                       "a ping within two (Linux; behind an ACKing relay a dead link shows up to 6 s later: "
+                       "docs/operations.md; default: on)")
     serve.add_argument("--offline-after", type=_seconds, default=Config.offline_after_s, metavar="SECONDS",
                        help="a site that lost its link shows offline after this (default: %(default)s)")
     serve.add_argument("--reconnects-per-link", type=_count_in(1, 1_000_000, "connections"),

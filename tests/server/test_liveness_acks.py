@@ -1,5 +1,5 @@
 """Liveness from TCP ACKs (server/signaling/tcp_acks.py): a page whose socket acknowledges the
-events sent to it is not pinged; an idle page still is; a page that stops answering is dropped on
+events sent to it is pinged only to prove itself every PROOF_INTERVALS; an idle page every interval; a page that stops answering is dropped on
 the same clock even though its kernel still acknowledges the ping (an ACK never answers for a
 ping). The dead link behind a network that acknowledges nothing is test_presence.py's
 ``test_with_default_settings_the_chair_sees_a_dead_link_within_10_s``."""
@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 from wshelp import RawPage, eventually, states_of, watch_connections
 
+from server.signaling.liveness import PROOF_INTERVALS
 from server.signaling.tcp_acks import INFO_LEN, ack_age_reader, last_ack_recv_s
 
 StartServer = Callable[..., Awaitable[Any]]
@@ -42,7 +43,7 @@ async def _read_counting_pings(page: RawPage, seconds: float) -> int:
 
 
 @linux_only
-async def test_a_page_that_acknowledges_its_events_is_not_pinged_and_an_idle_one_is(server: StartServer) -> None:
+async def test_a_page_that_acknowledges_its_events_is_pinged_less_than_an_idle_one(server: StartServer) -> None:
     srv = await server(seed="small", heartbeat_s=HEARTBEAT_S, ack_liveness=True)
     await srv.go_live()
     watched, busy = srv.seeded.sites[:2]
@@ -60,7 +61,8 @@ async def test_a_page_that_acknowledges_its_events_is_not_pinged_and_an_idle_one
         feeder = asyncio.create_task(events_for(8 * HEARTBEAT_S))
         pings_while_busy = await _read_counting_pings(page, 8 * HEARTBEAT_S)
         await feeder
-        assert pings_while_busy == 0
+        # its ACKs stand in for pongs, but it must answer a ping of its own every PROOF_INTERVALS
+        assert 1 <= pings_while_busy <= 8 / PROOF_INTERVALS
         # idle, the same page is pinged about once an interval, and answering keeps it
         pings_while_idle = await _read_counting_pings(page, 6 * HEARTBEAT_S)
         assert 3 <= pings_while_idle <= 8
