@@ -59,6 +59,20 @@ def wait_port(port: int, timeout: float, proc: subprocess.Popen[Any] | None = No
 
 # -- Redis ------------------------------------------------------------------------------------
 
+def wait_redis_ready(port: int, timeout: float, proc: subprocess.Popen[Any]) -> None:
+    """Until the redis-server on ``port`` answers PING with PONG: a restarted one listens while
+    it still loads its append-only file, and answers ``-LOADING`` to everything meanwhile."""
+    wait_port(port, timeout, proc)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            if sock.recv(64).startswith(b"+PONG"):
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"redis-server on 127.0.0.1:{port} still not ready after {timeout} s")
+
+
 @dataclass
 class RedisServer:
     port: int
@@ -75,7 +89,7 @@ class RedisServer:
 
     def restart(self) -> None:
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port, 10, self.proc)
+        wait_redis_ready(self.port, 10, self.proc)
 
     def stop(self) -> None:
         stop_process(self.proc, 10)
@@ -97,7 +111,7 @@ def start_redis(directory: Path, *, fsync: str = "always", databases: int = 256)
                 "--logfile", str(directory / "redis.log"), "--protected-mode", "yes"]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            wait_port(port, 10, proc)
+            wait_redis_ready(port, 10, proc)
             return RedisServer(port, directory, proc, args)
         except (RuntimeError, TimeoutError) as exc:   # the port was taken meanwhile: another one
             last = exc
