@@ -127,3 +127,28 @@ async def test_redis_restarted_mid_conference_media_goes_on_and_new_relays_wait_
         assert on_a.bridge.media_state is MediaState.FLOWING
     finally:
         await c.close()
+
+
+async def test_a_process_stopped_gracefully_leaves_the_board_at_once(
+        bridgeconf_proc: Callable[..., Any], redis_url: str) -> None:
+    """SIGTERM of the origin: the other process drops its relay from it and stops counting it
+    at once, not after the 5 s lease (it would keep a vanished record's relays that long)."""
+    a, b = start(bridgeconf_proc, redis_url, 2)
+    c = await open_cluster([a.base_url, b.base_url], a.password)
+    try:
+        (viewer,) = c.wards(1)
+        await c.bridge(MAIN, a.base_url)
+        watcher = await c.bridge(viewer, b.base_url, publish=False)      # pulls the program from A
+        await grows(watcher, "program/video", 10, 20, "the program before the stop")
+        assert metric(b.base_url, "bridgeconf_media_relays", conference="so-ket-quy-3", direction="in") == 1
+        assert metric(b.base_url, "bridgeconf_media_cluster_processes") == 2
+        loop = asyncio.get_running_loop()
+        stopped = loop.time()
+        a.proc.send_signal(signal.SIGTERM)
+        while metric(b.base_url, "bridgeconf_media_cluster_processes") != 1 or \
+                metric(b.base_url, "bridgeconf_media_relays", conference="so-ket-quy-3", direction="in") != 0:
+            assert loop.time() - stopped < 3.0, "B still pulls from / counts the stopped process (its lease is 5 s)"
+            await asyncio.sleep(0.1)
+        assert await loop.run_in_executor(None, a.proc.wait, 20) == 0
+    finally:
+        await c.close()
