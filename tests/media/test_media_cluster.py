@@ -14,9 +14,10 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from cluster_helpers import MAIN, grows, metric, open_cluster
+from cluster_helpers import CONFERENCE, MAIN, grows, metric, open_cluster
 
 from media.headless import MediaState
+from server.tools.client import BridgeClient
 from tests.fixtures.balancer import Balancer
 
 
@@ -150,5 +151,32 @@ async def test_a_process_stopped_gracefully_leaves_the_board_at_once(
             assert loop.time() - stopped < 3.0, "B still pulls from / counts the stopped process (its lease is 5 s)"
             await asyncio.sleep(0.1)
         assert await loop.run_in_executor(None, a.proc.wait, 20) == 0
+    finally:
+        await c.close()
+
+
+async def test_a_hello_held_up_longer_than_the_liveness_window_is_welcomed_and_kept(
+        bridgeconf_proc: Callable[..., Any], spawn_redis: Callable[..., Any]) -> None:
+    """The failover tail: a surviving process busy with a burst of re-joining pages (or waiting
+    for Redis) may take longer than 2.5 heartbeats over a hello. That time is the server's, not
+    the page's silence: the page must not be aborted by the first liveness sweep it meets
+    (it was: its clock started when its Page was made, before the welcome, media and presence).
+    Here Redis pauses 2 s during the hello (presence waits for it), with a 0.5 s heartbeat."""
+    redis = spawn_redis()
+    a = bridgeconf_proc(redis=redis.url(), extra=("--heartbeat", "0.5"))
+    c = await open_cluster([a.base_url], a.password)
+    try:
+        (ward,) = c.wards(1)
+        client = BridgeClient(a.base_url, CONFERENCE, c.tokens[ward])
+        os.kill(redis.proc.pid, signal.SIGSTOP)
+        try:
+            connecting = asyncio.ensure_future(client.connect(timeout=20))
+            await asyncio.sleep(2.0)
+        finally:
+            os.kill(redis.proc.pid, signal.SIGCONT)
+        await connecting
+        await asyncio.sleep(2.0)                         # several sweeps; the page answers pings
+        assert client.connected.is_set() and client.reconnects == 0, "the page was dropped after its slow hello"
+        await client.close()
     finally:
         await c.close()
