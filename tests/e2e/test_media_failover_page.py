@@ -57,3 +57,24 @@ async def test_a_site_page_whose_process_is_killed_decodes_the_program_again_thr
         await c.close()
         await lb.close()
     assert not pages.errors, "errors in the page:\n" + "\n".join(pages.errors)
+
+
+async def test_a_site_page_is_told_when_the_media_servers_lose_redis_and_when_it_is_back(
+        browser: Any, bridgeconf_proc: Callable[..., Any], spawn_redis: Callable[..., Any]) -> None:
+    redis = spawn_redis()
+    a = bridgeconf_proc(redis=redis.url(), media=True)
+    c = await open_cluster([a.base_url], a.password)
+    pages = Pages(browser, Process(a.base_url, a.password))
+    try:
+        site = await pages.open(c.link(c.wards(1)[0], a.base_url))
+        await wait_online(site)
+        await site.wait_for_selector('#media-state[data-state="connected"]', timeout=15_000)
+        redis.kill9()
+        await site.wait_for_selector(".toast-error:has-text('Các máy chủ hội nghị tạm thời không liên lạc')",
+                                     timeout=10_000)
+        redis.restart()
+        await site.wait_for_selector(".toast-info:has-text('Các máy chủ hội nghị đã liên lạc lại')", timeout=15_000)
+    finally:
+        await pages.close()
+        await c.close()
+    assert not pages.errors, "errors in the page:\n" + "\n".join(pages.errors)
