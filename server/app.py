@@ -98,6 +98,9 @@ def create_app(config: Config) -> web.Application:
     async def leave(app: web.Application) -> None:
         for say in leaving:     # before the open pages are waited for: the other processes act now
             await say()
+        liveness = app.get(LIVENESS)
+        if liveness is not None:
+            await liveness.going_away()     # the pages come back on another process now
     app.on_shutdown.append(leave)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

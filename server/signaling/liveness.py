@@ -45,6 +45,8 @@ class Watched(Protocol):
 
     def abort(self) -> None: ...
 
+    async def going_away(self) -> None: ...
+
 
 class Liveness:
     def __init__(self, heartbeat_s: float) -> None:
@@ -75,6 +77,15 @@ class Liveness:
             elif silent >= self.heartbeat_s and now - page.pinged_at >= self.heartbeat_s:
                 page.pinged_at = now    # a page slow to answer is not pinged on every sweep
                 page.ping(PING_FRAME)
+
+    async def going_away(self, timeout_s: float = 3.0) -> None:
+        """The server stops: every watched page is closed 1001 (going away: reconnect), at
+        once, so that it comes back on another process now, not when the sweeps would find
+        it silent (the stopping server no longer reads its pongs: ~2.5 heartbeats)."""
+        pages = list(self.pages)
+        self.pages.clear()
+        if pages:
+            await asyncio.wait([asyncio.ensure_future(page.going_away()) for page in pages], timeout=timeout_s)
 
     async def close(self) -> None:
         if self._task is not None:

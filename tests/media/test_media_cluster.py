@@ -133,7 +133,9 @@ async def test_redis_restarted_mid_conference_media_goes_on_and_new_relays_wait_
 async def test_a_process_stopped_gracefully_leaves_the_board_at_once(
         bridgeconf_proc: Callable[..., Any], redis_url: str) -> None:
     """SIGTERM of the origin: the other process drops its relay from it and stops counting it
-    at once, not after the 5 s lease (it would keep a vanished record's relays that long)."""
+    at once, not after the 5 s lease (it would keep a vanished record's relays that long); the
+    stopping process closes its pages (1001, going away) at once, not ~2.5 heartbeats later
+    when its sweeps found them silent, so that they come back on another process now."""
     a, b = start(bridgeconf_proc, redis_url, 2)
     c = await open_cluster([a.base_url, b.base_url], a.password)
     try:
@@ -143,9 +145,15 @@ async def test_a_process_stopped_gracefully_leaves_the_board_at_once(
         await grows(watcher, "program/video", 10, 20, "the program before the stop")
         assert metric(b.base_url, "bridgeconf_media_relays", conference="so-ket-quy-3", direction="in") == 1
         assert metric(b.base_url, "bridgeconf_media_cluster_processes") == 2
+        on_a = BridgeClient(a.base_url, CONFERENCE, c.chair.token or "", reconnect=False)   # the chair's page on A
+        await on_a.connect()
+        c.closers.append(on_a)
         loop = asyncio.get_running_loop()
         stopped = loop.time()
         a.proc.send_signal(signal.SIGTERM)
+        while on_a.connected.is_set():
+            assert loop.time() - stopped < 2.0, "the stopping process kept its page open"
+            await asyncio.sleep(0.05)
         while metric(b.base_url, "bridgeconf_media_cluster_processes") != 1 or \
                 metric(b.base_url, "bridgeconf_media_relays", conference="so-ket-quy-3", direction="in") != 0:
             assert loop.time() - stopped < 3.0, "B still pulls from / counts the stopped process (its lease is 5 s)"
