@@ -360,6 +360,9 @@ class Connection:
         # slow) is not the page's silence; counted from the Page's making, the first sweep
         # aborted such a page, welcomed or not, without a word (the failover tail)
         session.page.last_heard = time.monotonic()
+        if liveness.stopping:            # the server stops: come back on another process
+            await session.page.going_away()
+            return
         liveness.pages.add(session.page)
         try:
             async for msg in self.ws:
