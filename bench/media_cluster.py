@@ -65,6 +65,9 @@ def sites_main(conn: Any, links: list[tuple[str, str]], publish: bool, log_file:
         client_log = logging.getLogger("server.tools.client")
         client_log.setLevel(logging.DEBUG)
         client_log.addHandler(handler)
+        media_log = logging.getLogger("media.headless")     # why a new offer failed (INFO)
+        media_log.setLevel(logging.INFO)
+        media_log.addHandler(handler)
     asyncio.run(_sites(conn, links, publish))
 
 
