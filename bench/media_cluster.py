@@ -15,7 +15,7 @@ sees the program (A's over a relay from B).
 1. Floor handover across processes: ``give_floor`` alternately to the speaker on A and the one
    on B (the slot emptied with ``revoke_floor`` in between): from the chair's request to each
    site's first speaker frame, p50/p95/max, for all sites and for those on the other process.
-2. Failover: ``kill -9`` of A; its sites reconnect through the balancer to B, offer again and
+2. Failover: ``kill -9`` of A (``--stop term``: SIGTERM, a graceful stop); its sites reconnect through the balancer to B, offer again and
    decode the program again: time from the kill to each one's first program frame on its new
    peer, p50/p95/max; what B's sites saw meanwhile: the longest gap between program frames
    and the frames received against the publisher's 15/s.
@@ -65,6 +65,9 @@ def sites_main(conn: Any, links: list[tuple[str, str]], publish: bool, log_file:
         client_log = logging.getLogger("server.tools.client")
         client_log.setLevel(logging.DEBUG)
         client_log.addHandler(handler)
+        media_log = logging.getLogger("media.headless")     # why a new offer failed (INFO)
+        media_log.setLevel(logging.INFO)
+        media_log.addHandler(handler)
     asyncio.run(_sites(conn, links, publish))
 
 
@@ -295,7 +298,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         cpu_b = cpu_seconds(procs["B"].pid)
         moved = [proc.pid for proc, _ in groups[:(len(on_a) + per - 1) // per]]     # the site processes of A's sites
         cpu_sites = sum(cpu_seconds(pid) for pid in moved)
-        os.kill(procs["A"].pid, signal.SIGKILL)
+        os.kill(procs["A"].pid, signal.SIGTERM if args.stop == "term" else signal.SIGKILL)
         await asyncio.sleep(10.0)
         cpu_b = (cpu_seconds(procs["B"].pid) - cpu_b) / 10.0
         cpu_sites = (sum(cpu_seconds(pid) for pid in moved) - cpu_sites) / 10.0
@@ -327,6 +330,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             after_rates.append(_rate(incs, t_kill, t_end))
         return {
             "sites": len(sites), "on_a": len(on_a), "on_b": len(on_b), "join_seconds": round(joined_s, 1),
+            "stop": args.stop,
             "handover_grant_to_first_frame_s": {k: spread(v) for k, v in handover.items() if k != "missed"}
             | {"missed": len(handover["missed"]), "rounds": args.handovers, "goal_p95_s": 1.0},
             "failover": {"program_back_s": spread(back), "never_back": never, "goal_p95_s": 5.0,
@@ -379,6 +383,9 @@ def main() -> None:
     ap.add_argument("--window", type=float, default=4.0, help="seconds watched after each grant (default 4)")
     ap.add_argument("--media-workers", type=int, default=0, help="serve --media-workers of A and B (default 0)")
     ap.add_argument("--failover-window", type=float, default=15.0, help="seconds watched around the kill (default 15)")
+    ap.add_argument("--stop", choices=("kill", "term"), default="kill",
+                    help="how A is stopped: kill -9 (default) or SIGTERM (a graceful stop: it leaves the board and "
+                         "closes its pages 1001 at once)")
     args = ap.parse_args()
     if not 2 <= args.sites <= 400:
         ap.error("--sites must be 2..400")

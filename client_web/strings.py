@@ -87,6 +87,9 @@ STRINGS: dict[str, str] = {
     "site.program_from": N_("Program from"),
     "site.no_signal": N_("The program video starts when the media connection is up"),
     "site.waiting_start": N_("The conference has not started yet"),
+    "site.relays_waiting": N_("The conference servers cannot reach each other for now: picture and sound "
+                              "already coming go on"),
+    "site.relays_back": N_("The conference servers reach each other again"),
     "site.ended": N_("The conference has ended."),
     "site.when": N_("{day}, {from}–{to}"),
     "site.opens_in": N_("The conference opens at {time}, in {left}. Check your camera, microphone and sound before then."),

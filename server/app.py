@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,16 @@ def create_app(config: Config) -> web.Application:
     app[METRICS] = metrics
     app[decks_api.DECKS] = DeckStore(config.data_dir / "decks", originals=config.data_dir / "blobs" / "decks")
 
+    leaving: list[Callable[[], Awaitable[None]]] = []   # said first when the server stops (SIGTERM)
+
+    async def leave(app: web.Application) -> None:
+        for say in leaving:     # before the open pages are waited for: the other processes act now
+            await say()
+        liveness = app.get(LIVENESS)
+        if liveness is not None:
+            await liveness.going_away()     # the pages come back on another process now
+    app.on_shutdown.append(leave)
+
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = await open_store(config)
         service = Service(config, store, Signer(await load_secret(config, store)))
@@ -144,6 +154,7 @@ def create_app(config: Config) -> web.Application:
             media_plane.start()
             if cluster is not None:
                 cluster.start()
+                leaving.append(cluster.leave)
             app[MEDIA] = media_plane
             if recorder is not None:
                 app[RECORDER] = recorder

@@ -105,13 +105,27 @@ class MediaCluster:
         self._task = asyncio.create_task(self._run(), name="media-cluster")
         self._listener = asyncio.create_task(self._listen(), name="media-cluster-nudges")
 
-    async def close(self) -> None:
+    async def leave(self) -> None:
+        """The process stops (SIGTERM, SIGINT; the server's shutdown calls this first): its
+        record is replaced at once by a ``leaving`` one, so that the other processes drop the
+        relays from and to this one now rather than keep them for a lease (they would, were
+        the record only gone: see ``grace``). Nothing is written after it."""
+        if self._closed:
+            return
         self._closed = True
         tasks = [t for t in (self._task, self._listener) if t is not None]
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=2.0)   # not forever: redis-py may swallow a cancel
+        if self._task is None:
+            return                                   # never started: nothing on the board
+        with contextlib.suppress(StoreError, TimeoutError):     # Redis down: the lease ends it
+            await asyncio.wait_for(self.board.media_put(
+                self.process, msgspec.json.encode(Record(self.process, leaving=True)), LEASE_S), 2.0)
+
+    async def close(self) -> None:
+        await self.leave()
 
     async def _run(self) -> None:
         while not self._closed:
@@ -142,13 +156,15 @@ class MediaCluster:
     async def reconcile(self) -> None:
         """One look at the board: pull what the pages here need, send what others want."""
         records = await self.board.media_records()
-        others = [r for r in (_parse(proc, raw) for proc, raw in records.items() if proc != self.process)
-                  if r is not None]
+        read = [r for r in (_parse(proc, raw) for proc, raw in records.items() if proc != self.process)
+                if r is not None]
+        others = [r for r in read if not r.leaving]
+        left = {r.process for r in read if r.leaving}     # stopped: no grace for them
         self.processes = len(others) + 1
         now = time.monotonic()
         for r in others:
             self._seen[r.process] = now
-        self._seen = {proc: t for proc, t in self._seen.items() if now - t < LEASE_S}
+        self._seen = {proc: t for proc, t in self._seen.items() if now - t < LEASE_S and proc not in left}
         grace = set(self._seen) - {r.process for r in others}    # seen within a lease, missing now
         pubs = [pub for r in others for pub in r.pubs]
         for conf_id, cm in list(self.plane.conferences.items()):

@@ -38,10 +38,11 @@ class Want(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     key: str                        # hex of the 30-byte SRTP master key + salt the edge chose
 
 
-class Record(msgspec.Struct, forbid_unknown_fields=True):
+class Record(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     process: str
     pubs: list[Publication] = []
     wants: list[Want] = []
+    leaving: bool = False           # the process stopped (SIGTERM): nothing of it is used any more, at once
 
 
 _decoder = msgspec.json.Decoder(Record)

@@ -17,6 +17,7 @@ from aiohttp import web
 from scheduling import ConferenceState, Event
 from scheduling.visibility import needs_redaction, redact_for_site
 
+from ..errors import WS_CLOSE_SHUTDOWN
 from ..protocol import Presence, encode, event_text
 from ..service.hub import StreamHub
 from ..service.service import Service
@@ -93,6 +94,11 @@ class Page(Heard):
     def abort(self) -> None:
         if self.transport is not None:
             self.transport.abort()
+
+    async def going_away(self) -> None:
+        """Closed 1001 because the server stops: the page reconnects (to another process)."""
+        if not self.ws.closed:
+            await self.ws.close(code=WS_CLOSE_SHUTDOWN, message=b"server going away: reconnect")
 
     def deliver(self, frame: bytes) -> None:
         """Write an event's frame (the page's variant of it) without awaiting; with the ping

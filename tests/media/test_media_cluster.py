@@ -14,9 +14,10 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from cluster_helpers import MAIN, grows, metric, open_cluster
+from cluster_helpers import CONFERENCE, MAIN, grows, metric, open_cluster
 
 from media.headless import MediaState
+from server.tools.client import BridgeClient
 from tests.fixtures.balancer import Balancer
 
 
@@ -125,5 +126,65 @@ async def test_redis_restarted_mid_conference_media_goes_on_and_new_relays_wait_
         await c.command("give_floor", site=speaker)      # a new relay, after the outage
         await grows(watcher, "speaker-0/video", 10, 15, "a floor holder on A at a ward on B after the outage")
         assert on_a.bridge.media_state is MediaState.FLOWING
+    finally:
+        await c.close()
+
+
+async def test_a_process_stopped_gracefully_leaves_the_board_at_once(
+        bridgeconf_proc: Callable[..., Any], redis_url: str) -> None:
+    """SIGTERM of the origin: the other process drops its relay from it and stops counting it
+    at once, not after the 5 s lease (it would keep a vanished record's relays that long); the
+    stopping process closes its pages (1001, going away) at once, not ~2.5 heartbeats later
+    when its sweeps found them silent, so that they come back on another process now."""
+    a, b = start(bridgeconf_proc, redis_url, 2)
+    c = await open_cluster([a.base_url, b.base_url], a.password)
+    try:
+        (viewer,) = c.wards(1)
+        await c.bridge(MAIN, a.base_url)
+        watcher = await c.bridge(viewer, b.base_url, publish=False)      # pulls the program from A
+        await grows(watcher, "program/video", 10, 20, "the program before the stop")
+        assert metric(b.base_url, "bridgeconf_media_relays", conference="so-ket-quy-3", direction="in") == 1
+        assert metric(b.base_url, "bridgeconf_media_cluster_processes") == 2
+        on_a = BridgeClient(a.base_url, CONFERENCE, c.chair.token or "", reconnect=False)   # the chair's page on A
+        await on_a.connect()
+        c.closers.append(on_a)
+        loop = asyncio.get_running_loop()
+        stopped = loop.time()
+        a.proc.send_signal(signal.SIGTERM)
+        while on_a.connected.is_set():
+            assert loop.time() - stopped < 2.0, "the stopping process kept its page open"
+            await asyncio.sleep(0.05)
+        while metric(b.base_url, "bridgeconf_media_cluster_processes") != 1 or \
+                metric(b.base_url, "bridgeconf_media_relays", conference="so-ket-quy-3", direction="in") != 0:
+            assert loop.time() - stopped < 3.0, "B still pulls from / counts the stopped process (its lease is 5 s)"
+            await asyncio.sleep(0.1)
+        assert await loop.run_in_executor(None, a.proc.wait, 20) == 0
+    finally:
+        await c.close()
+
+
+async def test_a_hello_held_up_longer_than_the_liveness_window_is_welcomed_and_kept(
+        bridgeconf_proc: Callable[..., Any], spawn_redis: Callable[..., Any]) -> None:
+    """The failover tail: a surviving process busy with a burst of re-joining pages (or waiting
+    for Redis) may take longer than 2.5 heartbeats over a hello. That time is the server's, not
+    the page's silence: the page must not be aborted by the first liveness sweep it meets
+    (it was: its clock started when its Page was made, before the welcome, media and presence).
+    Here Redis pauses 2 s during the hello (presence waits for it), with a 0.5 s heartbeat."""
+    redis = spawn_redis()
+    a = bridgeconf_proc(redis=redis.url(), extra=("--heartbeat", "0.5"))
+    c = await open_cluster([a.base_url], a.password)
+    try:
+        (ward,) = c.wards(1)
+        client = BridgeClient(a.base_url, CONFERENCE, c.tokens[ward])
+        os.kill(redis.proc.pid, signal.SIGSTOP)
+        try:
+            connecting = asyncio.ensure_future(client.connect(timeout=20))
+            await asyncio.sleep(2.0)
+        finally:
+            os.kill(redis.proc.pid, signal.SIGCONT)
+        await connecting
+        await asyncio.sleep(2.0)                         # several sweeps; the page answers pings
+        assert client.connected.is_set() and client.reconnects == 0, "the page was dropped after its slow hello"
+        await client.close()
     finally:
         await c.close()

@@ -365,6 +365,14 @@ store.on((ev) => {
   render();
 });
 conn.onStatus = ((orig) => (status, detail) => { orig(status, detail); render(); })(conn.onStatus);
+// the media servers lost Redis (media_relays): a short notice, and one when they are back
+let relaysDown = false;
+conn.onMessage = ((orig) => (m) => {
+  orig(m);
+  if (m.type !== "media_relays" || m.store_ok !== relaysDown) return;
+  relaysDown = !m.store_ok;
+  toast(t(m.store_ok ? "site.relays_back" : "site.relays_waiting"), m.store_ok ? "info" : "error");
+})(conn.onMessage);
 everySecond(() => {
   if (!store.state) return;
   renderFloor();
