@@ -9,6 +9,8 @@ commands that were not acknowledged with their original idempotency keys.
 from __future__ import annotations
 
 import asyncio
+import base64
+import collections
 import contextlib
 import json
 import logging
@@ -65,6 +67,9 @@ class BridgeClient:
         self._changed = asyncio.Condition()
         self._runner: asyncio.Task[None] | None = None
         self._replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._answers: collections.deque[asyncio.Future[str]] = collections.deque()
+        """The offers sent on this /ws, answered in order (as the page's ``media_signal.js``): an
+        offer given up on keeps its place, so its late answer is not taken for the next one's."""
         self._retries: set[asyncio.Task[None]] = set()
 
     # -- life ------------------------------------------------------------------------------
@@ -115,6 +120,7 @@ class BridgeClient:
             finally:
                 self.connected.clear()
                 self._ws = None
+                self._unanswered(CommandRefused("disconnected", "the connection closed before the answer"))
             if not self.reconnect or self.closed:
                 self._fail_all(CommandRefused("disconnected", "the connection closed"))
                 return
@@ -145,6 +151,14 @@ class BridgeClient:
                     self._changed.notify_all()
             elif kind == "ack":
                 self._settle(msg["key"], Ack(msg["key"], msg["seq"], msg.get("replayed", False)))
+            elif (kind == "answer" or (kind == "error" and msg.get("ref") == "offer")) and self._answers:
+                offered = self._answers.popleft()
+                if offered.done():         # given up on (timed out, the connection replaced): dropped
+                    continue
+                if kind == "answer":
+                    offered.set_result(str(msg["sdp"]))
+                else:
+                    offered.set_exception(CommandRefused(msg["code"], msg["message"], "offer"))
             elif kind == "error":
                 if msg.get("ref") == "hello":
                     raise Fatal(CommandRefused(msg["code"], msg["message"], "hello"))
@@ -218,15 +232,26 @@ class BridgeClient:
         return ack
 
     async def offer(self, sdp: str, timeout: float = 20.0) -> str:
-        """Send a WebRTC offer; return the server's answer SDP (the media plane's signal)."""
+        """Send a WebRTC offer; return the server's answer SDP (the media plane's signal).
+        Answers come in the order of the offers: this one's, not a late answer to an offer
+        given up on before it."""
         await self.connected.wait()
-        await self.send_raw({"type": "offer", "sdp": sdp})
-        while True:
-            msg = await self.reply(timeout)
-            if msg.get("type") == "answer":
-                return str(msg["sdp"])
-            if msg.get("type") == "error" and msg.get("ref") == "offer":
-                raise CommandRefused(msg["code"], msg["message"], "offer")
+        answered: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._answers.append(answered)
+        try:
+            await self.send_raw({"type": "offer", "sdp": sdp})
+        except BaseException:      # not sent: no answer will come for it
+            with contextlib.suppress(ValueError):
+                self._answers.remove(answered)
+            raise
+        return await asyncio.wait_for(answered, timeout)
+
+    def _unanswered(self, why: CommandRefused) -> None:
+        """The /ws closed: the offers sent on it will never be answered."""
+        while self._answers:
+            offered = self._answers.popleft()
+            if not offered.done():
+                offered.set_exception(why)
 
     async def send_raw(self, data: str | dict[str, Any]) -> None:
         assert self._ws is not None
@@ -254,7 +279,6 @@ class BridgeClient:
 
 def link_parts(link: str) -> tuple[str, str, str]:
     """(server base URL, conference id, token) of a join link ``BASE/join/TOKEN``."""
-    import base64
     base, sep, token = link.strip().rpartition("/join/")
     if not sep or not token:
         raise ValueError("a join link looks like http://HOST:PORT/join/TOKEN")
