@@ -27,6 +27,7 @@ from ..store import ConcurrencyError, EventStore, Recorded, StoreError
 
 log = logging.getLogger(__name__)
 S = TypeVar("S")
+L = TypeVar("L", bound="Listener")
 MAX_ATTEMPTS = 8
 MAX_REMEMBERED = 10_000  # commands a hub remembers (their keys and fingerprints), per stream
 RETRY_JITTER_S = 0.005    # after losing a race to another process, wait up to this x attempt
@@ -96,6 +97,16 @@ class StreamHub(Generic[S]):
         self.timing: Callable[[str, float], None] | None = None   # ("append" | "fanout", seconds)
         self.snapshots: dict[str, CachedView] = {}
         """``read_models.snapshot``'s welcome snapshots, by view ("staff" or "site")."""
+
+    def listener(self, kind: type[L]) -> L:
+        """This hub's listener of ``kind`` (the pages' fan-out, the replay of missed events),
+        made and added on first use: one of each per conference."""
+        for listener in self.listeners:
+            if isinstance(listener, kind):
+                return listener
+        made = kind()
+        self.listeners.add(made)
+        return made
 
     @property
     def seq(self) -> int:

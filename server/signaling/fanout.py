@@ -14,12 +14,11 @@ from typing import Any
 
 from aiohttp import web
 
-from scheduling import ConferenceState, Event
+from scheduling import Event
 from scheduling.visibility import needs_redaction, redact_for_site
 
 from ..errors import WS_CLOSE_SHUTDOWN
 from ..protocol import Presence, encode, event_text
-from ..service.hub import StreamHub
 from ..service.service import Service
 from .frames import PING_FRAME, text_frame
 from .heard import Heard
@@ -123,16 +122,6 @@ class PageFanout:
     def __init__(self) -> None:
         self.pages: set[Page] = set()
 
-    @classmethod
-    def of(cls, hub: StreamHub[ConferenceState | None]) -> PageFanout:
-        """The hub's fan-out, added on first use."""
-        for listener in hub.listeners:
-            if isinstance(listener, PageFanout):
-                return listener
-        fanout = cls()
-        hub.listeners.add(fanout)
-        return fanout
-
     def send_staff(self, text: str) -> None:
         """A message that is not an event (``presence``), framed once, to the staff's pages
         (a site's page shows no other site's connection)."""
@@ -159,4 +148,4 @@ def announce_presence(service: Service, conf_id: str, sites: dict[str, str]) -> 
     """Live connection changes (``reactors/presence.py``) to the conference's staff pages here."""
     hub = service.conferences.get(conf_id)
     if hub is not None:
-        PageFanout.of(hub).send_staff(encode(Presence(sites=sites)))
+        hub.listener(PageFanout).send_staff(encode(Presence(sites=sites)))

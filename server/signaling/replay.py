@@ -15,7 +15,6 @@ one turn of the event loop each).
 from __future__ import annotations
 
 import asyncio
-import weakref
 from typing import Any
 
 from scheduling import Event
@@ -32,16 +31,6 @@ class Replay:
         self.lo = 1          # the frames held are lo..hi
         self.hi = 0
         self._reading: asyncio.Future[None] | None = None
-
-    _of: weakref.WeakKeyDictionary[StreamHub[Any], Replay] = weakref.WeakKeyDictionary()
-
-    @classmethod
-    def of(cls, hub: StreamHub[Any]) -> Replay:
-        replay = cls._of.get(hub)
-        if replay is None:
-            replay = cls._of[hub] = cls()
-            hub.listeners.add(replay)
-        return replay
 
     def deliver(self, seq: int, event: Event, data: str, more: bool) -> None:
         """A new event of the conference (the hub's listener): held from now on, if it follows."""

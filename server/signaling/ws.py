@@ -215,7 +215,7 @@ class Connection:
         self.ws.hear(page)
         if self.config.ack_liveness:
             page.ack_age = ack_age_reader(self.request.transport, self.request.headers)
-        session = Session(state.conference_id, actor, roles, hub, page, PageFanout.of(hub), stamp,
+        session = Session(state.conference_id, actor, roles, hub, page, hub.listener(PageFanout), stamp,
                           identity.expires_at(token))
         self.request.app[OPEN_PAGES].add(session.conf_id, actor, self)
         self.session = session   # from here on a change of rights reaches it (recheck)
@@ -314,7 +314,7 @@ class Connection:
 
     async def _welcome(self, session: Session, hello: p.Hello, roles: frozenset[Role]) -> None:
         hub, page = session.hub, session.page
-        replay = Replay.of(hub)
+        replay = hub.listener(Replay)
         for _ in range(10):       # each look but the last waits for the store (replay.py)
             seq = hub.seq
             last = hello.last_seq if 0 <= hello.last_seq <= seq else 0
