@@ -77,8 +77,13 @@ class Liveness:
 
     # -- the pages -------------------------------------------------------------------------
     def watch(self, page: Watched) -> None:
+        """Watch ``page`` for silence from now: the time the server took over its hello
+        (seconds when a dead process's pages all come back at once, or Redis is slow) is not
+        the page's silence — counted from the page's making, the first sweep aborted such a
+        page, welcomed or not, without a word (the failover tail)."""
         if not page.watched:
             page.watched = True
+            page.last_heard = max(page.last_heard, time.monotonic())
             self._at(page, page.last_heard + self.heartbeat_s)
 
     def forget(self, page: Watched) -> None:

@@ -356,15 +356,10 @@ class Connection:
     # -- messages --------------------------------------------------------------------------
     async def _loop(self, session: Session) -> None:
         liveness = self.request.app[LIVENESS]
-        # watched from now: the time this process took over the hello (welcome, media,
-        # presence: seconds when a dead process's pages all come back at once, or Redis is
-        # slow) is not the page's silence; counted from the Page's making, the first sweep
-        # aborted such a page, welcomed or not, without a word (the failover tail)
-        session.page.last_heard = time.monotonic()
         if liveness.stopping:            # the server stops: come back on another process
             await session.page.going_away()
             return
-        liveness.watch(session.page)     # the page is heard where its frames are parsed (heard.py)
+        liveness.watch(session.page)     # from now; heard where its frames are parsed (heard.py)
         try:
             async for msg in self.ws:
                 if msg.type is WSMsgType.TEXT:
