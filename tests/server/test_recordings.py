@@ -51,6 +51,7 @@ async def packets_in(api: ApiClient, url: str) -> dict[str, int]:
 async def test_a_live_conference_is_recorded_with_chapters(tmp_path: Path) -> None:
     config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(record=True))
     clients: list[object] = []
+    program: HeadlessBridge | None = None
     async with serving(config) as app:
         try:
             _, tokens, state = await seed_demo(app, PASSWORD)
@@ -84,8 +85,9 @@ async def test_a_live_conference_is_recorded_with_chapters(tmp_path: Path) -> No
                 raise AssertionError("a site may not list the recordings")
             except CommandRefused as exc:
                 assert exc.code in ("forbidden", "unauthorized")
-            await program.stop()
         finally:
+            if program is not None:   # its watch may be renegotiating: stop() ends that too
+                await program.stop()
             for c in clients:
                 await c.close()  # type: ignore[attr-defined]
 
@@ -94,6 +96,7 @@ async def test_a_live_conference_is_recorded_with_chapters(tmp_path: Path) -> No
 async def test_the_screen_share_is_recorded_beside_the_program_and_listed(tmp_path: Path, workers: int) -> None:
     config = Config(port=free_port(), data_dir=tmp_path, media=MediaSettings(record=True, workers=workers))
     clients: list[object] = []
+    program: HeadlessBridge | None = None
     async with serving(config) as app:
         try:
             _, tokens, state = await seed_demo(app, PASSWORD)
@@ -134,8 +137,9 @@ async def test_the_screen_share_is_recorded_beside_the_program_and_listed(tmp_pa
             assert "Chia sẻ màn hình: " + state.sites[state.main_site].name in titles, titles
             assert "Hết chia sẻ màn hình" in titles, titles
             assert (await packets_in(chair_api, recording["url"])).get("program/video", 0) > 10
-            await program.stop()
         finally:
+            if program is not None:   # its watch may be renegotiating: stop() ends that too
+                await program.stop()
             for c in clients:
                 await c.close()  # type: ignore[attr-defined]
 
