@@ -258,7 +258,7 @@ class BridgeClient:
         await self._ws.send(data if isinstance(data, str) else json.dumps(data))
 
     async def reply(self, timeout: float = 10.0) -> dict[str, Any]:
-        """The next message that is neither an event nor an ack (error, pong, answer, ...)."""
+        """The next message that is neither an event, an ack nor an offer's answer (error, pong, ...)."""
         return await asyncio.wait_for(self._replies.get(), timeout)
 
     def connection(self, site: str) -> str:
