@@ -21,9 +21,16 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """user + system CPU time of a process, from /proc/PID/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    """user + system CPU time of a process, to the nanosecond: the scheduler's own count, read
+    through the process's CPU clock (Linux: ``clock_gettime`` on ``MAKE_PROCESS_CPUCLOCK(pid,
+    CPUCLOCK_SCHED)``). /proc/PID/stat counts whole 10 ms ticks, charged to whoever runs when
+    the tick falls: over the half second of CPU that a fan-out run costs, that alone spread
+    single runs by ±10 %. Falls back to /proc/PID/stat where the clock cannot be read."""
+    try:
+        return time.clock_gettime(((~pid) << 3) | 2)
+    except OSError:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def rss_bytes(pid: int) -> int:
