@@ -47,12 +47,16 @@ class Ack:
 
 class BridgeClient:
     def __init__(self, base_url: str, conference: str, token: str, *, reconnect: bool = True,
-                 on_message: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 on_message: Callable[[dict[str, Any]], None] | None = None, keepalive_s: float = 3.0) -> None:
         self.ws_url = base_url.replace("http://", "ws://").replace("https://", "wss://").rstrip("/") + "/ws"
         self.conference = conference
         self.token = token
         self.reconnect = reconnect
         self.on_message = on_message
+        self.keepalive_s = keepalive_s
+        """A ping this often, and a link dead when one is not answered within twice it: as the
+        browser's page (``conn.js``), the client finds out by itself that its link died (a
+        server that dropped it over that dead link cannot tell it)."""
         self.state: ConferenceState | None = None
         self.presence: dict[str, str] = {}
         """Each site's live connection (welcome and ``presence`` messages): the log records
@@ -105,7 +109,7 @@ class BridgeClient:
         while not self.closed:
             try:
                 async with connect(self.ws_url, max_size=2**24, compression=None, open_timeout=10,
-                                   ping_interval=None) as ws:
+                                   ping_interval=self.keepalive_s, ping_timeout=2 * self.keepalive_s) as ws:
                     self._ws = ws
                     await ws.send(json.dumps({"type": "hello", "conference": self.conference, "token": self.token,
                                               "last_seq": self.last_seq, "snapshot": False}))

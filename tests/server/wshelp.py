@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import json
 import socket
+import struct
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -165,11 +167,29 @@ class RawPage:
         await self.session.close()
 
 
+_DROP_ALL = ctypes.create_string_buffer(struct.pack("HBBI", 0x06, 0, 0, 0))    # classic BPF: ret #0
+SO_ATTACH_FILTER, SO_DETACH_FILTER = 26, 27
+
+
+def kill_link(sock: Any) -> None:
+    """The link of ``sock`` dies: a socket filter drops every packet that reaches it before TCP
+    sees it, so its kernel acknowledges nothing (as when a cable is pulled: the peer's data
+    stays unacknowledged and is retransmitted). Linux; no privilege needed."""
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", 1, ctypes.addressof(_DROP_ALL)))
+
+
+def revive_link(sock: Any) -> None:
+    """The link of ``sock`` is back: retransmitted packets get through again."""
+    with contextlib.suppress(OSError):       # closed meanwhile, or no filter
+        sock.setsockopt(socket.SOL_SOCKET, SO_DETACH_FILTER, 0)
+
+
 class FlakyNetwork:
     """A TCP proxy in front of a server whose network can go down and come back.
 
-    Down, it forwards nothing either way (what it has read waits, as TCP would retransmit
-    it later); a side that was closed meanwhile is seen closed once the network is back."""
+    Down, it forwards nothing either way and its sockets acknowledge nothing (``kill_link``):
+    both ends see a dead link, their data unacknowledged and retransmitted. Back up, what was
+    retransmitted gets through; a side that was closed meanwhile is seen closed."""
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
@@ -191,8 +211,14 @@ class FlakyNetwork:
 
     def down(self) -> None:
         self._up.clear()
+        for w in self._writers:
+            if (sock := w.get_extra_info("socket")) is not None:
+                kill_link(sock)
 
     def up(self) -> None:
+        for w in self._writers:
+            if (sock := w.get_extra_info("socket")) is not None:
+                revive_link(sock)
         self._up.set()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
