@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 RUN_DEBS  := fonts-dejavu-core fonts-liberation2 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 TEST_DEBS := $(RUN_DEBS) redis-server chromium
 
-.PHONY: run test install debs-run debs-test bench lint clean
+.PHONY: run test install compiled debs-run debs-test bench lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "bridgeconf needs Python >= 3.11 (set PYTHON=...)")'
@@ -22,6 +22,14 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The project's own bytecode, compiled ahead (an editable install compiles none, and with
+# PYTHONDONTWRITEBYTECODE, as on CI, every server process and test would compile every module
+# again: ~0.4 s more per start, in a restart with every page waiting and in every test that
+# starts a server process). Up-to-date files are skipped; a source edited since is recompiled
+# in memory until the next make.
+compiled: $(STAMP)
+	@$(BIN)/python -m compileall -q -j 0 server scheduling media client_web bench >/dev/null
 
 # Install the Debian packages that are missing (as root, or through sudo when there is one).
 debs-run:
@@ -36,13 +44,13 @@ _debs:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-run: $(STAMP) debs-run
+run: $(STAMP) compiled debs-run
 	$(BIN)/bridgeconf serve --demo
 
-test: $(STAMP) debs-test
+test: $(STAMP) compiled debs-test
 	$(BIN)/python -m pytest
 
-bench: $(STAMP) debs-test
+bench: $(STAMP) compiled debs-test
 	$(BIN)/python bench/signaling.py
 	$(BIN)/python bench/media.py
 	$(BIN)/python bench/documents.py
