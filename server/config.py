@@ -54,8 +54,9 @@ class Config:
     public_url: str = ""                 # how pages and links reach this server; derived when empty
     secret: str | None = None            # signing key; generated and kept in data_dir (or Redis) when empty
     heartbeat_s: float = 3.0             # silent pages are pinged each interval, dropped after 2.5 intervals
-    ack_liveness: bool = True            # a page whose socket acknowledged data recently is not pinged, if it answered
-                                         # a ping within 2 intervals (Linux; docs/operations.md)
+    ack_liveness: bool = True            # a page that events are written to is not pinged (its kernel drops it when one
+                                         # goes unacknowledged), if it answered a ping within 10 intervals (Linux;
+                                         # docs/operations.md)
     offline_after_s: float = 10.0        # a site that lost its link and did not come back is offline after this
     max_frame: int = 64 * 1024           # WebSocket message size limit
     send_buffer_limit: int = 4 * 1024 * 1024   # a page that falls this far behind is dropped (it resumes)

@@ -22,7 +22,6 @@ from ..protocol import Presence, encode, event_text
 from ..service.service import Service
 from .frames import PING_FRAME, text_frame
 from .heard import Heard
-from .tcp_acks import AckAge
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ class Page(Heard):
     it (``last_heard`` is set where its frames are parsed, ``heard.py``)."""
 
     __slots__ = ("ws", "transport", "site_view", "buffer_limit", "too_slow", "slow", "pinged_at", "ping_due",
-                 "ack_age", "watched")
+                 "written_at", "kernel_drops", "watched")
 
     def __init__(self, ws: web.WebSocketResponse, transport: Any, *, site_view: bool, buffer_limit: int) -> None:
         super().__init__()
@@ -82,7 +81,8 @@ class Page(Heard):
         self.slow = transport is None     # too far behind (or never connected): nothing more is written
         self.pinged_at = 0.0
         self.ping_due = False             # the next event written to it carries a ping (liveness.py)
-        self.ack_age: AckAge | None = None    # set when its socket's ACKs can be read (liveness.py)
+        self.written_at = 0.0             # when an event was last written to it
+        self.kernel_drops = False         # its kernel closes it when a write stays unacknowledged (liveness.py)
         self.watched = False              # liveness.py follows it
 
     def ping(self, frame: bytes) -> None:
@@ -99,9 +99,9 @@ class Page(Heard):
         if not self.ws.closed:
             await self.ws.close(code=WS_CLOSE_SHUTDOWN, message=b"server going away: reconnect")
 
-    def deliver(self, frame: bytes) -> None:
-        """Write an event's frame (the page's variant of it) without awaiting; with the ping
-        that liveness asked for, if any, in the same write."""
+    def deliver(self, frame: bytes, now: float) -> None:
+        """Write an event's frame (the page's variant of it) without awaiting, at ``now``; with
+        the ping that liveness asked for, if any, in the same write."""
         t = self.transport
         if self.slow or t.is_closing():
             return
@@ -109,9 +109,10 @@ class Page(Heard):
             self.slow = True
             self.too_slow.set()
             return
+        self.written_at = now
         if self.ping_due:
             self.ping_due = False
-            self.pinged_at = time.monotonic()
+            self.pinged_at = now
             frame += PING_FRAME
         t.write(frame)
 
@@ -136,9 +137,10 @@ class PageFanout:
             return
         frames = EventFrames(seq, data, event.TYPE, more)
         staff, site = frames.frame, frames.site_frame()     # each made once for every page
+        now = time.monotonic()
         for page in tuple(self.pages):
             try:
-                page.deliver(site if page.site_view else staff)
+                page.deliver(site if page.site_view else staff, now)
             except Exception:  # a broken page must not stop the others
                 log.exception("delivery failed")
                 self.pages.discard(page)

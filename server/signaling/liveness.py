@@ -17,17 +17,23 @@ write (``fanout.Page.deliver``) — half an interval when events flow to the pag
 ACKed some since it was last heard), else one sweep; when no event comes, the sweep writes it
 alone.
 
-With ``ack_liveness`` (a page given an ``ack_age``: Linux, its socket ending at the browser,
-``tcp_acks.py``), a page
-whose socket acknowledged data (an event) within the interval is not pinged: the ACK stands in
-for the pong — but only while the page itself was heard within ``proof_s`` (two intervals): past
-that it is pinged all the same, and only its own frame answers. An ACK never answers for a ping:
-once a page is pinged only a frame from it counts, so a page whose kernel still acknowledges but
-which no longer answers is dropped on the same clock. A dead link acknowledges nothing: it is
-pinged at most one interval after its last ACK and dropped 2.5 intervals after it. A relay that
-acknowledges for the page (a proxy that sends no ``Forwarded`` header, a TCP accelerator) cannot
-hide a dead link for longer than ``proof_s`` more: while events flow, such a page is dropped at
-most ``proof_s + 2.6 x heartbeat_s`` (13.8 s) after it was last heard.
+With ``ack_liveness`` (a page whose kernel drops its dead link: Linux, its socket ending at
+the browser, ``tcp_timeout.py``), a page that an event was written to within the interval is
+not pinged: were its link dead, that write would stay unacknowledged and the kernel would close
+the socket ``dead_after_s - heartbeat_s`` later, so the page is vouched for from the time of
+the write (no syscall, no ping, no pong) — but only while the page itself was heard within
+``proof_s`` (ten intervals): past that it is pinged all the same, and only its own frame
+answers. A write never answers for a ping: once a page is pinged only a frame from it counts,
+so a page whose kernel still acknowledges but which no longer answers is dropped on the same
+clock. When events stop, a page is pinged one interval after the last one written to it and
+dropped 2.5 intervals after it. A relay that acknowledges for the page (a proxy that sends no
+``Forwarded`` header, a TCP accelerator) cannot hide a dead link for longer than ``proof_s``
+more: while events flow, such a page is dropped at most ``proof_s + 2.6 x heartbeat_s``
+(37.8 s) after it was last heard. That is a safety net, not the rule: a proxy says so
+(``Forwarded``...) and its pages are pinged every interval; an operator behind a TCP relay that
+says nothing turns ``ack_liveness`` off (docs/operations.md). Each proof costs a pong read, and
+pongs trickle in one wake-up each: every two intervals, they were a fifth of the fan-out's CPU
+at 1,000 pages (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -40,17 +46,17 @@ from typing import Protocol
 from aiohttp import web
 
 from .frames import PING_FRAME
-from .tcp_acks import AckAge
 
 SWEEPS_PER_INTERVAL = 10
-PROOF_INTERVALS = 2.0     # with ACKs: the page itself must have been heard within this many intervals
+PROOF_INTERVALS = 10.0    # with the kernel's word: the page itself must have been heard within this many intervals
 
 
 class Watched(Protocol):
     last_heard: float
     pinged_at: float
     ping_due: bool
-    ack_age: AckAge | None
+    written_at: float
+    kernel_drops: bool
     watched: bool
 
     def ping(self, frame: bytes) -> None: ...
@@ -64,10 +70,11 @@ class Liveness:
     def __init__(self, heartbeat_s: float) -> None:
         self.heartbeat_s = heartbeat_s
         self.dead_after_s = 2.5 * heartbeat_s
+        self.unacked_s = self.dead_after_s - heartbeat_s   # a write unacknowledged this long: the kernel drops it
         self.proof_s = PROOF_INTERVALS * heartbeat_s
         self.period = heartbeat_s / SWEEPS_PER_INTERVAL
         self._wheel: dict[int, list[Watched]] = {}
-        self._acked_at: dict[Watched, float] = {}     # when a page's socket last had data ACKed, as far as read
+        self._vouched_at: dict[Watched, float] = {}   # a page alive as far as its kernel says: when last written to
         self._swept = int(time.monotonic() / self.period)   # the last slot looked at
         self.stopping = False          # the server stops: pages are closed, not watched
         self._task: asyncio.Task[None] | None = None
@@ -90,7 +97,7 @@ class Liveness:
         """No more looks at it (it stays in its slot until then: skipped)."""
         if page.watched:
             page.watched = False
-            self._acked_at.pop(page, None)
+            self._vouched_at.pop(page, None)
 
     def _at(self, page: Watched, when: float) -> None:
         slot = max(int(when / self.period) + 1, self._swept + 1)
@@ -112,7 +119,7 @@ class Liveness:
 
     def _look(self, page: Watched, now: float) -> None:
         heard = page.last_heard
-        alive = max(heard, self._acked_at.get(page, heard))
+        alive = max(heard, self._vouched_at.get(page, heard))
         if now - alive > self.dead_after_s:
             self.forget(page)
             page.abort()
@@ -121,21 +128,19 @@ class Liveness:
             if now - page.pinged_at < self.heartbeat_s:
                 self._at(page, min(page.pinged_at + self.heartbeat_s, alive + self.dead_after_s))
                 return
-        elif now - alive < self.heartbeat_s:  # heard (or ACKed) within the interval
+        elif now - alive < self.heartbeat_s:  # heard (or vouched for) within the interval
             page.ping_due = False
             self._at(page, alive + self.heartbeat_s)
             return
-        elif page.ack_age is not None and now - heard < self.proof_s:
-            acked = page.ack_age()
-            if acked is not None and acked < self.heartbeat_s:
-                self._acked_at[page] = now - acked
-                self._at(page, now - acked + self.heartbeat_s)
-                return
+        elif page.kernel_drops and now - page.written_at < self.heartbeat_s and now - heard < self.proof_s:
+            self._vouched_at[page] = page.written_at      # unacknowledged, its kernel would close it
+            self._at(page, page.written_at + self.heartbeat_s)
+            return
         # a ping is due (or a ping went unanswered for an interval: once more)
         if not page.ping_due:
             page.ping_due = True              # the next event written to it carries it, if one comes
-            # within half an interval when events flow to it (its socket ACKed them since it was last
-            # heard: it is dropped 2.5 intervals after that ACK, so it keeps an interval to answer),
+            # within half an interval when events flow to it (it was vouched for since it was last
+            # heard: it is dropped 2.5 intervals after that write, so it keeps an interval to answer),
             # else within a sweep; if none comes, a later look writes it alone
             self._at(page, now + self.heartbeat_s / 2 if alive > heard else now)
             return

@@ -61,7 +61,7 @@ from .heard import HeardSocket
 from .liveness import LIVENESS
 from .open_pages import OPEN_PAGES
 from .replay import Replay
-from .tcp_acks import ack_age_reader
+from .tcp_timeout import drop_unacked_after
 
 log = logging.getLogger(__name__)
 HELLO_TIMEOUT_S = 10.0
@@ -213,8 +213,9 @@ class Connection:
         page = Page(self.ws, self.request.transport, site_view=not roles & STAFF_ROLES,
                     buffer_limit=self.config.send_buffer_limit)
         self.ws.hear(page)
-        if self.config.ack_liveness:
-            page.ack_age = ack_age_reader(self.request.transport, self.request.headers)
+        if self.config.ack_liveness:    # its kernel drops its dead link (liveness.py)
+            page.kernel_drops = drop_unacked_after(self.request.transport, self.request.headers,
+                                                   self.request.app[LIVENESS].unacked_s)
         session = Session(state.conference_id, actor, roles, hub, page, hub.listener(PageFanout), stamp,
                           identity.expires_at(token))
         self.request.app[OPEN_PAGES].add(session.conf_id, actor, self)

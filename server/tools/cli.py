@@ -175,9 +175,10 @@ def main(argv: list[str] | None = None) -> int:
                        help="silent pages are pinged this often and dropped after 2.5 times it; with Redis, "
                        "processes share which sites they hold this often (default: %(default)s)")
     serve.add_argument("--ack-liveness", action=argparse.BooleanOptionalAction, default=Config.ack_liveness,
-                       help="do not ping a page whose socket acknowledged data within the heartbeat and that answered "
-                       "a ping within two (Linux; behind an ACKing relay a dead link shows up to 6 s later: "
-                       "docs/operations.md; default: on)")
+                       help="do not ping a page that events were written to within the heartbeat and that answered "
+                       "a ping within ten: its kernel drops it when a write stays unacknowledged for 1.5 heartbeats "
+                       "(Linux; behind a TCP relay that acknowledges for the pages, a dead page shows up to 30 s "
+                       "later: docs/operations.md; default: on)")
     serve.add_argument("--offline-after", type=_seconds, default=Config.offline_after_s, metavar="SECONDS",
                        help="a site that lost its link shows offline after this (default: %(default)s)")
     serve.add_argument("--reconnects-per-link", type=_count_in(1, 1_000_000, "connections"),
