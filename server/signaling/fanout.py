@@ -118,10 +118,13 @@ class Page(Heard):
 
 
 class PageFanout:
-    """The pages of one conference in this process, a listener of its hub."""
+    """The pages of one conference in this process, a listener of its hub. The events of one
+    command (``more``: another follows) are written to each page together, in one write."""
 
     def __init__(self) -> None:
         self.pages: set[Page] = set()
+        self._staff: list[bytes] = []     # the frames of the command's events so far
+        self._site: list[bytes] = []
 
     def send_staff(self, text: str) -> None:
         """A message that is not an event (``presence``), framed once, to the staff's pages
@@ -136,7 +139,13 @@ class PageFanout:
         if not self.pages:
             return
         frames = EventFrames(seq, data, event.TYPE, more)
-        staff, site = frames.frame, frames.site_frame()     # each made once for every page
+        self._staff.append(frames.frame)          # each made once for every page
+        self._site.append(frames.site_frame())
+        if more:
+            return
+        staff, site = b"".join(self._staff), b"".join(self._site)
+        self._staff.clear()
+        self._site.clear()
         now = time.monotonic()
         for page in tuple(self.pages):
             try:
