@@ -15,6 +15,7 @@ from .rules import Ctx, decides, evolves
 from .state import ConferenceState, Connection, Leader, Phase, RollCall
 
 MAX_LEADERS = 50
+MAX_AT_ONCE = 1_000      # sites in one set_connections
 
 
 @command
@@ -28,6 +29,24 @@ class SetConnection(Command):
 
     def check(self) -> None:
         check_code("site", self.site)
+
+
+@command
+@dataclass(frozen=True, kw_only=True)
+class SetConnections(Command):
+    """Sent by the server itself when the links of several sites come up at once (a
+    conference's opening, every page back after a restart): one command, so that their
+    events reach each page in one write."""
+
+    TYPE = "set_connections"
+    sites: tuple[str, ...]
+    connection: Connection
+
+    def check(self) -> None:
+        if not 1 <= len(self.sites) <= MAX_AT_ONCE:
+            raise ValidationError(f"sites: 1 to {MAX_AT_ONCE}")
+        for i, site in enumerate(self.sites):
+            check_code(f"sites[{i}]", site)
 
 
 @command
@@ -132,6 +151,18 @@ def _connection(ctx: Ctx, cmd: SetConnection) -> list[Event]:
     out: list[Event] = [ConnectionChanged(site=cmd.site, connection=cmd.connection, **ctx.meta())]
     if cmd.connection is Connection.OFFLINE:
         out += after_going_offline(ctx.state, cmd.site, ctx.meta())
+    return out
+
+
+@decides(SetConnections)
+def _connections(ctx: Ctx, cmd: SetConnections) -> list[Event]:
+    """Each invited site as ``set_connection`` would (a site uninvited meanwhile is left out,
+    not a reason to lose the others)."""
+    ctx.require(Role.SYSTEM, what="report connections")
+    out: list[Event] = []
+    for site in dict.fromkeys(cmd.sites):
+        if ctx.state.is_invited(site):
+            out += _connection(ctx, SetConnection(key=cmd.key, site=site, connection=cmd.connection))
     return out
 
 

@@ -16,7 +16,8 @@ Recorded in the conference's log (``connection_changed``) only when it means som
 
 so a reload, a link that drops and comes back within the threshold, or a storm of reconnects
 from one join link records nothing more: at most one ``online`` and one ``offline`` per
-``offline_after_s`` for a site, whatever the number of connections. (Logs written before this
+``offline_after_s`` for a site, whatever the number of connections. Sites coming online within
+``ONLINE_BATCH_S`` of each other are recorded in one command (``set_connections``). (Logs written before this
 also hold ``reconnecting``: it reads as away, not yet offline.)
 
 With several processes (Redis), each keeps on a shared :class:`Board` the sites it has pages
@@ -38,13 +39,22 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Collection
 from typing import Protocol
 
-from scheduling import SYSTEM, ConferenceState, Connection, DomainError, Phase, SetConnection
+from scheduling import (
+    MAX_AT_ONCE,
+    SYSTEM,
+    ConferenceState,
+    Connection,
+    DomainError,
+    Phase,
+    SetConnections,
+)
 
 from ..service.service import Service
 from ..store import StoreError
 
 log = logging.getLogger(__name__)
 ANNOUNCE_S = 0.2     # live changes are told to the pages in batches this far apart
+ONLINE_BATCH_S = 0.2     # sites coming online are recorded together, in one command, this long after the first
 Key = tuple[str, str]   # (conference, site)
 
 
@@ -78,6 +88,9 @@ class Presence:
         self._pending: dict[str, dict[str, Connection]] = {}
         self._flush: asyncio.TimerHandle | None = None
         self._timers: dict[Key, asyncio.Task[None]] = {}
+        self._coming: dict[str, set[str]] = {}    # sites to record online, by conference
+        self._coming_recorded: dict[str, asyncio.Future[None]] = {}    # ... done when they are
+        self._recorders: dict[str, asyncio.Task[None]] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
 
@@ -129,7 +142,8 @@ class Presence:
         if self.pages[key] == 1:
             await self._hold(conf_id, site, True)   # on the board before the log says online
             if self._recorded(conf_id, site) not in (Connection.ONLINE, None):
-                await self._record(conf_id, site, Connection.ONLINE)   # first time, or back
+                # first time, or back: recorded before the page's first command is read
+                await asyncio.shield(self._online(conf_id, site))
 
     async def disconnected(self, conf_id: str, site: str) -> None:
         key = (conf_id, site)
@@ -164,7 +178,7 @@ class Presence:
                     return
             self._set_live(key, Connection.OFFLINE)
             if self._recorded(conf_id, site) not in (Connection.OFFLINE, None):
-                await self._record(conf_id, site, Connection.OFFLINE)
+                await self._record(conf_id, (site,), Connection.OFFLINE)
         finally:
             if self._timers.get(key) is asyncio.current_task():
                 del self._timers[key]
@@ -230,7 +244,7 @@ class Presence:
                 key = (conf_id, code)
                 if key in self.pages:
                     if att.connection is not Connection.ONLINE:   # recorded offline by another process
-                        await self._record(conf_id, code, Connection.ONLINE)
+                        self._online(conf_id, code)
                 elif _member(conf_id, code) in held:
                     timer = self._timers.pop(key, None)
                     if timer is not None:
@@ -250,12 +264,44 @@ class Presence:
         att = state.attendance.get(site) if state is not None else None
         return att.connection if att is not None else None
 
-    async def _record(self, conf_id: str, site: str, connection: Connection) -> None:
+    def _online(self, conf_id: str, site: str) -> asyncio.Future[None]:
+        """Record ``site`` online with the others coming online in the next ``ONLINE_BATCH_S``
+        (done when they are): when a conference opens, or every page comes back after a
+        restart, a hundred sites come online within seconds, and each event went to every page
+        connected by then (10,000 pages: two thirds of the server's CPU while they connected).
+        Together they are one command, written to each page at once (``fanout.PageFanout``)."""
+        self._coming.setdefault(conf_id, set()).add(site)
+        recorded = self._coming_recorded.get(conf_id)
+        if recorded is None:
+            recorded = self._coming_recorded[conf_id] = asyncio.get_running_loop().create_future()
+        if conf_id not in self._recorders:
+            self._recorders[conf_id] = asyncio.create_task(self._record_coming(conf_id))
+        return recorded
+
+    async def _record_coming(self, conf_id: str) -> None:
+        try:
+            while self._coming.get(conf_id):
+                await asyncio.sleep(ONLINE_BATCH_S)
+                sites = sorted(self._coming.pop(conf_id, ()))
+                recorded = self._coming_recorded.pop(conf_id)
+                try:
+                    for i in range(0, len(sites), MAX_AT_ONCE):
+                        await self._record(conf_id, tuple(sites[i:i + MAX_AT_ONCE]), Connection.ONLINE)
+                finally:
+                    recorded.set_result(None)
+        finally:                                   # done, or the server stops: nobody waits for ever
+            del self._recorders[conf_id]
+            self._coming.pop(conf_id, None)
+            left = self._coming_recorded.pop(conf_id, None)
+            if left is not None:
+                left.set_result(None)
+
+    async def _record(self, conf_id: str, sites: tuple[str, ...], connection: Connection) -> None:
         try:
             await self.service.run_conference(
-                conf_id, SetConnection(key=f"conn-{uuid.uuid4().hex}", site=site, connection=connection), SYSTEM)
-        except (DomainError, StoreError) as exc:   # e.g. the site was uninvited meanwhile; the store is down
-            log.info("connection of %s/%s not recorded: %s", conf_id, site, exc)
+                conf_id, SetConnections(key=f"conn-{uuid.uuid4().hex}", sites=sites, connection=connection), SYSTEM)
+        except (DomainError, StoreError) as exc:   # e.g. the conference was cancelled meanwhile; the store is down
+            log.info("connection of %s in %s not recorded: %s", ", ".join(sites), conf_id, exc)
 
     async def close(self) -> None:
         if self._flush is not None:
@@ -265,6 +311,6 @@ class Presence:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        for timer in list(self._timers.values()):
-            timer.cancel()
-        await asyncio.gather(*self._timers.values(), return_exceptions=True)
+        for task in [*self._timers.values(), *self._recorders.values()]:
+            task.cancel()
+        await asyncio.gather(*self._timers.values(), *self._recorders.values(), return_exceptions=True)

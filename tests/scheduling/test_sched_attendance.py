@@ -94,6 +94,35 @@ class TestSetConnection:
         assert err.message.startswith(message), err.message
 
 
+class TestSetConnections:
+    """Several sites at once (the server's presence, when many come online together)."""
+
+    def test_each_invited_site_as_set_connection_would_in_one_command(self, rehearsal: Harness) -> None:
+        h = rehearsal
+        h.run(SYSTEM, connection(THANH_KHE, "online"))
+        events = h.run(SYSTEM, {"type": "set_connections", "connection": "online",
+                                "sites": [HAI_CHAU, AN_HAI, THANH_KHE, HAI_CHAU]}, key="c2")
+        # AN_HAI is not invited (left out, not a refusal); THANH_KHE is online already; HAI_CHAU once
+        assert list(events) == [ConnectionChanged(site=HAI_CHAU, connection=Connection.ONLINE,
+                                                  **h.meta(SYSTEM, "c2"))]
+        assert h.s.attendance[HAI_CHAU].first_joined == h.now
+
+    @pytest.mark.parametrize("actor", [ADMIN, CHAIR, SECRETARY, site(HAI_CHAU), STRANGER], ids=str)
+    def test_only_the_server(self, rehearsal: Harness, actor: Actor) -> None:
+        rehearsal.refuse(actor, {"type": "set_connections", "sites": [HAI_CHAU], "connection": "online"},
+                         ErrorCode.FORBIDDEN, "system")
+
+    @pytest.mark.parametrize(("fields", "message"), [
+        ({"sites": []}, "sites: 1 to 1000"),
+        ({"sites": [HAI_CHAU] * 1001}, "sites: 1 to 1000"),
+        ({"sites": [HAI_CHAU, "p-hai-chau"]}, "sites[1]: 'p-hai-chau' is not a site code"),
+    ])
+    def test_bad_input(self, rehearsal: Harness, fields: dict[str, Any], message: str) -> None:
+        cmd = {"type": "set_connections", "sites": [HAI_CHAU], "connection": "online", **fields}
+        err = rehearsal.refuse(SYSTEM, cmd, ErrorCode.INVALID_COMMAND)
+        assert err.message.startswith(message), err.message
+
+
 def check_in(code: str, headcount: int | Any = 42, leaders: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"type": "check_in", "site": code, "headcount": headcount, "leaders": leaders or []}
 

@@ -64,6 +64,7 @@ finish_item              F      ok     F      F      F      F      F      F
 skip_item                F      ok     F      F      F      F      F      F
 reopen_item              F      ok     F      F      F      F      F      F
 set_connection           F      F      F      F      F      F      ok     F
+set_connections          F      F      F      F      F      F      ok     F
 check_in                 F      ok     ok     ok     N      F      F      F
 open_roll_call           F      ok     F      F      F      F      F      F
 answer_roll_call         F      F      ok     ok     N      F      F      F
@@ -206,6 +207,7 @@ SCENARIOS: dict[str, tuple[Callable[[], Harness], dict[str, Any]]] = {
     "skip_item": (_live(), {"item_id": "i2"}),
     "reopen_item": (_live(_run(CHAIR, {"type": "skip_item", "item_id": "i2"})), {"item_id": "i2"}),
     "set_connection": (_live(), {"site": HAI_CHAU, "connection": "online"}),
+    "set_connections": (_live(), {"sites": [HAI_CHAU], "connection": "online"}),
     "check_in": (_live(), {"site": HAI_CHAU, "headcount": 44}),
     "open_roll_call": (_live(), {"round_id": "r1", "deadline": "2025-10-03T08:10:00+07:00"}),
     "answer_roll_call": (_live(_roll_call), {"round_id": "r1", "site": HAI_CHAU, "headcount": 44}),

@@ -172,6 +172,8 @@ GENERATORS: dict[str, Callable[[Draw, Harness], dict[str, Any]]] = {
     "reopen_item": lambda d, h: {"item_id": _pick(d, _items(h, ItemStatus.DONE, ItemStatus.SKIPPED), ITEMS)},
     "set_connection": lambda d, h: {"site": _site(d),
                                     "connection": d(st.sampled_from(["online", "reconnecting", "offline"]))},
+    "set_connections": lambda d, h: {"sites": [_site(d) for _ in range(d(st.integers(1, 4)))],
+                                     "connection": d(st.sampled_from(["online", "reconnecting", "offline"]))},
     "check_in": lambda d, h: {"site": _site(d), "headcount": d(st.sampled_from([42, 0, 250, -1])),
                               "leaders": d(st.sampled_from([[], [{"name": "Nguyễn Thị Lan"}],
                                                             [{"name": "Lê Văn Hùng", "present": False,
@@ -249,7 +251,7 @@ GENERATORS.update(WARD_GENERATORS)   # recommendations, documents, votes (ward_b
 # at all otherwise)
 ADMIN_COMMANDS = {"create_conference", "edit_conference", "invite_sites", "uninvite_sites", "schedule_conference",
                   "cancel_conference"}
-SYSTEM_COMMANDS = {"set_connection", "expire_floor", "record_minutes_mail"}
+SYSTEM_COMMANDS = {"set_connection", "set_connections", "expire_floor", "record_minutes_mail"}
 SITE_COMMANDS = {"start_presentation", "show_slide", "start_share", "check_in", "answer_roll_call", "request_floor",
                  "withdraw_floor_request", "release_floor", "mute_site", "unmute_site", "open_minutes",
                  "acknowledge_minutes", "post_progress", "report_readiness"}
@@ -265,7 +267,7 @@ SITE_COMMANDS |= WARD_SITE_COMMANDS
 # get far (a floor granted, minutes approved, corrected and distributed); the rest from anywhere
 PRESENTING = ["attach_deck", "allow_presenting", "disallow_presenting", "start_presentation", "show_slide",
               "show_slide", "show_slide", "stop_presentation", "start_share", "stop_share"]
-RUNNING_COMMANDS = [*PRESENTING, "set_connection", "check_in", "mute_site", "unmute_site", "mute_all", "add_note", "edit_note",
+RUNNING_COMMANDS = [*PRESENTING, "set_connection", "set_connections", "check_in", "mute_site", "unmute_site", "mute_all", "add_note", "edit_note",
                     "create_action_item", "post_progress", "edit_agenda_item", "add_agenda_item",
                     "remove_agenda_item", "remove_agenda_item"]
 PHASE_COMMANDS: dict[Phase, list[str]] = {

@@ -87,6 +87,7 @@ revoke_floor            n     y     n         n        n    -       speaking
 release_floor           n     y     n         n        y    n       speaking
 expire_floor            n     n     n         n        n    -       speaking
 set_connection          n     n     n         n        n    n       live
+set_connections         n     n     n         n        n    n       live
 mute_site               n     y     n         n        y    n       live
 unmute_site             n     y     n         n        y    n       muted_speaker
 mute_all                n     y     n         n        n    -       live
@@ -161,6 +162,7 @@ def fields(command: str, n: int) -> dict[str, Any]:
         "grant_floor": {"site": OWN}, "give_floor": {"site": OWN}, "revoke_floor": {"site": OWN},
         "release_floor": {"site": SITE}, "expire_floor": {"site": OWN},
         "set_connection": {"site": SITE, "connection": "offline"},
+        "set_connections": {"sites": [OWN, ANOTHER], "connection": "offline"},
         "mute_site": {"site": SITE}, "unmute_site": {"site": SITE}, "mute_all": {},
         "add_note": {"note_id": "n9", "text": "Ghi chép"},
         "edit_note": {"note_id": "n1", "text": "Ghi chép (sửa)", "rev": 1},

@@ -6,6 +6,7 @@ that mean something (first online, offline past the threshold, back online)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -81,3 +82,28 @@ async def test_with_default_settings_the_chair_sees_a_dead_link_within_10_s(serv
         assert page.reconnects >= 1
     finally:
         await net.close()
+
+
+async def test_sites_coming_online_together_are_recorded_in_one_command(server: StartServer) -> None:
+    """When a conference opens (or every page comes back after a restart) sites come online
+    within moments of each other: their first coming online is one command (its events reach
+    each page in one write), not one command and one fan-out each."""
+    srv = await server(seed="small")
+    await srv.go_live()
+    sites = srv.seeded.sites
+    before = srv.hub().seq
+    tokens = [await srv.site_token(site) for site in sites]
+    pages = await asyncio.gather(*(RawPage.join(srv.base_url, srv.conference, token) for token in tokens))
+    try:
+        async def online() -> list[dict[str, Any]]:
+            return [ev for ev in (json.loads(r.data) for r in await srv.hub().store.read(srv.hub().name, before))
+                    if ev["type"] == "connection_changed"]
+        await eventually(lambda: len(srv.state().attendance) and all(
+            srv.state().attendance[site].connection == "online" for site in sites))
+        recorded = await online()
+        assert sorted(ev["site"] for ev in recorded) == sorted(sites)
+        # at most two commands (a slow machine may split the joins over two batches), not one a site
+        assert len({ev["key"] for ev in recorded}) <= 2, recorded
+    finally:
+        for page in pages:
+            await page.close()
