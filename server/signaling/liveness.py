@@ -13,8 +13,8 @@ about once per interval, not on every sweep, and the pings of many pages are spr
 interval (with 10,000 pages a sweep pings about 1,000 of them, not all at once).
 
 A ping waits for an event to carry it — the page's next event frame and the ping go out in one
-write (``fanout.Page.deliver``) — half an interval when events flow to the page (its socket
-ACKed some since it was last heard), else one sweep; when no event comes, the sweep writes it
+write (``fanout.Page.deliver``) — half an interval when events flow to the page (it was vouched
+for, below, since it was last heard), else one sweep; when no event comes, the sweep writes it
 alone.
 
 With ``ack_liveness`` (a page whose kernel drops its dead link: Linux, its socket ending at
