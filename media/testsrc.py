@@ -27,6 +27,18 @@ AUDIO_CLOCK = 48_000
 OPUS_FRAME = 960  # 20 ms
 
 
+def _relaid(src: av.video.plane.VideoPlane, dst: av.video.plane.VideoPlane) -> bytes:
+    """``src``'s pixels with ``dst``'s line size (the same plane of the same size)."""
+    data = bytes(src)
+    if src.line_size == dst.line_size:
+        return data
+    out = bytearray(dst.buffer_size)
+    for row in range(dst.height):
+        out[row * dst.line_size:row * dst.line_size + dst.width] = \
+            data[row * src.line_size:row * src.line_size + dst.width]
+    return bytes(out)
+
+
 @dataclass
 class EncodedFrame:
     data: bytes
@@ -142,8 +154,11 @@ class PatternSource(EncodedSource):
         # Rendered once to YUV; each frame copies the planes and moves a bar in Y,
         # and the clock is re-rendered once a second: cheap enough for dozens of sites.
         first = av.VideoFrame.from_image(base).reformat(format="yuv420p")  # type: ignore[no-untyped-call]
-        self._planes = [bytes(p) for p in first.planes]
-        self._stride = first.planes[0].line_size
+        # laid out as the frames render() fills: PyAV 18.1.1 pads reformat()'s rows (192 bytes
+        # for 160 pixels) but not a new frame's, and update() takes exactly a plane's size
+        layout = av.VideoFrame(width, height, "yuv420p")
+        self._planes = [_relaid(src, dst) for src, dst in zip(first.planes, layout.planes, strict=True)]
+        self._stride = layout.planes[0].line_size
         self._small = _caption_font(max(10, height // 12))
         self._clock_at = -1
         self._clock = b""
