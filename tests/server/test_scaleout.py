@@ -128,7 +128,9 @@ async def test_a_site_coming_and_going_on_one_process_shows_on_the_other_within_
     try:
         await chair.command("open_conference")
         first = await BridgeClient(a.base_url, CONF, tokens[site], reconnect=False).connect()
-        await eventually(lambda: states_of(log, site) == ["online"], timeout=5)   # recorded: the first time
+        await eventually(lambda: states_of(log, site) == ["online"], timeout=5)   # shown live at once...
+        await eventually(lambda: chair.state is not None and chair.state.attendance[site].connection == "online",
+                         timeout=5)           # ...and recorded, the first time (with any other site within 0.2 s)
         seq = chair.last_seq
         for expected in ("reconnecting", "online", "reconnecting", "online"):
             began = time.monotonic()
