@@ -88,8 +88,8 @@ class Presence:
         self._pending: dict[str, dict[str, Connection]] = {}
         self._flush: asyncio.TimerHandle | None = None
         self._timers: dict[Key, asyncio.Task[None]] = {}
-        self._coming: dict[str, set[str]] = {}    # sites to record online, by conference
-        self._coming_recorded: dict[str, asyncio.Future[None]] = {}    # ... done when they are
+        self._coming: dict[str, tuple[set[str], asyncio.Future[None]]] = {}
+        """By conference: the sites to record online in the next batch, done when they are."""
         self._recorders: dict[str, asyncio.Task[None]] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
@@ -270,20 +270,20 @@ class Presence:
         restart, a hundred sites come online within seconds, and each event went to every page
         connected by then (10,000 pages: two thirds of the server's CPU while they connected).
         Together they are one command, written to each page at once (``fanout.PageFanout``)."""
-        self._coming.setdefault(conf_id, set()).add(site)
-        recorded = self._coming_recorded.get(conf_id)
-        if recorded is None:
-            recorded = self._coming_recorded[conf_id] = asyncio.get_running_loop().create_future()
+        if conf_id not in self._coming:
+            self._coming[conf_id] = (set(), asyncio.get_running_loop().create_future())
+        sites, recorded = self._coming[conf_id]
+        sites.add(site)
         if conf_id not in self._recorders:
             self._recorders[conf_id] = asyncio.create_task(self._record_coming(conf_id))
         return recorded
 
     async def _record_coming(self, conf_id: str) -> None:
         try:
-            while self._coming.get(conf_id):
+            while conf_id in self._coming:
                 await asyncio.sleep(ONLINE_BATCH_S)
-                sites = sorted(self._coming.pop(conf_id, ()))
-                recorded = self._coming_recorded.pop(conf_id)
+                coming, recorded = self._coming.pop(conf_id)
+                sites = sorted(coming)
                 try:
                     for i in range(0, len(sites), MAX_AT_ONCE):
                         await self._record(conf_id, tuple(sites[i:i + MAX_AT_ONCE]), Connection.ONLINE)
@@ -291,10 +291,8 @@ class Presence:
                     recorded.set_result(None)
         finally:                                   # done, or the server stops: nobody waits for ever
             del self._recorders[conf_id]
-            self._coming.pop(conf_id, None)
-            left = self._coming_recorded.pop(conf_id, None)
-            if left is not None:
-                left.set_result(None)
+            if conf_id in self._coming:
+                self._coming.pop(conf_id)[1].set_result(None)
 
     async def _record(self, conf_id: str, sites: tuple[str, ...], connection: Connection) -> None:
         try:
