@@ -390,8 +390,8 @@ async def main() -> None:
     parser.add_argument("--client-mode", default=CLIENT_MODE, choices=["kernel", "raw", "protocol"],
                         help="how the load clients read and time receipts (bench/wsload.py)")
     parser.add_argument("--no-ack-liveness", action="store_true",
-                        help="serve --no-ack-liveness: ping every silent page, whether or not its socket acknowledged "
-                        "data recently (the server's default is on)")
+                        help="serve --no-ack-liveness: ping every silent page, whether or not events were written to it "
+                        "recently (its kernel's TCP_USER_TIMEOUT; the server's default is on)")
     parser.add_argument("--heartbeat", type=float, default=None, metavar="S",
                         help="the servers' liveness heartbeat (serve --heartbeat; default: the server's)")
     parser.add_argument("--client-nice", type=int, default=CLIENT_NICE, help="nice value of the load processes")
